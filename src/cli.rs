@@ -1,0 +1,118 @@
+//! Command-line types (clap) and nothing else. [`crate::settings`] turns them, the
+//! environment and the config file into the plain [`crate::settings::Settings`].
+//!
+//! Secrets (api_hash, codes, passwords, bot tokens) have no flags on purpose: arguments show
+//! up in `ps` and shell history. They come from the config file, the environment or a prompt.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::EXIT_CODES_HELP;
+
+const AFTER_HELP: &str = "\
+Settings: every config key can also be given as TGSESS_<KEY> in the environment
+(TGSESS_API_ID, TGSESS_API_HASH, TGSESS_PHONE, TGSESS_USERNAME, TGSESS_SESSION_FILE,
+TGSESS_SESSION_DIR) and, except api_hash, as a flag. Precedence: flag > environment >
+config file > default.
+
+Session naming: --session PATH, else <username>.session, else <session_file>.session,
+else telegram_session.session, in session_dir or the config file's directory.
+`tgsess status` says which file is used and why.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tgsess",
+    version,
+    about = "A careful Telegram session manager: shows which session file is used and why, \
+             and never spends a login code you did not mean to spend",
+    after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}"),
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Default, Args)]
+pub struct GlobalArgs {
+    /// Config file (default: $TGSESS_CONFIG, ./tgsess.toml, ~/.config/tgsess/config.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Use this session file, overriding all naming (relative: to the config's directory)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub session: Option<PathBuf>,
+    /// Name the session after this username [env: TGSESS_USERNAME]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub username: Option<String>,
+    /// Session name used when username is not set [env: TGSESS_SESSION_FILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub session_file: Option<String>,
+    /// Directory of session files (relative: to the config's directory) [env: TGSESS_SESSION_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub session_dir: Option<PathBuf>,
+    /// Telegram api_id [env: TGSESS_API_ID]
+    #[arg(long, global = true, value_name = "ID")]
+    pub api_id: Option<String>,
+    /// Phone number of the account [env: TGSESS_PHONE]
+    #[arg(long, global = true, value_name = "PHONE")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Which session file is used and why, what it records, and other sessions nearby
+    Status {
+        /// One JSON object on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 0 when the session is signed in, 1 when not; never prompts, never requests a code
+    Check {
+        /// Decide from the file alone, without contacting Telegram
+        #[arg(long)]
+        offline: bool,
+        /// One JSON object on stdout
+        #[arg(long)]
+        json: bool,
+        /// Print nothing; the exit code is the answer
+        #[arg(short, long, conflicts_with = "json")]
+        quiet: bool,
+    },
+    /// Delete the session file (and its SQLite side files) to test a fresh login
+    Reset {
+        /// Do not ask for confirmation (required when not on a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Session files in the session directory, with format, user id and size
+    List {
+        /// One JSON object on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_documents_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("130  interrupted"), "{help}");
+    }
+}

@@ -1,0 +1,271 @@
+//! Read-only inspection of SQLite session files (tgsess/grammers, Telethon, Pyrogram).
+//!
+//! Uses libsql, the SQLite that grammers-session already links, opened with
+//! `SQLITE_OPEN_READ_ONLY`: reading never creates, migrates or modifies a file.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use libsql::{OpenFlags, Value};
+
+use super::{AuthKey, Format, Inspection, SQLITE_MAGIC, known_dc_address};
+
+/// grammers-session 0.11 `PeerSubtype::UserSelf` / `UserBot` bits (src/storages/sqlite.rs).
+const SUBTYPE_SELF: i64 = 1;
+const SUBTYPE_BOT: i64 = 2;
+/// grammers' home DC when `dc_home` is empty (grammers-session src/dc_options.rs DEFAULT_DC).
+const GRAMMERS_DEFAULT_DC: i32 = 2;
+
+/// Identifies and reads a session file. The caller has checked that the path exists and is a
+/// regular file. Errors are not returned: whatever cannot be read is "not a session" with
+/// the reason in `detail`.
+pub async fn inspect(path: &Path) -> Inspection {
+    let head = match read_head(path) {
+        Ok(h) => h,
+        Err(e) => return Inspection::not_a_session(format!("cannot be read: {e}")),
+    };
+    if head.is_empty() {
+        return Inspection::not_a_session("an empty file");
+    }
+    if head.len() < SQLITE_MAGIC.len() || head[..16] != SQLITE_MAGIC[..] {
+        return Inspection::not_a_session("not an SQLite database");
+    }
+    match inspect_sqlite(path).await {
+        Ok(i) => i,
+        Err(e) => Inspection::not_a_session(format!("a damaged SQLite database ({e})")),
+    }
+}
+
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(16);
+    std::fs::File::open(path)?.take(16).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+type Row = HashMap<String, Value>;
+
+struct Db(libsql::Connection);
+
+impl Db {
+    async fn open(path: &Path) -> libsql::Result<Db> {
+        let db = libsql::Builder::new_local(path)
+            .flags(OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .build()
+            .await?;
+        Ok(Db(db.connect()?))
+    }
+
+    async fn rows(&self, sql: &str) -> libsql::Result<Vec<Row>> {
+        let mut rows = self.0.query(sql, ()).await?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await? {
+            let mut map = HashMap::new();
+            for i in 0..row.column_count() {
+                let name = row.column_name(i).unwrap_or_default().to_ascii_lowercase();
+                map.insert(name, row.get_value(i)?);
+            }
+            out.push(map);
+        }
+        Ok(out)
+    }
+
+    async fn tables(&self) -> libsql::Result<HashSet<String>> {
+        Ok(self
+            .rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .await?
+            .into_iter()
+            .filter_map(|r| text(&r, "name"))
+            .map(|n| n.to_ascii_lowercase())
+            .collect())
+    }
+
+    async fn columns(&self, table: &str) -> libsql::Result<HashSet<String>> {
+        Ok(self
+            .rows(&format!("PRAGMA table_info({table})"))
+            .await?
+            .into_iter()
+            .filter_map(|r| text(&r, "name"))
+            .map(|n| n.to_ascii_lowercase())
+            .collect())
+    }
+}
+
+fn int(r: &Row, k: &str) -> Option<i64> {
+    match r.get(k)? {
+        Value::Integer(i) => Some(*i),
+        _ => None,
+    }
+}
+
+fn text(r: &Row, k: &str) -> Option<String> {
+    match r.get(k)? {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn blob(r: &Row, k: &str) -> Option<Vec<u8>> {
+    match r.get(k)? {
+        Value::Blob(b) => Some(b.clone()),
+        _ => None,
+    }
+}
+
+/// An auth key column: 256 bytes is a key, empty or NULL is none, anything else is damage.
+fn key(r: &Row, k: &str) -> Result<Option<AuthKey>, String> {
+    match blob(r, k) {
+        None => Ok(None),
+        Some(b) if b.is_empty() => Ok(None),
+        Some(b) => AuthKey::from_slice(&b)
+            .map(Some)
+            .ok_or_else(|| format!("{k} is {} bytes, not 256", b.len())),
+    }
+}
+
+async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
+    let db = Db::open(path).await.map_err(|e| e.to_string())?;
+    let tables = db.tables().await.map_err(|e| e.to_string())?;
+    let has = |t: &str| tables.contains(t);
+    if has("dc_option") && has("dc_home") && has("peer_info") {
+        return grammers(&db).await;
+    }
+    if has("sessions") {
+        let cols = db.columns("sessions").await.map_err(|e| e.to_string())?;
+        if has("version") && has("entities") && cols.contains("server_address") {
+            return telethon(&db).await;
+        }
+        if has("peers") && cols.contains("dc_id") && cols.contains("auth_key") {
+            return pyrogram(&db, &cols).await;
+        }
+    }
+    if tables.is_empty() {
+        return Ok(Inspection::not_a_session(
+            "an SQLite database with no tables",
+        ));
+    }
+    let mut names: Vec<_> = tables.into_iter().collect();
+    names.sort();
+    Ok(Inspection::not_a_session(format!(
+        "an SQLite database that is not a session (tables: {})",
+        names.join(", ")
+    )))
+}
+
+async fn grammers(db: &Db) -> Result<Inspection, String> {
+    let e = |e: libsql::Error| e.to_string();
+    let home = db
+        .rows("SELECT dc_id FROM dc_home LIMIT 1")
+        .await
+        .map_err(e)?
+        .first()
+        .and_then(|r| int(r, "dc_id"))
+        .map(|d| d as i32)
+        .unwrap_or(GRAMMERS_DEFAULT_DC);
+    let options = db
+        .rows("SELECT dc_id, ipv4, auth_key FROM dc_option")
+        .await
+        .map_err(e)?;
+    let home_row = options
+        .iter()
+        .find(|r| int(r, "dc_id") == Some(home.into()));
+    let (address, auth_key) = match home_row {
+        Some(r) => (
+            text(r, "ipv4").and_then(|a| a.parse::<SocketAddr>().ok()),
+            key(r, "auth_key")?,
+        ),
+        None => (known_dc_address(home, false), None),
+    };
+    let me = db
+        .rows(&format!(
+            "SELECT peer_id, subtype FROM peer_info WHERE subtype & {SUBTYPE_SELF} LIMIT 1"
+        ))
+        .await
+        .map_err(e)?;
+    let me = me.first();
+    Ok(Inspection {
+        format: Format::Tgsess,
+        detail: "grammers SqliteSession".into(),
+        home_dc: Some(home),
+        dc_address: address,
+        signed_in: Some(me.is_some() && auth_key.is_some()),
+        auth_key,
+        user_id: me.and_then(|r| int(r, "peer_id")),
+        bot: me
+            .and_then(|r| int(r, "subtype"))
+            .map(|s| s & SUBTYPE_BOT != 0),
+        test_mode: None,
+    })
+}
+
+async fn telethon(db: &Db) -> Result<Inspection, String> {
+    let e = |e: libsql::Error| e.to_string();
+    let version = db
+        .rows("SELECT version FROM version LIMIT 1")
+        .await
+        .map_err(e)?
+        .first()
+        .and_then(|r| int(r, "version"));
+    let rows = db.rows("SELECT * FROM sessions").await.map_err(e)?;
+    let row = rows
+        .first()
+        .ok_or("Telethon session with an empty sessions table")?;
+    let dc = int(row, "dc_id").map(|d| d as i32);
+    let ip = text(row, "server_address").and_then(|a| a.parse::<IpAddr>().ok());
+    let port = int(row, "port").and_then(|p| u16::try_from(p).ok());
+    Ok(Inspection {
+        format: Format::Telethon,
+        detail: match version {
+            Some(v) => format!("Telethon SQLite session, version {v}"),
+            None => "Telethon SQLite session".into(),
+        },
+        home_dc: dc,
+        dc_address: ip.zip(port).map(|(i, p)| SocketAddr::new(i, p)),
+        auth_key: key(row, "auth_key")?,
+        signed_in: None,
+        user_id: None,
+        bot: None,
+        test_mode: None,
+    })
+}
+
+async fn pyrogram(db: &Db, cols: &HashSet<String>) -> Result<Inspection, String> {
+    let e = |e: libsql::Error| e.to_string();
+    let version = if cols.is_empty() {
+        None
+    } else {
+        db.rows("SELECT number FROM version LIMIT 1")
+            .await
+            .ok()
+            .and_then(|r| r.first().and_then(|r| int(r, "number")))
+    };
+    let rows = db.rows("SELECT * FROM sessions").await.map_err(e)?;
+    let row = rows
+        .first()
+        .ok_or("Pyrogram session with an empty sessions table")?;
+    let dc = int(row, "dc_id").map(|d| d as i32);
+    let test_mode = int(row, "test_mode").map(|t| t != 0);
+    let user_id = int(row, "user_id");
+    let auth_key = key(row, "auth_key")?;
+    // kurigram v7 stores an address; upstream Pyrogram derives it from dc_id and test_mode.
+    let stored = text(row, "server_address")
+        .and_then(|a| a.parse::<IpAddr>().ok())
+        .zip(int(row, "port").and_then(|p| u16::try_from(p).ok()))
+        .map(|(i, p)| SocketAddr::new(i, p));
+    Ok(Inspection {
+        format: Format::Pyrogram,
+        detail: match version {
+            Some(v) => format!("Pyrogram SQLite session, version {v}"),
+            None => "Pyrogram SQLite session".into(),
+        },
+        home_dc: dc,
+        dc_address: stored
+            .or_else(|| dc.and_then(|d| known_dc_address(d, test_mode.unwrap_or(false)))),
+        signed_in: Some(user_id.is_some() && auth_key.is_some()),
+        auth_key,
+        user_id,
+        bot: int(row, "is_bot").map(|b| b != 0),
+        test_mode,
+    })
+}

@@ -1,0 +1,78 @@
+//! tgsess: a careful Telegram session manager.
+//!
+//! The binary is a thin wrapper around [`run`]. The library is usable on its own: a bot can
+//! resolve the very same session file tgsess uses (see `examples/open_session.rs`).
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod formats;
+pub mod naming;
+pub mod output;
+pub mod report;
+pub mod secret;
+pub mod session_file;
+pub mod settings;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Exit};
+
+/// Every file tgsess creates is 0600 and every directory 0700: set once, before anything is
+/// created, instead of chmod after the fact.
+fn restrict_umask() {
+    // SAFETY: umask(2) has no memory-safety preconditions; it only sets the process mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Parses the command line, runs the command, and turns the outcome into an exit code.
+pub fn run() -> ExitCode {
+    restrict_umask();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Ok.into()
+            };
+        }
+    };
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "tgsess", &mut std::io::stdout());
+        return Exit::Ok.into();
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            output::error(format!("cannot start the async runtime: {e}"));
+            return Exit::NoVerdict.into();
+        }
+    };
+    match runtime.block_on(run_command(cli)) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            if !matches!(e, Error::Interrupted) {
+                output::error(e.to_string());
+            }
+            e.exit().into()
+        }
+    }
+}
+
+async fn run_command(cli: Cli) -> Result<Exit, Error> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
+    let settings = settings::resolve(&cli.global, &settings::ProcessEnv, &cwd)?;
+    commands::dispatch(cli.command, settings).await
+}

@@ -1,0 +1,355 @@
+//! Which session file is used, and why. The heart of tgsess.
+//!
+//! Rules (README, "Session naming"):
+//! - `--session PATH` names the file outright.
+//! - Else `<username>.session` when `username` is set and non-empty,
+//! - else `<session_file>.session` (no second `.session`),
+//! - else `telegram_session.session`.
+//!
+//! Names are used exactly as written (`'karaposu'` keeps its quotes, so files made by earlier
+//! tools keep working); a warning says so. Relative paths resolve against the config file's
+//! directory, never silently against wherever the command happens to run.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_STEM: &str = "telegram_session";
+pub const EXTENSION: &str = ".session";
+
+/// Where a setting's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    Env(&'static str),
+    File(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(name) => write!(f, "flag {name}"),
+            Source::Env(name) => write!(f, "${name}"),
+            Source::File(p) => write!(f, "config file {}", p.display()),
+        }
+    }
+}
+
+/// A setting's value together with its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// What decided the session file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    SessionFlag,
+    Username,
+    SessionFile,
+    Default,
+}
+
+/// The resolved session file, with the explanation `status` prints.
+#[derive(Clone, Debug)]
+pub struct SessionChoice {
+    pub path: PathBuf,
+    pub decided_by: DecidedBy,
+    pub reason: String,
+    pub warnings: Vec<String>,
+}
+
+/// Inputs to naming; `base_dir` is the config file's directory, or the current directory
+/// when there is no config file.
+pub struct NamingInput<'a> {
+    pub session_flag: Option<&'a Sourced<PathBuf>>,
+    pub username: Option<&'a Sourced<String>>,
+    pub session_file: Option<&'a Sourced<String>>,
+    pub session_dir: Option<&'a Sourced<String>>,
+    pub base_dir: &'a Path,
+    pub base_is_config_dir: bool,
+}
+
+/// Appends `.session` unless the name already ends with it.
+pub fn file_name_for(stem: &str) -> String {
+    if stem.ends_with(EXTENSION) {
+        stem.to_string()
+    } else {
+        format!("{stem}{EXTENSION}")
+    }
+}
+
+/// Checks a `username` / `session_file` value and returns warnings for legal but surprising
+/// values. A value is a bare file name: directories belong in `session_dir`.
+pub fn check_name(key: &str, v: &Sourced<String>) -> Result<Vec<String>> {
+    let value = &v.value;
+    let bad = |why: &str| {
+        Error::usage(format!(
+            "{key} {value:?} (from {}) {why}; {key} is a bare name, the session directory \
+             goes in session_dir",
+            v.source
+        ))
+    };
+    if value.trim().is_empty() {
+        return Err(Error::usage(format!(
+            "{key} {value:?} (from {}) is blank; set a name or remove the key",
+            v.source
+        )));
+    }
+    if value.contains('\0') {
+        return Err(bad("contains a NUL byte"));
+    }
+    if value.contains('/') || value.contains('\\') {
+        return Err(bad("contains a path separator"));
+    }
+    if value.contains("..") {
+        return Err(bad("contains '..'"));
+    }
+    let mut warnings = Vec::new();
+    let file = file_name_for(value);
+    if value.contains(['\'', '"']) {
+        warnings.push(format!(
+            "{key} {value:?} (from {}) contains quote characters; they are part of the name, \
+             so the session file is {file:?}. This keeps files made by earlier tools working; \
+             remove the quotes from the value if you meant the bare name",
+            v.source
+        ));
+    }
+    if value.trim() != value {
+        warnings.push(format!(
+            "{key} {value:?} (from {}) has surrounding spaces; they are part of the name, so \
+             the session file is {file:?}",
+            v.source
+        ));
+    }
+    Ok(warnings)
+}
+
+fn set(v: Option<&Sourced<String>>) -> Option<&Sourced<String>> {
+    v.filter(|v| !v.value.is_empty())
+}
+
+/// Lexically absolute: joins a relative path to `base` and drops `.` components.
+pub fn absolutize(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    joined
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
+}
+
+/// The directory session files live in: `session_dir`, else the base directory.
+pub fn session_dir(input: &NamingInput) -> Result<PathBuf> {
+    match set(input.session_dir) {
+        Some(d) => {
+            if d.value.contains('\0') {
+                return Err(Error::usage(format!(
+                    "session_dir {:?} (from {}) contains a NUL byte",
+                    d.value, d.source
+                )));
+            }
+            Ok(absolutize(input.base_dir, Path::new(&d.value)))
+        }
+        None => Ok(input.base_dir.to_path_buf()),
+    }
+}
+
+/// Resolves the session file and says why.
+pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
+    let base_word = if input.base_is_config_dir {
+        "the config file's directory"
+    } else {
+        "the current directory (no config file)"
+    };
+    let username = set(input.username);
+    let session_file = set(input.session_file);
+    let mut warnings = Vec::new();
+    // Validate whatever is set even when it is not used: a bad value is a bad config.
+    if let Some(u) = input.username.filter(|u| !u.value.is_empty()) {
+        warnings.extend(check_name("username", u)?);
+    }
+    if let Some(s) = input.session_file.filter(|s| !s.value.is_empty()) {
+        warnings.extend(check_name("session_file", s)?);
+    }
+    let dir = session_dir(input)?;
+
+    if let Some(flag) = input.session_flag {
+        let path = absolutize(input.base_dir, &flag.value);
+        let mut reason = format!("named outright by {}", flag.source);
+        if !flag.value.is_absolute() {
+            reason.push_str(&format!(" (relative, resolved against {base_word})"));
+        }
+        let ignored: Vec<String> = [("username", username), ("session_file", session_file)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k} {:?}", v.value)))
+            .collect();
+        if !ignored.is_empty() {
+            reason.push_str(&format!("; {} ignored", ignored.join(", ")));
+        }
+        // Quote warnings are about names that are not used here.
+        return Ok(SessionChoice {
+            path,
+            decided_by: DecidedBy::SessionFlag,
+            reason,
+            warnings: Vec::new(),
+        });
+    }
+
+    let (stem, decided_by, mut reason) = match (username, session_file) {
+        (Some(u), s) => {
+            let mut r = format!("named after username {:?} (from {})", u.value, u.source);
+            if let Some(s) = s {
+                r.push_str(&format!("; session_file {:?} ignored", s.value));
+            }
+            (u.value.clone(), DecidedBy::Username, r)
+        }
+        (None, Some(s)) => (
+            s.value.clone(),
+            DecidedBy::SessionFile,
+            format!(
+                "named after session_file {:?} (from {}); username is not set",
+                s.value, s.source
+            ),
+        ),
+        (None, None) => (
+            DEFAULT_STEM.to_string(),
+            DecidedBy::Default,
+            "default name: neither username nor session_file is set".to_string(),
+        ),
+    };
+    match set(input.session_dir) {
+        Some(d) => reason.push_str(&format!("; in session_dir (from {})", d.source)),
+        None => reason.push_str(&format!("; in {base_word}")),
+    }
+    Ok(SessionChoice {
+        path: dir.join(file_name_for(&stem)),
+        decided_by,
+        reason,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(v: &str) -> Sourced<String> {
+        Sourced {
+            value: v.to_string(),
+            source: Source::File(PathBuf::from("/cfg/tgsess.toml")),
+        }
+    }
+
+    fn input<'a>(
+        u: Option<&'a Sourced<String>>,
+        s: Option<&'a Sourced<String>>,
+        d: Option<&'a Sourced<String>>,
+    ) -> NamingInput<'a> {
+        NamingInput {
+            session_flag: None,
+            username: u,
+            session_file: s,
+            session_dir: d,
+            base_dir: Path::new("/cfg"),
+            base_is_config_dir: true,
+        }
+    }
+
+    #[test]
+    fn username_wins_and_reason_names_the_ignored_value() {
+        let (u, s) = (file("karaposu"), file("telegram_session"));
+        let c = resolve(&input(Some(&u), Some(&s), None)).unwrap();
+        assert_eq!(c.path, PathBuf::from("/cfg/karaposu.session"));
+        assert_eq!(c.decided_by, DecidedBy::Username);
+        assert!(c.reason.contains("username \"karaposu\""), "{}", c.reason);
+        assert!(
+            c.reason
+                .contains("session_file \"telegram_session\" ignored"),
+            "{}",
+            c.reason
+        );
+    }
+
+    #[test]
+    fn quotes_are_kept_and_warned_about() {
+        let u = file("'karaposu'");
+        let c = resolve(&input(Some(&u), None, None)).unwrap();
+        assert_eq!(c.path, PathBuf::from("/cfg/'karaposu'.session"));
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].contains("\"'karaposu'.session\""));
+    }
+
+    #[test]
+    fn fallbacks() {
+        let empty = file("");
+        let s = file("bot.session");
+        let c = resolve(&input(Some(&empty), Some(&s), None)).unwrap();
+        assert_eq!(c.path, PathBuf::from("/cfg/bot.session"));
+        assert_eq!(c.decided_by, DecidedBy::SessionFile);
+        let c = resolve(&input(None, None, None)).unwrap();
+        assert_eq!(c.path, PathBuf::from("/cfg/telegram_session.session"));
+        assert_eq!(c.decided_by, DecidedBy::Default);
+    }
+
+    #[test]
+    fn session_dir_relative_to_config_dir() {
+        let d = file("./sessions");
+        let c = resolve(&input(None, None, Some(&d))).unwrap();
+        assert_eq!(
+            c.path,
+            PathBuf::from("/cfg/sessions/telegram_session.session")
+        );
+        let d = file("/abs");
+        let c = resolve(&input(None, None, Some(&d))).unwrap();
+        assert_eq!(c.path, PathBuf::from("/abs/telegram_session.session"));
+    }
+
+    #[test]
+    fn session_flag_overrides_everything() {
+        let u = file("karaposu");
+        let flag = Sourced {
+            value: PathBuf::from("x/my.db"),
+            source: Source::Flag("--session"),
+        };
+        let mut i = input(Some(&u), None, None);
+        i.session_flag = Some(&flag);
+        let c = resolve(&i).unwrap();
+        assert_eq!(c.path, PathBuf::from("/cfg/x/my.db"));
+        assert_eq!(c.decided_by, DecidedBy::SessionFlag);
+        assert!(c.reason.contains("username \"karaposu\" ignored"));
+    }
+
+    #[test]
+    fn bad_names_are_rejected_naming_the_key() {
+        for bad in ["a/b", "..", "x..y", "a\\b", "   ", "a\0b"] {
+            let u = file(bad);
+            let e = resolve(&input(Some(&u), None, None)).unwrap_err();
+            assert!(e.to_string().starts_with("username"), "{e}");
+            assert_eq!(e.exit().code(), 2);
+        }
+        let s = file("dir/name");
+        let e = resolve(&input(None, Some(&s), None)).unwrap_err();
+        assert!(e.to_string().starts_with("session_file"), "{e}");
+    }
+
+    #[test]
+    fn surrounding_spaces_warn() {
+        let u = file(" bob ");
+        let c = resolve(&input(Some(&u), None, None)).unwrap();
+        assert_eq!(c.path, PathBuf::from("/cfg/ bob .session"));
+        assert!(c.warnings.iter().any(|w| w.contains("surrounding spaces")));
+    }
+
+    #[test]
+    fn no_double_extension() {
+        assert_eq!(file_name_for("a.session"), "a.session");
+        assert_eq!(file_name_for("a"), "a.session");
+    }
+}

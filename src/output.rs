@@ -1,0 +1,41 @@
+//! Where text goes: results for people on stdout, errors and warnings on stderr prefixed
+//! `tgsess: `. Colour only on a terminal and never with NO_COLOR. A closed stdout (a pipe
+//! into `head`) is not an error.
+
+use std::io::{IsTerminal, Write};
+
+fn colour_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn paint(code: &str, text: &str) -> String {
+    if colour_stderr() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Prints a line on stdout; a broken pipe is ignored.
+pub fn out(line: impl AsRef<str>) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", line.as_ref());
+}
+
+/// Prints a JSON value on stdout, one line.
+pub fn json<T: serde::Serialize>(value: &T) {
+    out(serde_json::to_string(value).expect("report types serialize"));
+}
+
+pub fn warn(msg: impl AsRef<str>) {
+    eprintln!("tgsess: {} {}", paint("33", "warning:"), msg.as_ref());
+}
+
+pub fn error(msg: impl AsRef<str>) {
+    eprintln!("tgsess: {} {}", paint("31", "error:"), msg.as_ref());
+}
+
+/// stdin and stdout are both terminals: the only case in which tgsess prompts.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}

@@ -1,0 +1,134 @@
+//! The `--json` schemas of `status`, `check` and `list`. Tests pin them by deserializing with
+//! `deny_unknown_fields`; change them only on purpose.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::formats::{Format, Inspection};
+use crate::naming::DecidedBy;
+use crate::session_file::{FileMeta, Found};
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub config_file: Option<PathBuf>,
+    pub session: SessionReport,
+    pub near_misses: Vec<FoundReport>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionReport {
+    pub path: PathBuf,
+    pub decided_by: DecidedBy,
+    pub reason: String,
+    pub exists: bool,
+    pub format: Option<Format>,
+    pub detail: Option<String>,
+    pub home_dc: Option<i32>,
+    pub dc_address: Option<String>,
+    pub has_auth_key: bool,
+    /// The auth key's id (public on the wire), never the key.
+    pub auth_key_id: Option<String>,
+    pub signed_in: Option<bool>,
+    pub user_id: Option<i64>,
+    pub bot: Option<bool>,
+    pub mode: Option<String>,
+    pub owner_uid: Option<u32>,
+    pub size: Option<u64>,
+    pub modified: Option<String>,
+}
+
+impl SessionReport {
+    pub fn fill(&mut self, i: &Inspection, m: &FileMeta) {
+        self.exists = true;
+        self.format = Some(i.format);
+        self.detail = Some(i.detail.clone());
+        self.home_dc = i.home_dc;
+        self.dc_address = i.dc_address.map(|a| a.to_string());
+        self.has_auth_key = i.has_auth_key();
+        self.auth_key_id = i.auth_key.as_ref().map(|k| format!("{:016x}", k.id()));
+        self.signed_in = i.signed_in;
+        self.user_id = i.user_id;
+        self.bot = i.bot;
+        self.mode = Some(format!("{:04o}", m.mode));
+        self.owner_uid = Some(m.uid);
+        self.size = Some(m.size);
+        self.modified = m.modified.and_then(timestamp);
+    }
+}
+
+/// RFC 3339 in UTC.
+pub fn timestamp(t: std::time::SystemTime) -> Option<String> {
+    jiff::Timestamp::try_from(t).ok().map(|t| t.to_string())
+}
+
+#[derive(Debug, Serialize)]
+pub struct FoundReport {
+    pub path: PathBuf,
+    pub format: Format,
+    pub detail: String,
+    pub has_auth_key: bool,
+    pub signed_in: Option<bool>,
+    pub user_id: Option<i64>,
+    pub bot: Option<bool>,
+    pub size: u64,
+}
+
+impl From<&Found> for FoundReport {
+    fn from(f: &Found) -> Self {
+        let i = &f.inspection;
+        FoundReport {
+            path: f.path.clone(),
+            format: i.format,
+            detail: i.detail.clone(),
+            has_auth_key: i.has_auth_key(),
+            signed_in: i.signed_in,
+            user_id: i.user_id,
+            bot: i.bot,
+            size: f.size,
+        }
+    }
+}
+
+impl FoundReport {
+    /// One line for people: format and what it records.
+    pub fn summary(&self) -> String {
+        let who = match (self.signed_in, self.user_id) {
+            (Some(true), Some(id)) => format!(
+                "signed in as {} {id}",
+                if self.bot == Some(true) {
+                    "bot"
+                } else {
+                    "user"
+                }
+            ),
+            (Some(true), None) => "signed in".to_string(),
+            (Some(false), _) if self.has_auth_key => "key, not signed in".to_string(),
+            (Some(false), _) => "no key".to_string(),
+            (None, _) if self.has_auth_key => "key, sign-in not recorded by this format".into(),
+            (None, _) => "no key".to_string(),
+        };
+        format!("{} ({}), {who}", self.format.describe(), self.detail)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListReport {
+    pub session_dir: PathBuf,
+    pub sessions: Vec<FoundReport>,
+}
+
+/// `check --json`.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// "signed_in", "not_signed_in", "no_verdict" or "file_problem".
+    pub status: &'static str,
+    pub reason: String,
+    pub user_id: Option<i64>,
+    pub bot: Option<bool>,
+    pub dc: Option<i32>,
+    pub session: PathBuf,
+    pub offline: bool,
+    pub elapsed_ms: u64,
+}

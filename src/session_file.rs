@@ -1,0 +1,313 @@
+//! Session files on disk: examining them without changing them, permissions, the exclusive
+//! lock writers take, deletion with SQLite's side files, and the scan for near misses.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::error::{Error, Result};
+use crate::formats::{self, Format, Inspection};
+
+/// File facts `status` reports.
+#[derive(Clone, Debug)]
+pub struct FileMeta {
+    pub mode: u32,
+    pub uid: u32,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl FileMeta {
+    fn of(m: &std::fs::Metadata) -> Self {
+        FileMeta {
+            mode: m.mode() & 0o7777,
+            uid: m.uid(),
+            size: m.len(),
+            modified: m.modified().ok(),
+        }
+    }
+
+    /// Readable or writable by group or others.
+    pub fn too_open(&self) -> bool {
+        self.mode & 0o077 != 0
+    }
+}
+
+/// What is at a session path.
+#[derive(Clone, Debug)]
+pub enum Presence {
+    Missing,
+    File(Box<Inspection>, FileMeta),
+}
+
+/// Looks at a path without creating or changing anything. A directory, or a path that cannot
+/// be examined, is an error (exit 4) that names it.
+pub async fn examine(path: &Path) -> Result<Presence> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Presence::Missing),
+        Err(e) => {
+            return Err(Error::file(format!(
+                "cannot examine session path {}: {e}; check the permissions of its directory",
+                path.display()
+            )));
+        }
+    };
+    if meta.is_dir() {
+        return Err(Error::file(format!(
+            "session path {} is a directory, not a file; point --session, session_dir or \
+             session_file at a file",
+            path.display()
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Error::file(format!(
+            "session path {} is not a regular file",
+            path.display()
+        )));
+    }
+    let inspection = formats::sqlite::inspect(path).await;
+    Ok(Presence::File(Box::new(inspection), FileMeta::of(&meta)))
+}
+
+/// The error for a file at the session path that tgsess must not open with grammers.
+pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
+    match i.format.import_name() {
+        Some(name) => Error::file(format!(
+            "{} is a {} ({}), not a tgsess session; tgsess never opens or changes it. \
+             Convert it with: tgsess import --format {name} {} --session NEW.session \
+             (the key is reused, no login code is needed)",
+            path.display(),
+            i.format.describe(),
+            i.detail,
+            shell_quote(path),
+        )),
+        None => Error::file(format!(
+            "{} is not a session file: it is {}. Point tgsess at the right file \
+             (see `tgsess status`) or move this one away",
+            path.display(),
+            i.detail
+        )),
+    }
+}
+
+/// Quotes a path for a shell command line the user can paste.
+pub fn shell_quote(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The SQLite side files that belong to a database.
+pub fn side_files(path: &Path) -> Vec<PathBuf> {
+    ["-journal", "-wal", "-shm"]
+        .iter()
+        .map(|s| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(s);
+            PathBuf::from(p)
+        })
+        .collect()
+}
+
+/// The lock file beside a session.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// An exclusive lock on a session, held by every command that writes it, released on drop.
+#[derive(Debug)]
+pub struct SessionLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+impl SessionLock {
+    /// Takes the lock or fails fast (exit 4) saying which file is busy. The directory must
+    /// exist; the lock file is created 0600.
+    pub fn acquire(session: &Path) -> Result<Self> {
+        let path = lock_path(session);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| {
+                Error::file(format!(
+                    "cannot create the lock file {} for session {}: {e}",
+                    path.display(),
+                    session.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(SessionLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::file(format!(
+                "session {} is busy: another tgsess process holds its lock {}; wait for it \
+                 to finish and try again",
+                session.display(),
+                path.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::file(format!(
+                "cannot lock {} for session {}: {e}",
+                path.display(),
+                session.display()
+            ))),
+        }
+    }
+}
+
+/// Creates the session directory (0700 through the umask) if it does not exist.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::file(format!(
+            "cannot create session directory {}: {e}",
+            dir.display()
+        ))
+    })
+}
+
+/// Deletes a session and its SQLite side files; returns what was deleted.
+pub fn delete(path: &Path) -> Result<Vec<PathBuf>> {
+    let mut gone = Vec::new();
+    for p in std::iter::once(path.to_path_buf()).chain(side_files(path)) {
+        match std::fs::remove_file(&p) {
+            Ok(()) => gone.push(p),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::file(format!("cannot delete {}: {e}", p.display())));
+            }
+        }
+    }
+    Ok(gone)
+}
+
+/// A session file found in a directory.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub path: PathBuf,
+    pub inspection: Inspection,
+    pub size: u64,
+}
+
+/// At most this many candidate files are inspected per directory, to keep `status` fast in
+/// a directory full of unrelated files.
+const SCAN_LIMIT: usize = 256;
+
+/// Session files (any format) in `dir`: every regular file that is an SQLite database of a
+/// known session format, plus `*.session` files that are not sessions (so `list` can say so).
+pub async fn scan(dir: &Path) -> Vec<Found> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !(name.ends_with("-journal")
+                || name.ends_with("-wal")
+                || name.ends_with("-shm")
+                || name.ends_with(".lock"))
+        })
+        .collect();
+    paths.sort();
+    let mut found = Vec::new();
+    for path in paths.into_iter().take(SCAN_LIMIT) {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let is_named_session = path.extension().is_some_and(|e| e == "session");
+        if !is_named_session && !starts_with_sqlite_magic(&path) {
+            continue;
+        }
+        let inspection = formats::sqlite::inspect(&path).await;
+        if inspection.format == Format::NotASession && !is_named_session {
+            continue;
+        }
+        found.push(Found {
+            path,
+            inspection,
+            size: meta.len(),
+        });
+    }
+    found
+}
+
+fn starts_with_sqlite_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 16];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok()
+        && &buf == formats::SQLITE_MAGIC
+}
+
+/// Other session files near `session` that hold an auth key: in each of `dirs` (deduplicated).
+pub async fn near_misses(session: &Path, dirs: &[&Path]) -> Vec<Found> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for dir in dirs {
+        if !seen.insert(dir.to_path_buf()) {
+            continue;
+        }
+        for f in scan(dir).await {
+            if f.path != session && f.inspection.has_auth_key() {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_and_lock_paths() {
+        let p = Path::new("/d/a.session");
+        assert_eq!(
+            side_files(p),
+            vec![
+                PathBuf::from("/d/a.session-journal"),
+                PathBuf::from("/d/a.session-wal"),
+                PathBuf::from("/d/a.session-shm")
+            ]
+        );
+        assert_eq!(lock_path(p), PathBuf::from("/d/a.session.lock"));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote(Path::new("/a/b.session")), "/a/b.session");
+        assert_eq!(
+            shell_quote(Path::new("/a/'k'.session")),
+            r"'/a/'\''k'\''.session'"
+        );
+    }
+
+    #[test]
+    fn second_lock_fails_fast() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("x.session");
+        let first = SessionLock::acquire(&s).unwrap();
+        let e = SessionLock::acquire(&s).unwrap_err();
+        assert_eq!(e.exit().code(), 4);
+        assert!(e.to_string().contains("x.session"), "{e}");
+        drop(first);
+        SessionLock::acquire(&s).unwrap();
+    }
+}

@@ -1,0 +1,297 @@
+//! Resolved settings: flags, `TGSESS_*` environment variables and the config file merged with
+//! precedence flag > env > file > default, and the session file named. Nothing downstream
+//! looks at clap or the environment again.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::GlobalArgs;
+use crate::config::{self, LoadedConfig, Lookup};
+use crate::error::{Error, Result};
+use crate::naming::{self, NamingInput, SessionChoice, Source, Sourced};
+use crate::secret::Secret;
+
+/// The process environment as tgsess sees it; tests pass their own.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Env for std::collections::HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub config: Option<LoadedConfig>,
+    /// The directory relative settings resolve against.
+    pub base_dir: PathBuf,
+    /// Where session files live (session_dir, else `base_dir`).
+    pub session_dir: PathBuf,
+    pub session: SessionChoice,
+    pub api_id: Option<Sourced<i32>>,
+    pub api_hash: Option<Secret>,
+    pub phone: Option<Sourced<String>>,
+    pub username: Option<Sourced<String>>,
+    pub session_file: Option<Sourced<String>>,
+}
+
+impl Settings {
+    /// The api_id and api_hash, required by commands that connect.
+    pub fn api_credentials(&self) -> Result<(i32, &Secret)> {
+        let where_ = match &self.config {
+            Some(c) => format!("in {}", c.path.display()),
+            None => "in a config file (none was found)".to_string(),
+        };
+        let id = self.api_id.as_ref().ok_or_else(|| {
+            Error::usage(format!(
+                "api_id is not set; set it {where_} or with TGSESS_API_ID \
+                 (get one at https://my.telegram.org/apps)"
+            ))
+        })?;
+        let hash = self
+            .api_hash
+            .as_ref()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "api_hash is not set; set it {where_} or with TGSESS_API_HASH \
+                 (it is never accepted as a command-line flag)"
+                ))
+            })?;
+        Ok((id.value, hash))
+    }
+}
+
+/// Picks flag, else env, else file for one key.
+fn layer<T: Clone>(
+    flag: Option<T>,
+    flag_name: &'static str,
+    env: Option<T>,
+    env_name: &'static str,
+    file: Option<T>,
+    file_path: Option<&Path>,
+) -> Option<Sourced<T>> {
+    if let Some(v) = flag {
+        return Some(Sourced {
+            value: v,
+            source: Source::Flag(flag_name),
+        });
+    }
+    if let Some(v) = env {
+        return Some(Sourced {
+            value: v,
+            source: Source::Env(env_name),
+        });
+    }
+    file.map(|v| Sourced {
+        value: v,
+        source: Source::File(file_path.map(Path::to_path_buf).unwrap_or_default()),
+    })
+}
+
+fn parse_api_id(raw: &str, from: &str) -> Result<i32> {
+    raw.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "api_id {raw:?} (from {from}) is not a positive integer; use the api_id from \
+                 https://my.telegram.org/apps"
+            ))
+        })
+}
+
+/// Resolves everything. `cwd` must be absolute.
+pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings> {
+    let env_config = env.var("TGSESS_CONFIG");
+    let xdg = env.var("XDG_CONFIG_HOME");
+    let home = env.var("HOME");
+    let located = config::locate(&Lookup {
+        flag: args.config.as_deref(),
+        env: env_config.as_deref(),
+        cwd,
+        xdg_config_home: xdg.as_deref(),
+        home: home.as_deref(),
+    })?;
+    let config = match located {
+        Some((path, origin)) => Some(config::load(&path, origin)?),
+        None => None,
+    };
+    let (file, file_path) = match &config {
+        Some(c) => (Some(&c.values), Some(c.path.as_path())),
+        None => (None, None),
+    };
+    let base_dir = config
+        .as_ref()
+        .map(|c| c.dir().to_path_buf())
+        .unwrap_or_else(|| cwd.to_path_buf());
+    // An empty environment variable counts as unset.
+    let ev = |name: &str| env.var(name).filter(|v| !v.is_empty());
+
+    let api_id_flag = match &args.api_id {
+        Some(v) => Some(parse_api_id(v, "flag --api-id")?),
+        None => None,
+    };
+    let api_id_env = match ev("TGSESS_API_ID") {
+        Some(v) => Some(parse_api_id(&v, "$TGSESS_API_ID")?),
+        None => None,
+    };
+    // config::parse already checked the range.
+    let api_id_file = file.and_then(|f| f.api_id).map(|v| v as i32);
+    let api_id = layer(
+        api_id_flag,
+        "--api-id",
+        api_id_env,
+        "TGSESS_API_ID",
+        api_id_file,
+        file_path,
+    );
+    let api_hash = ev("TGSESS_API_HASH")
+        .map(Secret::new)
+        .or_else(|| file.and_then(|f| f.api_hash.clone()));
+    let phone = layer(
+        args.phone.clone(),
+        "--phone",
+        ev("TGSESS_PHONE"),
+        "TGSESS_PHONE",
+        file.and_then(|f| f.phone.clone()),
+        file_path,
+    );
+    let username = layer(
+        args.username.clone(),
+        "--username",
+        ev("TGSESS_USERNAME"),
+        "TGSESS_USERNAME",
+        file.and_then(|f| f.username.clone()),
+        file_path,
+    );
+    let session_file = layer(
+        args.session_file.clone(),
+        "--session-file",
+        ev("TGSESS_SESSION_FILE"),
+        "TGSESS_SESSION_FILE",
+        file.and_then(|f| f.session_file.clone()),
+        file_path,
+    );
+    let session_dir = layer(
+        args.session_dir
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+        "--session-dir",
+        ev("TGSESS_SESSION_DIR"),
+        "TGSESS_SESSION_DIR",
+        file.and_then(|f| f.session_dir.clone()),
+        file_path,
+    );
+    let session_flag = args.session.as_ref().map(|p| Sourced {
+        value: p.clone(),
+        source: Source::Flag("--session"),
+    });
+    let input = NamingInput {
+        session_flag: session_flag.as_ref(),
+        username: username.as_ref(),
+        session_file: session_file.as_ref(),
+        session_dir: session_dir.as_ref(),
+        base_dir: &base_dir,
+        base_is_config_dir: config.is_some(),
+    };
+    let session = naming::resolve(&input)?;
+    let session_dir = naming::session_dir(&input)?;
+    Ok(Settings {
+        config,
+        base_dir,
+        session_dir,
+        session,
+        api_id,
+        api_hash,
+        phone,
+        username,
+        session_file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn precedence_flag_env_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("tgsess.toml");
+        std::fs::write(&cfg, "username = \"fromfile\"\napi_id = 1\n").unwrap();
+        let mut args = GlobalArgs {
+            config: Some(cfg.clone()),
+            ..Default::default()
+        };
+        let s = resolve(&args, &env(&[]), dir.path()).unwrap();
+        assert_eq!(s.session.path, dir.path().join("fromfile.session"));
+        assert_eq!(s.api_id.unwrap().value, 1);
+        let e = env(&[("TGSESS_USERNAME", "fromenv"), ("TGSESS_API_ID", "2")]);
+        let s = resolve(&args, &e, dir.path()).unwrap();
+        assert_eq!(s.session.path, dir.path().join("fromenv.session"));
+        assert_eq!(s.api_id.unwrap().value, 2);
+        args.username = Some("fromflag".into());
+        args.api_id = Some("3".into());
+        let s = resolve(&args, &e, dir.path()).unwrap();
+        assert_eq!(s.session.path, dir.path().join("fromflag.session"));
+        assert_eq!(s.api_id.unwrap().value, 3);
+    }
+
+    #[test]
+    fn relative_to_config_dir_not_cwd() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfgdir = dir.path().join("proj");
+        std::fs::create_dir(&cfgdir).unwrap();
+        std::fs::write(cfgdir.join("tgsess.toml"), "session_dir = \"s\"\n").unwrap();
+        let args = GlobalArgs {
+            config: Some(cfgdir.join("tgsess.toml")),
+            ..Default::default()
+        };
+        let elsewhere = dir.path().join("elsewhere");
+        let s = resolve(&args, &env(&[]), &elsewhere).unwrap();
+        assert_eq!(
+            s.session.path,
+            cfgdir.join("s").join("telegram_session.session")
+        );
+    }
+
+    #[test]
+    fn bad_env_api_id_names_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = resolve(
+            &GlobalArgs::default(),
+            &env(&[("TGSESS_API_ID", "abc")]),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("$TGSESS_API_ID"), "{e}");
+        assert_eq!(e.exit().code(), 2);
+    }
+
+    #[test]
+    fn missing_credentials_only_matter_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = resolve(&GlobalArgs::default(), &env(&[]), dir.path()).unwrap();
+        let e = s.api_credentials().unwrap_err();
+        assert!(e.to_string().contains("api_id"), "{e}");
+    }
+}
