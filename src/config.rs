@@ -126,8 +126,10 @@ pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
     };
     let values = parse(&text)
         .map_err(|msg| Error::usage(format!("config file {}: {msg}", path.display())))?;
+    // The file exists: canonical form, so `../proj/tgsess.toml` prints as the real place.
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     Ok(LoadedConfig {
-        path: path.to_path_buf(),
+        path,
         origin,
         values,
     })

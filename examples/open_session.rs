@@ -1,0 +1,38 @@
+//! Your own bot, on the very session file tgsess manages.
+//!
+//! Loads the same config as `tgsess` (same lookup: --config is not parsed here, but
+//! $TGSESS_CONFIG, ./tgsess.toml and ~/.config/tgsess/config.toml are, with the same
+//! TGSESS_* variables), resolves the same session path, and opens it with grammers. A missing
+//! or foreign file is an error instead of a silent new session.
+//!
+//! Run: cargo run --example open_session
+
+use std::sync::Arc;
+
+use grammers_client::Client;
+use grammers_mtsender::SenderPool;
+use grammers_session::Session;
+use grammers_session::types::PeerId;
+use tgsess::cli::GlobalArgs;
+use tgsess::settings::{self, ProcessEnv};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cwd = std::env::current_dir()?;
+    let settings = settings::resolve(&GlobalArgs::default(), &ProcessEnv, &cwd)?;
+    println!("session: {}", settings.session.path.display());
+    println!("why:     {}", settings.session.reason);
+
+    let session = Arc::new(tgsess::session_file::open_existing(&settings.session.path).await?);
+    match session.peer(PeerId::self_user()).await? {
+        Some(me) => println!("records signed-in user {}", me.id().bare_id_unchecked()),
+        None => println!("records no signed-in user: run `tgsess login`"),
+    }
+
+    // Build a client on it; nothing is sent until the first request.
+    let (api_id, _api_hash) = settings.api_credentials()?;
+    let pool = SenderPool::new(Arc::clone(&session), api_id);
+    let client = Client::new(pool.handle);
+    let _ = client; // e.g. client.get_me().await? once `pool.runner.run()` is spawned
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Integration tests: the real `tgsess` binary on temp directories, env cleared.
+
+mod common;
+mod offline;

@@ -1,0 +1,528 @@
+//! The core issue: config, naming, status/check --offline/list/reset, bad input.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::common::*;
+
+// ---- JSON schemas, pinned: an added, removed or renamed field fails these tests. ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Status {
+    config_file: Option<PathBuf>,
+    session: SessionJ,
+    near_misses: Vec<FoundJ>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SessionJ {
+    path: PathBuf,
+    decided_by: String,
+    reason: String,
+    exists: bool,
+    format: Option<String>,
+    detail: Option<String>,
+    home_dc: Option<i32>,
+    dc_address: Option<String>,
+    has_auth_key: bool,
+    auth_key_id: Option<String>,
+    signed_in: Option<bool>,
+    user_id: Option<i64>,
+    bot: Option<bool>,
+    mode: Option<String>,
+    owner_uid: Option<u32>,
+    size: Option<u64>,
+    modified: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FoundJ {
+    path: PathBuf,
+    format: String,
+    detail: String,
+    has_auth_key: bool,
+    signed_in: Option<bool>,
+    user_id: Option<i64>,
+    bot: Option<bool>,
+    size: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CheckJ {
+    status: String,
+    reason: String,
+    user_id: Option<i64>,
+    bot: Option<bool>,
+    dc: Option<i32>,
+    session: PathBuf,
+    offline: bool,
+    elapsed_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ListJ {
+    session_dir: PathBuf,
+    sessions: Vec<FoundJ>,
+}
+
+fn status_json(sb: &Sandbox, args: &[&str]) -> Status {
+    let out = sb.cmd().args(args).args(["status", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+// ---- naming ----
+
+#[test]
+fn username_names_the_file_and_status_says_why() {
+    let sb = Sandbox::new();
+    sb.write(
+        "tgsess.toml",
+        "username = \"karaposu\"\nsession_file = \"telegram_session\"\n",
+    );
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.session.path, sb.work.join("karaposu.session"));
+    assert_eq!(s.session.decided_by, "username");
+    assert!(s.session.reason.contains("username \"karaposu\""));
+    assert!(
+        s.session
+            .reason
+            .contains("session_file \"telegram_session\" ignored")
+    );
+    assert!(!s.session.exists);
+    let out = sb.cmd().arg("status").output().unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains(&format!("Session file: {}", sb.work.join("karaposu.session").display())));
+    assert!(text.contains("why:"), "{text}");
+}
+
+#[test]
+fn quoted_username_is_used_as_written_with_a_warning() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"'karaposu'\"\n");
+    // A session made by an earlier tool under the quoted name keeps working.
+    grammers_session(&sb.work.join("'karaposu'.session"), Some((1001, false)));
+    let out = sb.cmd().arg("status").output().unwrap();
+    assert!(
+        stderr_of(&out).contains("tgsess: warning: username \"'karaposu'\""),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(stderr_of(&out).contains("\"'karaposu'.session\""));
+    let out = sb.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("signed in as user 1001"));
+}
+
+#[test]
+fn fallbacks_session_file_then_default() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"\"\nsession_file = \"bot.session\"\n");
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.session.path, sb.work.join("bot.session"));
+    assert_eq!(s.session.decided_by, "session_file");
+    sb.write("tgsess.toml", "");
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.session.path, sb.work.join("telegram_session.session"));
+    assert_eq!(s.session.decided_by, "default");
+}
+
+#[test]
+fn running_from_another_directory_uses_the_same_session() {
+    let sb = Sandbox::new();
+    let proj = sb.work.join("proj");
+    std::fs::create_dir_all(proj.join("sessions")).unwrap();
+    std::fs::write(
+        proj.join("tgsess.toml"),
+        "username = \"me\"\nsession_dir = \"sessions\"\n",
+    )
+    .unwrap();
+    let elsewhere = sb.work.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = tgsess(&sb.home, &elsewhere)
+        .args(["--config", "../proj/tgsess.toml", "status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.session.path, proj.join("sessions").join("me.session"));
+    // Through $TGSESS_CONFIG too.
+    let out = tgsess(&sb.home, &elsewhere)
+        .env("TGSESS_CONFIG", proj.join("tgsess.toml"))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.session.path, proj.join("sessions").join("me.session"));
+}
+
+#[test]
+fn xdg_config_is_found_and_relative_paths_follow_it() {
+    let sb = Sandbox::new();
+    let cfgdir = sb.home.join(".config/tgsess");
+    std::fs::create_dir_all(&cfgdir).unwrap();
+    std::fs::write(cfgdir.join("config.toml"), "username = \"x\"\n").unwrap();
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.config_file, Some(cfgdir.join("config.toml")));
+    assert_eq!(s.session.path, cfgdir.join("x.session"));
+}
+
+#[test]
+fn precedence_flag_over_env_over_file() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"file\"\n");
+    assert_eq!(status_json(&sb, &[]).session.path, sb.work.join("file.session"));
+    let out = sb
+        .cmd()
+        .env("TGSESS_USERNAME", "env")
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.session.path, sb.work.join("env.session"));
+    assert!(s.session.reason.contains("$TGSESS_USERNAME"), "{}", s.session.reason);
+    let out = sb
+        .cmd()
+        .env("TGSESS_USERNAME", "env")
+        .args(["--username", "flag", "status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.session.path, sb.work.join("flag.session"));
+    assert!(s.session.reason.contains("flag --username"));
+}
+
+#[test]
+fn session_flag_overrides_naming() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"me\"\n");
+    let s = status_json(&sb, &["--session", "other/x.db"]);
+    assert_eq!(s.session.path, sb.work.join("other/x.db"));
+    assert_eq!(s.session.decided_by, "session_flag");
+    assert!(s.session.reason.contains("username \"me\" ignored"));
+}
+
+#[test]
+fn bad_names_are_rejected_naming_the_key() {
+    let sb = Sandbox::new();
+    for (toml, key) in [
+        ("username = \"a/b\"", "username"),
+        ("username = \"..\"", "username"),
+        ("username = \"   \"", "username"),
+        ("session_file = \"x/../y\"", "session_file"),
+    ] {
+        sb.write("tgsess.toml", toml);
+        let out = sb.cmd().arg("status").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        assert!(
+            stderr_of(&out).starts_with(&format!("tgsess: error: {key}")),
+            "{toml}: {}",
+            stderr_of(&out)
+        );
+    }
+}
+
+// ---- near misses ----
+
+#[test]
+fn status_lists_signed_in_sessions_under_other_names() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"renamed\"\n");
+    grammers_session(&sb.work.join("old.session"), Some((4242, false)));
+    telethon_session(&sb.work.join("'karaposu'.session"));
+    std::fs::write(sb.work.join("notes.txt"), "hello").unwrap();
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.near_misses.len(), 2, "{:?}", s.near_misses);
+    let old = s
+        .near_misses
+        .iter()
+        .find(|n| n.path.ends_with("old.session"))
+        .unwrap();
+    assert_eq!((old.format.as_str(), old.signed_in, old.user_id), ("tgsess", Some(true), Some(4242)));
+    let tl = s
+        .near_misses
+        .iter()
+        .find(|n| n.path.ends_with("'karaposu'.session"))
+        .unwrap();
+    assert_eq!(tl.format, "telethon");
+    assert!(s.warnings.iter().any(|w| w.contains("classic cause")));
+    let text = stdout_of(&sb.cmd().arg("status").output().unwrap());
+    assert!(text.contains("signed in as user 4242"), "{text}");
+}
+
+// ---- check --offline ----
+
+fn check(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
+    sb.cmd().args(["check", "--offline"]).args(extra).output().unwrap()
+}
+
+#[test]
+fn check_offline_missing_file_is_1_and_creates_nothing() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"me\"\n");
+    let before = snapshot(&sb.work);
+    let out = check(&sb, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).contains("no session file"));
+    assert_eq!(snapshot(&sb.work), before);
+    let out = check(&sb, &["--json"]);
+    let j: CheckJ = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j.status, "not_signed_in");
+    assert!(j.offline);
+    assert_eq!(snapshot(&sb.work), before);
+}
+
+#[test]
+fn check_offline_signed_in_and_not() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"me\"\n");
+    grammers_session(&sb.work.join("me.session"), Some((99, true)));
+    let before = snapshot(&sb.work);
+    let out = check(&sb, &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let j: CheckJ = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((j.status.as_str(), j.user_id, j.bot, j.dc), ("signed_in", Some(99), Some(true), Some(2)));
+    let out = check(&sb, &["-q"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    assert_eq!(snapshot(&sb.work), before);
+
+    grammers_session(&sb.work.join("key.session"), None);
+    let out = sb
+        .cmd()
+        .args(["--username", "key", "check", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).contains("not signed in"), "{}", stdout_of(&out));
+}
+
+#[test]
+fn foreign_and_broken_files_are_exit_4_and_unchanged() {
+    let sb = Sandbox::new();
+    telethon_session(&sb.work.join("tl.session"));
+    pyrogram_session(&sb.work.join("pg.session"));
+    std::fs::write(sb.work.join("empty.session"), b"").unwrap();
+    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(sb.work.join("random.session"), &random).unwrap();
+    // A grammers session cut short: SQLite header intact, pages missing.
+    grammers_session(&sb.work.join("full.session"), Some((5, false)));
+    let full = std::fs::read(sb.work.join("full.session")).unwrap();
+    std::fs::write(sb.work.join("trunc.session"), &full[..full.len() / 3]).unwrap();
+    std::fs::remove_file(sb.work.join("full.session")).unwrap();
+    std::fs::create_dir(sb.work.join("dir.session")).unwrap();
+    let before = snapshot(&sb.work);
+    for (name, expect) in [
+        ("tl", "Telethon session"),
+        ("pg", "Pyrogram session"),
+        ("empty", "empty file"),
+        ("random", "not an SQLite database"),
+        ("trunc", "not a session"),
+        ("dir", "is a directory"),
+    ] {
+        for cmd in [&["check", "--offline"][..], &["reset", "--yes"][..]] {
+            let out = sb
+                .cmd()
+                .args(["--session", &format!("{name}.session")])
+                .args(cmd)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(4), "{name} {cmd:?}: {}", stderr_of(&out));
+            let err = stderr_of(&out);
+            assert!(err.contains(expect), "{name}: {err}");
+            assert!(err.contains(&format!("{name}.session")), "{name}: {err}");
+        }
+    }
+    let out = sb.cmd().args(["--session", "tl.session", "check", "--offline"]).output().unwrap();
+    assert!(stderr_of(&out).contains("tgsess import --format telethon"));
+    let out = sb
+        .cmd()
+        .args(["--session", "pg.session", "check", "--offline", "--json"])
+        .output()
+        .unwrap();
+    let j: CheckJ = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((j.status.as_str(), out.status.code()), ("file_problem", Some(4)));
+    // status reports them without failing.
+    let s = status_json(&sb, &["--session", "pg.session"]);
+    assert_eq!(s.session.format.as_deref(), Some("pyrogram"));
+    assert_eq!(s.session.user_id, Some(777));
+    assert_eq!(snapshot(&sb.work), before, "a command changed a file");
+}
+
+#[test]
+fn status_warns_about_open_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let p = sb.work.join("telegram_session.session");
+    grammers_session(&p, Some((1, false)));
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.session.mode.as_deref(), Some("0644"));
+    assert!(
+        s.warnings.iter().any(|w| w.contains("chmod 600")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+// ---- reset ----
+
+#[test]
+fn reset_needs_yes_off_terminal_and_deletes_side_files() {
+    let sb = Sandbox::new();
+    let p = sb.work.join("telegram_session.session");
+    grammers_session(&p, Some((1, false)));
+    // An empty (not hot) rollback journal, as SQLite leaves behind in DELETE mode races.
+    std::fs::write(sb.work.join("telegram_session.session-journal"), b"").unwrap();
+    let before = snapshot(&sb.work);
+    let out = sb.cmd().arg("reset").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--yes"));
+    assert_eq!(snapshot(&sb.work), before);
+    let out = sb.cmd().args(["reset", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!p.exists());
+    assert!(!sb.work.join("telegram_session.session-journal").exists());
+    assert!(!sb.work.join("telegram_session.session.lock").exists());
+    // Nothing left to delete is fine.
+    let out = sb.cmd().args(["reset", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout_of(&out).contains("nothing to delete"));
+}
+
+#[test]
+fn reset_refuses_a_session_another_process_holds() {
+    let sb = Sandbox::new();
+    let p = sb.work.join("telegram_session.session");
+    grammers_session(&p, Some((1, false)));
+    let _held = tgsess::session_file::SessionLock::acquire(&p).unwrap();
+    let before = std::fs::read(&p).unwrap();
+    let out = sb.cmd().args(["reset", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr_of(&out).contains("busy"), "{}", stderr_of(&out));
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+}
+
+// ---- list ----
+
+#[test]
+fn list_shows_sessions_with_format_and_user() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "session_dir = \"s\"\n");
+    let dir = sb.work.join("s");
+    std::fs::create_dir(&dir).unwrap();
+    grammers_session(&dir.join("a.session"), Some((11, false)));
+    pyrogram_session(&dir.join("b.session"));
+    std::fs::write(dir.join("c.txt"), "x").unwrap();
+    let out = sb.cmd().args(["list", "--json"]).output().unwrap();
+    let l: ListJ = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(l.session_dir, dir);
+    let names: Vec<_> = l
+        .sessions
+        .iter()
+        .map(|s| (s.path.file_name().unwrap().to_str().unwrap().to_string(), s.format.clone(), s.user_id))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("a.session".into(), "tgsess".into(), Some(11)),
+            ("b.session".into(), "pyrogram".into(), Some(777))
+        ]
+    );
+}
+
+#[test]
+fn session_dir_that_is_a_file_is_a_clear_error() {
+    let sb = Sandbox::new();
+    sb.write("notadir", "x");
+    sb.write("tgsess.toml", "session_dir = \"notadir\"\n");
+    let out = sb.cmd().arg("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("notadir"));
+}
+
+// ---- bad config ----
+
+#[test]
+fn bad_config_gets_a_clear_error_and_exit_2() {
+    let sb = Sandbox::new();
+    for (text, needles) in [
+        ("usernme = \"x\"\n", &["usernme", "line 1"][..]),
+        ("username = \"x\"\napi_id = \"12\"\n", &["line 2", "expected"][..]),
+        ("username = [\n", &["line 1"][..]),
+        ("api_id = -3\n", &["api_id = -3", "positive"][..]),
+    ] {
+        let cfg = sb.write("tgsess.toml", text);
+        let out = sb.cmd().arg("status").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = stderr_of(&out);
+        assert!(err.contains(&cfg.display().to_string()), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{text}: missing {n} in {err}");
+        }
+    }
+    let out = sb.cmd().args(["--config", "nope.toml", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("nope.toml"));
+    sb.write("tgsess.toml", "");
+    let out = sb
+        .cmd()
+        .env("TGSESS_API_ID", "twelve")
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("$TGSESS_API_ID"));
+}
+
+#[test]
+fn offline_commands_work_without_api_credentials() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "phone = \"+1\"\n");
+    for args in [&["status"][..], &["list"], &["check", "--offline"]] {
+        let out = sb.cmd().args(args).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {}", stderr_of(&out));
+    }
+}
+
+// ---- ecosystem ----
+
+#[test]
+fn help_documents_exit_codes_and_completions_work() {
+    let sb = Sandbox::new();
+    let out = sb.cmd().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout_of(&out);
+    for needle in ["Exit codes:", "130  interrupted", "5    rate limited"] {
+        assert!(help.contains(needle), "{help}");
+    }
+    let out = sb.cmd().args(["completions", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout_of(&out).contains("_tgsess"));
+    let out = sb.cmd().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn api_hash_is_never_printed() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\nusernme = 1\n");
+    let out = sb.cmd().arg("status").output().unwrap();
+    assert!(!stderr_of(&out).contains("0123456789abcdef") || stderr_of(&out).contains("api_hash = \""),
+        "the toml error echoes the offending line only");
+    sb.write("tgsess.toml", "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\n");
+    let out = sb.cmd().args(["status", "--json"]).output().unwrap();
+    assert!(!stdout_of(&out).contains("0123456789abcdef"));
+    assert!(!stderr_of(&out).contains("0123456789abcdef"));
+}
