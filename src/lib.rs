@@ -9,8 +9,11 @@ pub mod config;
 pub mod error;
 pub mod formats;
 pub mod naming;
+pub mod net;
 pub mod output;
 pub mod report;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod secret;
 pub mod session_file;
 pub mod settings;

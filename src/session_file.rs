@@ -272,6 +272,29 @@ pub async fn near_misses(session: &Path, dirs: &[&Path]) -> Vec<Found> {
     out
 }
 
+/// Opens the tgsess session at `path` with grammers, for a program that must use the very
+/// session tgsess manages. The file must exist and be a tgsess session: a missing file is
+/// NOT silently created (that is how a program ends up asking for a login code again), and a
+/// Telethon/Pyrogram file is never handed to grammers (which would migrate it).
+pub async fn open_existing(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
+    match examine(path).await? {
+        Presence::Missing => Err(Error::NotSignedIn(format!(
+            "no session file at {}; log in first with `tgsess login`",
+            path.display()
+        ))),
+        Presence::File(i, _) if i.format != Format::Tgsess => Err(wrong_format_error(path, &i)),
+        Presence::File(..) => open_grammers(path).await,
+    }
+}
+
+/// Opens (creating when missing) a grammers session at a path already checked to be missing
+/// or a tgsess session. Created files get 0600 through the process umask.
+pub async fn open_grammers(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
+    grammers_session::storages::SqliteSession::open(path)
+        .await
+        .map_err(|e| Error::file(format!("cannot open session {}: {e}", path.display())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,29 +333,4 @@ mod tests {
         drop(first);
         SessionLock::acquire(&s).unwrap();
     }
-}
-
-/// Opens the tgsess session at `path` with grammers, for a program that must use the very
-/// session tgsess manages. The file must exist and be a tgsess session: a missing file is
-/// NOT silently created (that is how a program ends up asking for a login code again), and a
-/// Telethon/Pyrogram file is never handed to grammers (which would migrate it).
-pub async fn open_existing(
-    path: &Path,
-) -> Result<grammers_session::storages::SqliteSession> {
-    match examine(path).await? {
-        Presence::Missing => Err(Error::NotSignedIn(format!(
-            "no session file at {}; log in first with `tgsess login`",
-            path.display()
-        ))),
-        Presence::File(i, _) if i.format != Format::Tgsess => Err(wrong_format_error(path, &i)),
-        Presence::File(..) => open_grammers(path).await,
-    }
-}
-
-/// Opens (creating when missing) a grammers session at a path already checked to be missing
-/// or a tgsess session. Created files get 0600 through the process umask.
-pub async fn open_grammers(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
-    grammers_session::storages::SqliteSession::open(path)
-        .await
-        .map_err(|e| Error::file(format!("cannot open session {}: {e}", path.display())))
 }

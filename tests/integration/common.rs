@@ -91,7 +91,9 @@ async fn exec(path: &Path, statements: &[&str], key: &[u8]) {
     let conn = db.connect().unwrap();
     for s in statements {
         if s.contains('?') {
-            conn.execute(s, libsql::params![key.to_vec()]).await.unwrap();
+            conn.execute(s, libsql::params![key.to_vec()])
+                .await
+                .unwrap();
         } else {
             conn.execute(s, ()).await.unwrap();
         }

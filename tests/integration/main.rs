@@ -2,3 +2,4 @@
 
 mod common;
 mod offline;
+mod sandbox_client;

@@ -78,7 +78,12 @@ struct ListJ {
 }
 
 fn status_json(sb: &Sandbox, args: &[&str]) -> Status {
-    let out = sb.cmd().args(args).args(["status", "--json"]).output().unwrap();
+    let out = sb
+        .cmd()
+        .args(args)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -104,7 +109,10 @@ fn username_names_the_file_and_status_says_why() {
     assert!(!s.session.exists);
     let out = sb.cmd().arg("status").output().unwrap();
     let text = stdout_of(&out);
-    assert!(text.contains(&format!("Session file: {}", sb.work.join("karaposu.session").display())));
+    assert!(text.contains(&format!(
+        "Session file: {}",
+        sb.work.join("karaposu.session").display()
+    )));
     assert!(text.contains("why:"), "{text}");
 }
 
@@ -129,7 +137,10 @@ fn quoted_username_is_used_as_written_with_a_warning() {
 #[test]
 fn fallbacks_session_file_then_default() {
     let sb = Sandbox::new();
-    sb.write("tgsess.toml", "username = \"\"\nsession_file = \"bot.session\"\n");
+    sb.write(
+        "tgsess.toml",
+        "username = \"\"\nsession_file = \"bot.session\"\n",
+    );
     let s = status_json(&sb, &[]);
     assert_eq!(s.session.path, sb.work.join("bot.session"));
     assert_eq!(s.session.decided_by, "session_file");
@@ -182,7 +193,10 @@ fn xdg_config_is_found_and_relative_paths_follow_it() {
 fn precedence_flag_over_env_over_file() {
     let sb = Sandbox::new();
     sb.write("tgsess.toml", "username = \"file\"\n");
-    assert_eq!(status_json(&sb, &[]).session.path, sb.work.join("file.session"));
+    assert_eq!(
+        status_json(&sb, &[]).session.path,
+        sb.work.join("file.session")
+    );
     let out = sb
         .cmd()
         .env("TGSESS_USERNAME", "env")
@@ -191,7 +205,11 @@ fn precedence_flag_over_env_over_file() {
         .unwrap();
     let s: Status = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s.session.path, sb.work.join("env.session"));
-    assert!(s.session.reason.contains("$TGSESS_USERNAME"), "{}", s.session.reason);
+    assert!(
+        s.session.reason.contains("$TGSESS_USERNAME"),
+        "{}",
+        s.session.reason
+    );
     let out = sb
         .cmd()
         .env("TGSESS_USERNAME", "env")
@@ -249,7 +267,10 @@ fn status_lists_signed_in_sessions_under_other_names() {
         .iter()
         .find(|n| n.path.ends_with("old.session"))
         .unwrap();
-    assert_eq!((old.format.as_str(), old.signed_in, old.user_id), ("tgsess", Some(true), Some(4242)));
+    assert_eq!(
+        (old.format.as_str(), old.signed_in, old.user_id),
+        ("tgsess", Some(true), Some(4242))
+    );
     let tl = s
         .near_misses
         .iter()
@@ -264,7 +285,11 @@ fn status_lists_signed_in_sessions_under_other_names() {
 // ---- check --offline ----
 
 fn check(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
-    sb.cmd().args(["check", "--offline"]).args(extra).output().unwrap()
+    sb.cmd()
+        .args(["check", "--offline"])
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -292,7 +317,10 @@ fn check_offline_signed_in_and_not() {
     let out = check(&sb, &["--json"]);
     assert_eq!(out.status.code(), Some(0));
     let j: CheckJ = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((j.status.as_str(), j.user_id, j.bot, j.dc), ("signed_in", Some(99), Some(true), Some(2)));
+    assert_eq!(
+        (j.status.as_str(), j.user_id, j.bot, j.dc),
+        ("signed_in", Some(99), Some(true), Some(2))
+    );
     let out = check(&sb, &["-q"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
@@ -305,7 +333,11 @@ fn check_offline_signed_in_and_not() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout_of(&out).contains("not signed in"), "{}", stdout_of(&out));
+    assert!(
+        stdout_of(&out).contains("not signed in"),
+        "{}",
+        stdout_of(&out)
+    );
 }
 
 #[test]
@@ -314,7 +346,9 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
     telethon_session(&sb.work.join("tl.session"));
     pyrogram_session(&sb.work.join("pg.session"));
     std::fs::write(sb.work.join("empty.session"), b"").unwrap();
-    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(sb.work.join("random.session"), &random).unwrap();
     // A grammers session cut short: SQLite header intact, pages missing.
     grammers_session(&sb.work.join("full.session"), Some((5, false)));
@@ -338,13 +372,22 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
                 .args(cmd)
                 .output()
                 .unwrap();
-            assert_eq!(out.status.code(), Some(4), "{name} {cmd:?}: {}", stderr_of(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(4),
+                "{name} {cmd:?}: {}",
+                stderr_of(&out)
+            );
             let err = stderr_of(&out);
             assert!(err.contains(expect), "{name}: {err}");
             assert!(err.contains(&format!("{name}.session")), "{name}: {err}");
         }
     }
-    let out = sb.cmd().args(["--session", "tl.session", "check", "--offline"]).output().unwrap();
+    let out = sb
+        .cmd()
+        .args(["--session", "tl.session", "check", "--offline"])
+        .output()
+        .unwrap();
     assert!(stderr_of(&out).contains("tgsess import --format telethon"));
     let out = sb
         .cmd()
@@ -352,7 +395,10 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
         .output()
         .unwrap();
     let j: CheckJ = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((j.status.as_str(), out.status.code()), ("file_problem", Some(4)));
+    assert_eq!(
+        (j.status.as_str(), out.status.code()),
+        ("file_problem", Some(4))
+    );
     // status reports them without failing.
     let s = status_json(&sb, &["--session", "pg.session"]);
     assert_eq!(s.session.format.as_deref(), Some("pyrogram"));
@@ -431,7 +477,13 @@ fn list_shows_sessions_with_format_and_user() {
     let names: Vec<_> = l
         .sessions
         .iter()
-        .map(|s| (s.path.file_name().unwrap().to_str().unwrap().to_string(), s.format.clone(), s.user_id))
+        .map(|s| {
+            (
+                s.path.file_name().unwrap().to_str().unwrap().to_string(),
+                s.format.clone(),
+                s.user_id,
+            )
+        })
         .collect();
     assert_eq!(
         names,
@@ -459,7 +511,10 @@ fn bad_config_gets_a_clear_error_and_exit_2() {
     let sb = Sandbox::new();
     for (text, needles) in [
         ("usernme = \"x\"\n", &["usernme", "line 1"][..]),
-        ("username = \"x\"\napi_id = \"12\"\n", &["line 2", "expected"][..]),
+        (
+            "username = \"x\"\napi_id = \"12\"\n",
+            &["line 2", "expected"][..],
+        ),
         ("username = [\n", &["line 1"][..]),
         ("api_id = -3\n", &["api_id = -3", "positive"][..]),
     ] {
@@ -472,7 +527,11 @@ fn bad_config_gets_a_clear_error_and_exit_2() {
             assert!(err.contains(n), "{text}: missing {n} in {err}");
         }
     }
-    let out = sb.cmd().args(["--config", "nope.toml", "status"]).output().unwrap();
+    let out = sb
+        .cmd()
+        .args(["--config", "nope.toml", "status"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("nope.toml"));
     sb.write("tgsess.toml", "");
@@ -492,7 +551,11 @@ fn offline_commands_work_without_api_credentials() {
     sb.write("tgsess.toml", "phone = \"+1\"\n");
     for args in [&["status"][..], &["list"], &["check", "--offline"]] {
         let out = sb.cmd().args(args).output().unwrap();
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {}", stderr_of(&out));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
     }
 }
 
@@ -517,11 +580,19 @@ fn help_documents_exit_codes_and_completions_work() {
 #[test]
 fn api_hash_is_never_printed() {
     let sb = Sandbox::new();
-    sb.write("tgsess.toml", "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\nusernme = 1\n");
+    sb.write(
+        "tgsess.toml",
+        "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\nusernme = 1\n",
+    );
     let out = sb.cmd().arg("status").output().unwrap();
-    assert!(!stderr_of(&out).contains("0123456789abcdef") || stderr_of(&out).contains("api_hash = \""),
-        "the toml error echoes the offending line only");
-    sb.write("tgsess.toml", "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\n");
+    assert!(
+        !stderr_of(&out).contains("0123456789abcdef") || stderr_of(&out).contains("api_hash = \""),
+        "the toml error echoes the offending line only"
+    );
+    sb.write(
+        "tgsess.toml",
+        "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\n",
+    );
     let out = sb.cmd().args(["status", "--json"]).output().unwrap();
     assert!(!stdout_of(&out).contains("0123456789abcdef"));
     assert!(!stderr_of(&out).contains("0123456789abcdef"));

@@ -1,0 +1,169 @@
+//! The sandbox: a local Telegram datacenter that speaks real MTProto over TCP, so the real
+//! grammers client inside tgsess (and Telethon, see `scripts/telethon_sandbox.py`) logs in
+//! against it without touching Telegram. Behind the `sandbox` cargo feature (on by default).
+//!
+//! - `wire`: MTProto 2.0 server side (encryption, envelopes, containers, gzip).
+//! - `server`: connections, the Full transport, the request log.
+//! - `rpc`: accounts, codes, 2FA, tokens: the methods it answers.
+//! - `srp`: server-side SRP; only the verifier is kept.
+//! - `keys`: the side channel through which clients register new auth keys.
+
+pub mod keys;
+pub mod rpc;
+pub mod server;
+pub mod srp;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+
+use crate::error::{Error, Result};
+pub use rpc::{CodeType, Scenario};
+
+/// The phone number the sandbox's config uses (test-DC rule: DC 2, code 22222).
+pub const DEMO_PHONE: &str = "9996621234";
+
+pub struct Options {
+    pub dir: PathBuf,
+    pub listen: SocketAddr,
+    pub scenario: Scenario,
+}
+
+/// A running sandbox; dropping it stops the listener.
+pub struct Running {
+    pub address: SocketAddr,
+    pub dir: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Running {
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("tgsess.toml")
+    }
+}
+
+fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
+    Error::usage(format!("sandbox: cannot {what} {}: {e}", p.display()))
+}
+
+/// The Telethon StringSession text for a key: '1' + urlsafe base64 (with padding) of
+/// `>B4sH256s` (telethon/sessions/string.py).
+pub fn telethon_string(dc: u8, addr: SocketAddr, key: &[u8; 256]) -> String {
+    let mut payload = Vec::with_capacity(263);
+    payload.push(dc);
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) => payload.extend_from_slice(&ip.octets()),
+        std::net::IpAddr::V6(ip) => payload.extend_from_slice(&ip.octets()),
+    }
+    payload.extend_from_slice(&addr.port().to_be_bytes());
+    payload.extend_from_slice(key);
+    format!(
+        "1{}",
+        base64::engine::general_purpose::URL_SAFE.encode(payload)
+    )
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| io_err("write", &tmp, e))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| io_err("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_err("write", path, e))
+}
+
+/// Starts serving. Before it returns, DIR holds `tgsess.toml`, `session.string`,
+/// `sandbox.json` and `requests.jsonl`.
+pub async fn start(opts: Options) -> Result<Running> {
+    if !opts.listen.ip().is_loopback() {
+        return Err(Error::usage(format!(
+            "sandbox: --listen {} is not a loopback address; the sandbox only listens on \
+             127.0.0.0/8 or ::1",
+            opts.listen
+        )));
+    }
+    if let Some(dc) = opts.scenario.migrate_to
+        && !(1..=5).contains(&dc)
+    {
+        return Err(Error::usage(format!(
+            "sandbox: --migrate-to {dc}: Telegram's DC ids are 1 to 5"
+        )));
+    }
+    std::fs::create_dir_all(keys::keys_dir(&opts.dir))
+        .map_err(|e| io_err("create", &opts.dir, e))?;
+    let dir = std::fs::canonicalize(&opts.dir).map_err(|e| io_err("open", &opts.dir, e))?;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| Error::usage(format!("sandbox: cannot listen on {}: {e}", opts.listen)))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::usage(format!("sandbox: {e}")))?;
+    let mut dcs = vec![1, 2, 3];
+    if let Some(dc) = opts.scenario.migrate_to
+        && !dcs.contains(&dc)
+    {
+        dcs.push(dc);
+    }
+    let log_path = dir.join("requests.jsonl");
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&log_path)
+        .map_err(|e| io_err("open", &log_path, e))?;
+
+    // A fresh signed-out key for other MTProto clients (Telethon's StringSession).
+    let string_key = keys::new_key();
+    keys::register(&dir, 2, &string_key).map_err(|e| io_err("register a key in", &dir, e))?;
+    write_private(
+        &dir.join("session.string"),
+        &format!("{}\n", telethon_string(2, address, &string_key)),
+    )?;
+    write_private(
+        &dir.join("tgsess.toml"),
+        &format!(
+            "# Written by `tgsess sandbox`: a config whose session lives here and talks to the\n\
+             # sandbox listening on {address}. Log in with:\n\
+             #   tgsess --config {config} login\n\
+             # phone {DEMO_PHONE} (test-DC rule: the code is 22222).\n\
+             api_id = 1\n\
+             api_hash = \"sandbox\"\n\
+             phone = \"{DEMO_PHONE}\"\n\
+             session_file = \"sandbox\"\n\
+             sandbox_dir = \".\"\n",
+            config = dir.join("tgsess.toml").display()
+        ),
+    )?;
+    let endpoint = keys::Endpoint {
+        address,
+        dcs: dcs.clone(),
+        pid: std::process::id(),
+    };
+    write_private(
+        &dir.join(keys::ENDPOINT_FILE),
+        &serde_json::to_string(&endpoint).expect("serializes"),
+    )?;
+
+    let shared = Arc::new(server::Shared {
+        state: Mutex::new(rpc::State::new(opts.scenario, dcs, address, &dir)),
+        log: Mutex::new(log),
+        pushed: tokio::sync::Notify::new(),
+    });
+    let task = tokio::spawn(server::serve(listener, shared));
+    Ok(Running { address, dir, task })
+}

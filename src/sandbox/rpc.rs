@@ -1,0 +1,902 @@
+//! The sandbox's Telegram: accounts, per-key authorization, codes, 2FA, tokens, and the
+//! methods it answers. Everything here is synchronous and runs under one lock; the
+//! connection code in `server.rs` does the I/O.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serializable};
+
+use super::srp::{self, Round, Verifier};
+
+/// What `auth.sentCode` reports as the way the code was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodeType {
+    App,
+    Sms,
+    Call,
+    Email,
+}
+
+/// The scenario flags of `tgsess sandbox`.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    pub password: Option<crate::secret::Secret>,
+    pub code_type: Option<CodeType>,
+    pub flood_wait: Option<u32>,
+    pub send_code_unavailable: bool,
+    pub migrate_to: Option<i32>,
+    pub drop_on: Option<String>,
+    pub code_ttl: Option<Duration>,
+    pub revoke_after: Option<Duration>,
+}
+
+/// A sandbox account.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: i64,
+    pub access_hash: i64,
+    pub phone: Option<String>,
+    pub first_name: String,
+    pub username: String,
+    pub bot: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Auth {
+    SignedOut,
+    /// signIn answered SESSION_PASSWORD_NEEDED for this user.
+    PasswordNeeded(i64),
+    SignedIn {
+        user: i64,
+        since: Instant,
+    },
+}
+
+pub struct KeyEntry {
+    pub key: [u8; 256],
+    pub dc: i32,
+    auth: Auth,
+}
+
+struct PendingCode {
+    phone: String,
+    key_id: u64,
+    created: Instant,
+    /// Index into the app -> sms -> call ladder.
+    step: usize,
+}
+
+struct LoginTokenEntry {
+    key_id: u64,
+    expires: i64,
+    accepted_by: Option<i64>,
+}
+
+/// Who is calling: the key, its DC, and where pushes for this connection go.
+pub struct Caller {
+    pub key_id: u64,
+    pub dc: i32,
+}
+
+/// How a request ends.
+pub enum Reply {
+    Ok(Vec<u8>),
+    Error(i32, String),
+    /// Close the connection without answering (`--drop-on`).
+    Drop,
+}
+
+fn err(code: i32, name: impl Into<String>) -> Reply {
+    Reply::Error(code, name.into())
+}
+
+fn ok<T: Serializable>(v: T) -> Reply {
+    Reply::Ok(v.to_bytes())
+}
+
+pub fn now_secs() -> i32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i32)
+        .unwrap_or(0)
+}
+
+fn random_i64() -> i64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("os randomness");
+    i64::from_le_bytes(b)
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).expect("os randomness");
+    b
+}
+
+/// Telegram's test-DC numbers: 99966XYYYY with X = DC 1..3; the code is X five times
+/// (core.telegram.org/api/auth, "Test accounts").
+pub fn test_phone(phone: &str) -> Option<(i32, String)> {
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let rest = digits.strip_prefix("99966")?;
+    if rest.len() != 5 {
+        return None;
+    }
+    let x = rest.as_bytes()[0];
+    if !(b'1'..=b'3').contains(&x) {
+        return None;
+    }
+    let dc = i32::from(x - b'0');
+    Some((dc, (x as char).to_string().repeat(5)))
+}
+
+pub struct State {
+    pub scenario: Scenario,
+    pub dcs: Vec<i32>,
+    pub address: SocketAddr,
+    dir: std::path::PathBuf,
+    verifier: Option<Verifier>,
+    keys: HashMap<u64, KeyEntry>,
+    accounts: HashMap<i64, Account>,
+    codes: HashMap<String, PendingCode>,
+    /// future_auth_token -> user id (auth.logOut hands them out; auth.sendCode honours them).
+    future_tokens: HashMap<Vec<u8>, i64>,
+    login_tokens: HashMap<Vec<u8>, LoginTokenEntry>,
+    srp: HashMap<u64, (i64, Round)>,
+    dropped: HashSet<String>,
+    migrated: bool,
+    /// updateLoginToken pushes waiting for the connection of a key.
+    pub pushes: HashMap<u64, Vec<Vec<u8>>>,
+}
+
+impl State {
+    pub fn new(
+        scenario: Scenario,
+        dcs: Vec<i32>,
+        address: SocketAddr,
+        dir: &std::path::Path,
+    ) -> Self {
+        // Only the verifier is kept: the password itself is not stored.
+        let verifier = scenario
+            .password
+            .as_ref()
+            .map(|p| Verifier::new(p.expose()));
+        State {
+            scenario,
+            dcs,
+            address,
+            dir: dir.to_path_buf(),
+            verifier,
+            keys: HashMap::new(),
+            accounts: HashMap::new(),
+            codes: HashMap::new(),
+            future_tokens: HashMap::new(),
+            login_tokens: HashMap::new(),
+            srp: HashMap::new(),
+            dropped: HashSet::new(),
+            migrated: false,
+            pushes: HashMap::new(),
+        }
+    }
+
+    /// The key for an id, loading a newly registered one from the side channel.
+    pub fn key(&mut self, key_id: u64) -> Option<&KeyEntry> {
+        if !self.keys.contains_key(&key_id) {
+            let (dc, key) = super::keys::load(&self.dir, key_id)?;
+            self.keys.insert(
+                key_id,
+                KeyEntry {
+                    key,
+                    dc,
+                    auth: Auth::SignedOut,
+                },
+            );
+        }
+        self.keys.get(&key_id)
+    }
+
+    fn account_dc(&self, phone_dc: i32) -> i32 {
+        self.scenario.migrate_to.unwrap_or(phone_dc)
+    }
+
+    fn account_for_phone(&mut self, phone: &str) -> Account {
+        let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+        let tail: i64 = digits[5..].parse().unwrap_or(0);
+        let id = 700_000_000 + tail;
+        self.accounts
+            .entry(id)
+            .or_insert_with(|| Account {
+                id,
+                access_hash: random_i64(),
+                phone: Some(digits.clone()),
+                first_name: "Sandbox".into(),
+                username: format!("sandbox_{}", &digits[5..]),
+                bot: false,
+            })
+            .clone()
+    }
+
+    fn account_for_bot(&mut self, token: &str) -> Option<Account> {
+        let (digits, secret) = token.split_once(':')?;
+        if secret != "sandbox" || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let id: i64 = digits.parse().ok().filter(|v| *v > 0 && *v < (1 << 40))?;
+        Some(
+            self.accounts
+                .entry(id)
+                .or_insert_with(|| Account {
+                    id,
+                    access_hash: random_i64(),
+                    phone: None,
+                    first_name: "Sandbox Bot".into(),
+                    username: format!("sandbox{id}_bot"),
+                    bot: true,
+                })
+                .clone(),
+        )
+    }
+
+    /// The signed-in user of a key, applying `--revoke-after`.
+    fn signed_in_user(&mut self, key_id: u64) -> Result<i64, Reply> {
+        let revoke = self.scenario.revoke_after;
+        let entry = self.keys.get_mut(&key_id).expect("caller's key is known");
+        match entry.auth {
+            Auth::SignedIn { user, since } => {
+                if revoke.is_some_and(|r| since.elapsed() >= r) {
+                    entry.auth = Auth::SignedOut;
+                    return Err(err(401, "AUTH_KEY_UNREGISTERED"));
+                }
+                Ok(user)
+            }
+            _ => Err(err(401, "AUTH_KEY_UNREGISTERED")),
+        }
+    }
+
+    fn sign_in(&mut self, key_id: u64, user: i64) -> Reply {
+        if let Some(e) = self.keys.get_mut(&key_id) {
+            e.auth = Auth::SignedIn {
+                user,
+                since: Instant::now(),
+            };
+        }
+        ok(self.authorization(user))
+    }
+
+    fn user(&self, id: i64, is_self: bool) -> tl::enums::User {
+        let a = &self.accounts[&id];
+        tl::enums::User::User(tl::types::User {
+            is_self,
+            contact: false,
+            mutual_contact: false,
+            deleted: false,
+            bot: a.bot,
+            bot_chat_history: false,
+            bot_nochats: a.bot,
+            verified: false,
+            restricted: false,
+            min: false,
+            bot_inline_geo: false,
+            support: false,
+            scam: false,
+            apply_min_photo: false,
+            fake: false,
+            bot_attach_menu: false,
+            premium: false,
+            attach_menu_enabled: false,
+            bot_can_edit: false,
+            close_friend: false,
+            stories_hidden: false,
+            stories_unavailable: true,
+            contact_require_premium: false,
+            bot_business: false,
+            bot_has_main_app: false,
+            bot_forum_view: false,
+            bot_forum_can_manage_topics: false,
+            bot_can_manage_bots: false,
+            bot_guestchat: false,
+            bot_guard: false,
+            id: a.id,
+            access_hash: Some(a.access_hash),
+            first_name: Some(a.first_name.clone()),
+            last_name: None,
+            username: Some(a.username.clone()),
+            phone: if is_self { a.phone.clone() } else { None },
+            photo: None,
+            status: None,
+            bot_info_version: a.bot.then_some(1),
+            restriction_reason: None,
+            bot_inline_placeholder: None,
+            lang_code: None,
+            emoji_status: None,
+            usernames: None,
+            stories_max_id: None,
+            color: None,
+            profile_color: None,
+            bot_active_users: None,
+            bot_verification_icon: None,
+            send_paid_messages_stars: None,
+            linked_community_id: None,
+        })
+    }
+
+    fn authorization(&self, user: i64) -> tl::enums::auth::Authorization {
+        tl::enums::auth::Authorization::Authorization(tl::types::auth::Authorization {
+            setup_password_required: false,
+            otherwise_relogin_days: None,
+            tmp_sessions: None,
+            future_auth_token: None,
+            user: self.user(user, true),
+        })
+    }
+
+    fn config(&self, this_dc: i32) -> tl::enums::Config {
+        // Only loopback options: grammers writes every static option into the session and
+        // `expect()`s the address to parse (grammers-mtsender src/sender_pool.rs
+        // `update_config`).
+        let dc_options = self
+            .dcs
+            .iter()
+            .map(|id| {
+                tl::enums::DcOption::Option(tl::types::DcOption {
+                    ipv6: false,
+                    media_only: false,
+                    tcpo_only: false,
+                    cdn: false,
+                    r#static: true,
+                    this_port_only: false,
+                    id: *id,
+                    ip_address: self.address.ip().to_string(),
+                    port: i32::from(self.address.port()),
+                    secret: None,
+                })
+            })
+            .collect();
+        let now = now_secs();
+        tl::enums::Config::Config(tl::types::Config {
+            default_p2p_contacts: false,
+            preload_featured_stickers: false,
+            revoke_pm_inbox: true,
+            blocked_mode: false,
+            force_try_ipv6: false,
+            date: now,
+            expires: now + 3600,
+            test_mode: true,
+            this_dc,
+            dc_options,
+            dc_txt_domain_name: "sandbox.invalid".into(),
+            chat_size_max: 200,
+            megagroup_size_max: 200_000,
+            forwarded_count_max: 100,
+            online_update_period_ms: 210_000,
+            offline_blur_timeout_ms: 5_000,
+            offline_idle_timeout_ms: 30_000,
+            online_cloud_timeout_ms: 300_000,
+            notify_cloud_delay_ms: 30_000,
+            notify_default_delay_ms: 1_500,
+            push_chat_period_ms: 60_000,
+            push_chat_limit: 2,
+            edit_time_limit: 172_800,
+            revoke_time_limit: i32::MAX,
+            revoke_pm_time_limit: i32::MAX,
+            rating_e_decay: 2_419_200,
+            stickers_recent_limit: 200,
+            channels_read_media_period: 604_800,
+            tmp_sessions: None,
+            call_receive_timeout_ms: 20_000,
+            call_ring_timeout_ms: 90_000,
+            call_connect_timeout_ms: 30_000,
+            call_packet_timeout_ms: 10_000,
+            me_url_prefix: "https://t.me/".into(),
+            autoupdate_url_prefix: None,
+            gif_search_username: None,
+            venue_search_username: None,
+            img_search_username: None,
+            static_maps_provider: None,
+            caption_length_max: 1024,
+            message_length_max: 4096,
+            webfile_dc_id: this_dc,
+            suggested_lang_code: None,
+            lang_pack_version: None,
+            base_lang_pack_version: None,
+            reactions_default: None,
+            autologin_token: None,
+        })
+    }
+
+    fn code_ladder(&self) -> Vec<CodeType> {
+        match self.scenario.code_type.unwrap_or(CodeType::App) {
+            CodeType::App => vec![CodeType::App, CodeType::Sms, CodeType::Call],
+            CodeType::Sms => vec![CodeType::Sms, CodeType::Call],
+            CodeType::Call => vec![CodeType::Call],
+            CodeType::Email => vec![CodeType::Email],
+        }
+    }
+
+    fn sent_code(&self, hash: &str, step: usize) -> tl::enums::auth::SentCode {
+        let ladder = self.code_ladder();
+        let r#type = match ladder[step] {
+            CodeType::App => {
+                tl::enums::auth::SentCodeType::App(tl::types::auth::SentCodeTypeApp { length: 5 })
+            }
+            CodeType::Sms => {
+                tl::enums::auth::SentCodeType::Sms(tl::types::auth::SentCodeTypeSms { length: 5 })
+            }
+            CodeType::Call => {
+                tl::enums::auth::SentCodeType::Call(tl::types::auth::SentCodeTypeCall { length: 5 })
+            }
+            CodeType::Email => {
+                tl::enums::auth::SentCodeType::EmailCode(tl::types::auth::SentCodeTypeEmailCode {
+                    apple_signin_allowed: false,
+                    google_signin_allowed: false,
+                    email_pattern: "s***@sandbox.invalid".into(),
+                    length: 5,
+                    reset_available_period: None,
+                    reset_pending_date: None,
+                })
+            }
+        };
+        let next_type = ladder.get(step + 1).map(|t| match t {
+            CodeType::Call => tl::enums::auth::CodeType::Call,
+            _ => tl::enums::auth::CodeType::Sms,
+        });
+        tl::enums::auth::SentCode::Code(tl::types::auth::SentCode {
+            r#type,
+            phone_code_hash: hash.to_string(),
+            timeout: next_type.as_ref().map(|_| 60),
+            next_type,
+        })
+    }
+
+    /// Handles one request body (after the invokeWithLayer/initConnection wrappers).
+    /// Returns the method name for the log, and the reply.
+    pub fn handle(&mut self, caller: &Caller, body: &[u8]) -> (String, Reply) {
+        if body.len() < 4 {
+            return ("(empty)".into(), err(400, "INPUT_REQUEST_INVALID"));
+        }
+        let id = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
+        let name = match tl::name_for_id(id) {
+            "" => format!("#{id:08x}"),
+            n => n.to_string(),
+        };
+        if let Some(m) = &self.scenario.drop_on
+            && *m == name
+            && self.dropped.insert(name.clone())
+        {
+            return (name, Reply::Drop);
+        }
+        let reply = self.dispatch(caller, id, &body[4..]);
+        (name, reply)
+    }
+
+    fn dispatch(&mut self, caller: &Caller, id: u32, args: &[u8]) -> Reply {
+        use tl::functions as f;
+        let mut c = Cursor::from_slice(args);
+        macro_rules! parse {
+            ($t:ty) => {
+                match <$t>::deserialize(&mut c) {
+                    Ok(v) => v,
+                    Err(_) => return err(400, "INPUT_REQUEST_INVALID"),
+                }
+            };
+        }
+        match id {
+            f::help::GetConfig::CONSTRUCTOR_ID => ok(self.config(caller.dc)),
+            f::updates::GetState::CONSTRUCTOR_ID => match self.signed_in_user(caller.key_id) {
+                Ok(_) => ok(tl::enums::updates::State::State(
+                    tl::types::updates::State {
+                        pts: 1,
+                        qts: 0,
+                        date: now_secs(),
+                        seq: 1,
+                        unread_count: 0,
+                    },
+                )),
+                Err(e) => e,
+            },
+            f::updates::GetDifference::CONSTRUCTOR_ID => {
+                let _ = parse!(f::updates::GetDifference);
+                match self.signed_in_user(caller.key_id) {
+                    Ok(_) => ok(tl::enums::updates::Difference::Empty(
+                        tl::types::updates::DifferenceEmpty {
+                            date: now_secs(),
+                            seq: 1,
+                        },
+                    )),
+                    Err(e) => e,
+                }
+            }
+            f::users::GetUsers::CONSTRUCTOR_ID => {
+                let req = parse!(f::users::GetUsers);
+                let me = match self.signed_in_user(caller.key_id) {
+                    Ok(me) => me,
+                    Err(e) => return e,
+                };
+                let users: Vec<tl::enums::User> = req
+                    .id
+                    .iter()
+                    .map(|u| match u {
+                        tl::enums::InputUser::UserSelf => self.user(me, true),
+                        tl::enums::InputUser::User(u) if self.accounts.contains_key(&u.user_id) => {
+                            self.user(u.user_id, u.user_id == me)
+                        }
+                        tl::enums::InputUser::User(u) => {
+                            tl::enums::User::Empty(tl::types::UserEmpty { id: u.user_id })
+                        }
+                        _ => tl::enums::User::Empty(tl::types::UserEmpty { id: 0 }),
+                    })
+                    .collect();
+                ok(users)
+            }
+            f::auth::SendCode::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::SendCode);
+                self.send_code(caller, req)
+            }
+            f::auth::ResendCode::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::ResendCode);
+                let ladder_len = self.code_ladder().len();
+                let Some(p) = self.codes.get_mut(&req.phone_code_hash) else {
+                    return err(400, "PHONE_CODE_EXPIRED");
+                };
+                if p.step + 1 >= ladder_len {
+                    self.codes.remove(&req.phone_code_hash);
+                    return err(406, "SEND_CODE_UNAVAILABLE");
+                }
+                p.step += 1;
+                p.created = Instant::now();
+                let step = p.step;
+                ok(self.sent_code(&req.phone_code_hash, step))
+            }
+            f::auth::CancelCode::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::CancelCode);
+                self.codes.remove(&req.phone_code_hash);
+                ok(true)
+            }
+            f::auth::SignIn::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::SignIn);
+                self.sign_in_with_code(caller, req)
+            }
+            f::account::GetPassword::CONSTRUCTOR_ID => ok(self.password(caller.key_id)),
+            f::auth::CheckPassword::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::CheckPassword);
+                self.check_password(caller, req)
+            }
+            f::auth::LogOut::CONSTRUCTOR_ID => {
+                let user = match self.signed_in_user(caller.key_id) {
+                    Ok(u) => u,
+                    Err(e) => return e,
+                };
+                if let Some(e) = self.keys.get_mut(&caller.key_id) {
+                    e.auth = Auth::SignedOut;
+                }
+                let token = random_bytes(32);
+                self.future_tokens.insert(token.clone(), user);
+                ok(tl::enums::auth::LoggedOut::Out(
+                    tl::types::auth::LoggedOut {
+                        future_auth_token: Some(token),
+                    },
+                ))
+            }
+            f::auth::ImportBotAuthorization::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::ImportBotAuthorization);
+                match self.account_for_bot(&req.bot_auth_token) {
+                    Some(a) => self.sign_in(caller.key_id, a.id),
+                    None => err(400, "ACCESS_TOKEN_INVALID"),
+                }
+            }
+            f::auth::ExportLoginToken::CONSTRUCTOR_ID => {
+                let _ = parse!(f::auth::ExportLoginToken);
+                self.export_login_token(caller)
+            }
+            f::auth::ImportLoginToken::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::ImportLoginToken);
+                match self.login_tokens.get(&req.token) {
+                    Some(t) if t.expires >= i64::from(now_secs()) => match t.accepted_by {
+                        Some(user) => {
+                            self.login_tokens.remove(&req.token);
+                            match self.sign_in(caller.key_id, user) {
+                                Reply::Ok(_) => ok(tl::enums::auth::LoginToken::Success(
+                                    tl::types::auth::LoginTokenSuccess {
+                                        authorization: self.authorization(user),
+                                    },
+                                )),
+                                other => other,
+                            }
+                        }
+                        None => ok(tl::enums::auth::LoginToken::Token(
+                            tl::types::auth::LoginToken {
+                                expires: t.expires as i32,
+                                token: req.token,
+                            },
+                        )),
+                    },
+                    _ => err(400, "AUTH_TOKEN_EXPIRED"),
+                }
+            }
+            f::auth::AcceptLoginToken::CONSTRUCTOR_ID => {
+                let req = parse!(f::auth::AcceptLoginToken);
+                let user = match self.signed_in_user(caller.key_id) {
+                    Ok(u) => u,
+                    Err(e) => return e,
+                };
+                let Some(t) = self.login_tokens.get_mut(&req.token) else {
+                    return err(400, "AUTH_TOKEN_INVALID");
+                };
+                if t.expires < i64::from(now_secs()) {
+                    return err(400, "AUTH_TOKEN_EXPIRED");
+                }
+                t.accepted_by = Some(user);
+                let waiting = t.key_id;
+                // Push updateShort(updateLoginToken) to the exporting client.
+                let push = tl::enums::Updates::UpdateShort(tl::types::UpdateShort {
+                    update: tl::enums::Update::LoginToken,
+                    date: now_secs(),
+                })
+                .to_bytes();
+                self.pushes.entry(waiting).or_default().push(push);
+                ok(self.authorization_record(caller.dc))
+            }
+            _ => err(400, "METHOD_NOT_IMPLEMENTED_IN_SANDBOX"),
+        }
+    }
+
+    fn authorization_record(&self, dc: i32) -> tl::enums::Authorization {
+        tl::enums::Authorization::Authorization(tl::types::Authorization {
+            current: false,
+            official_app: false,
+            password_pending: false,
+            encrypted_requests_disabled: false,
+            call_requests_disabled: false,
+            unconfirmed: false,
+            hash: random_i64(),
+            device_model: "sandbox".into(),
+            platform: "sandbox".into(),
+            system_version: "sandbox".into(),
+            api_id: 1,
+            app_name: "tgsess sandbox".into(),
+            app_version: env!("CARGO_PKG_VERSION").into(),
+            date_created: now_secs(),
+            date_active: now_secs(),
+            ip: "127.0.0.1".into(),
+            country: format!("DC {dc}"),
+            region: String::new(),
+        })
+    }
+
+    fn export_login_token(&mut self, caller: &Caller) -> Reply {
+        // A token this key exported and that was accepted: sign in.
+        let accepted = self
+            .login_tokens
+            .iter()
+            .find(|(_, t)| t.key_id == caller.key_id && t.accepted_by.is_some())
+            .map(|(k, t)| (k.clone(), t.accepted_by.expect("checked")));
+        if let Some((token, user)) = accepted {
+            self.login_tokens.remove(&token);
+            return match self.sign_in(caller.key_id, user) {
+                Reply::Ok(_) => ok(tl::enums::auth::LoginToken::Success(
+                    tl::types::auth::LoginTokenSuccess {
+                        authorization: self.authorization(user),
+                    },
+                )),
+                other => other,
+            };
+        }
+        let token = random_bytes(32);
+        let expires = i64::from(now_secs()) + 30;
+        self.login_tokens.insert(
+            token.clone(),
+            LoginTokenEntry {
+                key_id: caller.key_id,
+                expires,
+                accepted_by: None,
+            },
+        );
+        ok(tl::enums::auth::LoginToken::Token(
+            tl::types::auth::LoginToken {
+                expires: expires as i32,
+                token,
+            },
+        ))
+    }
+
+    fn send_code(&mut self, caller: &Caller, req: tl::functions::auth::SendCode) -> Reply {
+        if req.api_id <= 0 || req.api_hash.is_empty() {
+            return err(400, "API_ID_INVALID");
+        }
+        let Some((phone_dc, _)) = test_phone(&req.phone_number) else {
+            return err(400, "PHONE_NUMBER_INVALID");
+        };
+        if req.phone_number.ends_with("0000") {
+            return err(400, "PHONE_NUMBER_BANNED");
+        }
+        if let Some(secs) = self.scenario.flood_wait {
+            return err(420, format!("FLOOD_WAIT_{secs}"));
+        }
+        if self.scenario.send_code_unavailable {
+            return err(406, "SEND_CODE_UNAVAILABLE");
+        }
+        let home = self.account_dc(phone_dc);
+        if caller.dc != home {
+            // With --migrate-to the first request is redirected even when it came from an
+            // unexpected DC; after that the account simply lives on that DC.
+            self.migrated = true;
+            return err(303, format!("PHONE_MIGRATE_{home}"));
+        }
+        let account = self.account_for_phone(&req.phone_number);
+        let tl::enums::CodeSettings::Settings(settings) = req.settings;
+        if let Some(tokens) = settings.logout_tokens {
+            for t in tokens {
+                if self.future_tokens.get(&t) == Some(&account.id) {
+                    self.future_tokens.remove(&t);
+                    if self.verifier.is_some() {
+                        if let Some(e) = self.keys.get_mut(&caller.key_id) {
+                            e.auth = Auth::PasswordNeeded(account.id);
+                        }
+                        return err(401, "SESSION_PASSWORD_NEEDED");
+                    }
+                    return match self.sign_in(caller.key_id, account.id) {
+                        Reply::Ok(_) => ok(tl::enums::auth::SentCode::Success(
+                            tl::types::auth::SentCodeSuccess {
+                                authorization: self.authorization(account.id),
+                            },
+                        )),
+                        other => other,
+                    };
+                }
+            }
+        }
+        let hash = format!("{:016x}", random_i64());
+        self.codes.insert(
+            hash.clone(),
+            PendingCode {
+                phone: account.phone.clone().unwrap_or_default(),
+                key_id: caller.key_id,
+                created: Instant::now(),
+                step: 0,
+            },
+        );
+        ok(self.sent_code(&hash, 0))
+    }
+
+    fn sign_in_with_code(&mut self, caller: &Caller, req: tl::functions::auth::SignIn) -> Reply {
+        let digits: String = req
+            .phone_number
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
+        let Some((_, code)) = test_phone(&digits) else {
+            return err(400, "PHONE_NUMBER_INVALID");
+        };
+        // A phone_code_hash is bound to the phone and to the key that requested it.
+        let Some(p) = self.codes.get(&req.phone_code_hash) else {
+            return err(400, "PHONE_CODE_EXPIRED");
+        };
+        if p.phone != digits || p.key_id != caller.key_id {
+            return err(400, "PHONE_CODE_EXPIRED");
+        }
+        if self
+            .scenario
+            .code_ttl
+            .is_some_and(|ttl| p.created.elapsed() >= ttl)
+        {
+            self.codes.remove(&req.phone_code_hash);
+            return err(400, "PHONE_CODE_EXPIRED");
+        }
+        match req.phone_code.as_deref() {
+            None | Some("") => return err(400, "PHONE_CODE_EMPTY"),
+            Some(c) if c != code => return err(400, "PHONE_CODE_INVALID"),
+            Some(_) => {}
+        }
+        self.codes.remove(&req.phone_code_hash);
+        let account = self.account_for_phone(&digits);
+        if self.verifier.is_some() {
+            if let Some(e) = self.keys.get_mut(&caller.key_id) {
+                e.auth = Auth::PasswordNeeded(account.id);
+            }
+            return err(401, "SESSION_PASSWORD_NEEDED");
+        }
+        self.sign_in(caller.key_id, account.id)
+    }
+
+    fn password(&mut self, key_id: u64) -> tl::enums::account::Password {
+        let new_algo = |salt1: Vec<u8>| {
+            tl::enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
+                tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+                    salt1,
+                    salt2: random_bytes(16),
+                    g: srp::G,
+                    p: srp::p_bytes(),
+                },
+            )
+        };
+        let Some(ver) = self.verifier.clone() else {
+            return tl::enums::account::Password::Password(tl::types::account::Password {
+                has_recovery: false,
+                has_secure_values: false,
+                has_password: false,
+                current_algo: None,
+                srp_b: None,
+                srp_id: None,
+                hint: None,
+                email_unconfirmed_pattern: None,
+                new_algo: new_algo(random_bytes(8)),
+                new_secure_algo: tl::enums::SecurePasswordKdfAlgo::Unknown,
+                secure_random: random_bytes(256),
+                pending_reset_date: None,
+                login_email_pattern: None,
+            });
+        };
+        let round = Round::start(&ver);
+        let srp_id = random_i64();
+        let g_b = round.g_b.to_vec();
+        self.srp.insert(key_id, (srp_id, round));
+        tl::enums::account::Password::Password(tl::types::account::Password {
+            has_recovery: false,
+            has_secure_values: false,
+            has_password: true,
+            current_algo: Some(
+                tl::enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
+                    tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+                        salt1: ver.salt1.clone(),
+                        salt2: ver.salt2.clone(),
+                        g: srp::G,
+                        p: srp::p_bytes(),
+                    },
+                ),
+            ),
+            srp_b: Some(g_b),
+            srp_id: Some(srp_id),
+            hint: Some("the sandbox --password".into()),
+            email_unconfirmed_pattern: None,
+            new_algo: new_algo(ver.salt1.clone()),
+            new_secure_algo: tl::enums::SecurePasswordKdfAlgo::Unknown,
+            // grammers uses this as its secret `a` (grammers-client src/client/auth.rs).
+            secure_random: random_bytes(256),
+            pending_reset_date: None,
+            login_email_pattern: None,
+        })
+    }
+
+    fn check_password(
+        &mut self,
+        caller: &Caller,
+        req: tl::functions::auth::CheckPassword,
+    ) -> Reply {
+        let tl::enums::InputCheckPasswordSrp::Srp(input) = req.password else {
+            return err(400, "PASSWORD_HASH_INVALID");
+        };
+        let user = match self.keys.get(&caller.key_id).map(|e| &e.auth) {
+            Some(Auth::PasswordNeeded(u)) => *u,
+            _ => return err(400, "AUTH_RESTART"),
+        };
+        let Some(ver) = self.verifier.clone() else {
+            return err(400, "PASSWORD_HASH_INVALID");
+        };
+        // Each round answers one check: a retry needs a fresh account.getPassword.
+        let Some((srp_id, round)) = self.srp.remove(&caller.key_id) else {
+            return err(400, "SRP_ID_INVALID");
+        };
+        if srp_id != input.srp_id {
+            return err(400, "SRP_ID_INVALID");
+        }
+        if !round.verify(&ver, &input.a, &input.m1) {
+            return err(400, "PASSWORD_HASH_INVALID");
+        }
+        self.sign_in(caller.key_id, user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_phones_follow_telegrams_rule() {
+        assert_eq!(test_phone("9996621234"), Some((2, "22222".into())));
+        assert_eq!(test_phone("+99966 3 1234"), Some((3, "33333".into())));
+        assert_eq!(test_phone("9996641234"), None);
+        assert_eq!(test_phone("15551234567"), None);
+        assert_eq!(test_phone("999662123"), None);
+    }
+}

@@ -1,0 +1,392 @@
+//! Connections: the Full transport, decryption, the session layer, and the request log.
+//! Every fault closes only its own connection; the listener keeps serving.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use grammers_crypto::DequeBuffer;
+use grammers_mtproto::transport::{self, Transport};
+use grammers_tl_types::{self as tl, Cursor, Deserializable, Serializable};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use super::rpc::{Caller, Reply, State};
+use super::wire::{self, MsgIds};
+
+/// Frames larger than this are refused (Telegram's own limit is about 1 MiB of payload).
+const MAX_FRAME: usize = 2 << 20;
+
+const INVOKE_WITH_LAYER: u32 = 0xda9b0d0d;
+const INIT_CONNECTION: u32 = 0xc1cd5ea9;
+const INVOKE_WITHOUT_UPDATES: u32 = 0xbf9459b7;
+const INVOKE_AFTER_MSG: u32 = 0xcb9f372d;
+const MSGS_ACK: u32 = 0x62d6b459;
+const PING: u32 = 0x7abe77ec;
+const PING_DELAY_DISCONNECT: u32 = 0xf3427b8c;
+const GET_FUTURE_SALTS: u32 = 0xb921bd04;
+
+pub struct Shared {
+    pub state: Mutex<State>,
+    pub log: Mutex<std::fs::File>,
+    /// Woken when a push (updateLoginToken) is queued for some key.
+    pub pushed: Notify,
+}
+
+impl Shared {
+    /// Appends one line to requests.jsonl.
+    pub fn log(&self, dc: i32, key_id: u64, method: &str, result: &str) {
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let line = serde_json::json!({
+            "time": time,
+            "dc": dc,
+            "key_id": format!("{key_id:016x}"),
+            "method": method,
+            "result": result,
+        });
+        if let Ok(mut f) = self.log.lock() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(Connection::new(stream, Arc::clone(&shared)).run());
+    }
+}
+
+struct Session {
+    key: [u8; 256],
+    key_id: u64,
+    dc: i32,
+    session_id: i64,
+    ids: MsgIds,
+}
+
+/// What processing a packet asks the connection to do.
+enum Step {
+    Continue,
+    Close,
+}
+
+struct Connection {
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    transport: transport::Full,
+    session: Option<Session>,
+    /// Top-level messages to send: (body, content-related).
+    outbox: Vec<(Vec<u8>, bool)>,
+}
+
+impl Connection {
+    fn new(stream: TcpStream, shared: Arc<Shared>) -> Self {
+        Connection {
+            stream,
+            shared,
+            transport: transport::Full::new(),
+            session: None,
+            outbox: Vec::new(),
+        }
+    }
+
+    async fn run(mut self) {
+        let mut buf: Vec<u8> = Vec::with_capacity(8192);
+        loop {
+            let key_id = self.session.as_ref().map(|s| s.key_id);
+            tokio::select! {
+                read = self.stream.read_buf(&mut buf) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                },
+                _ = self.shared.pushed.notified(), if key_id.is_some() => {
+                    if self.flush_pushes().await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            loop {
+                if buf.len() >= 4 {
+                    let len = i32::from_le_bytes(buf[..4].try_into().expect("4 bytes"));
+                    if len > 0 && len as usize > MAX_FRAME {
+                        return;
+                    }
+                }
+                let frame = match self.transport.unpack(&mut buf[..]) {
+                    Ok(off) => {
+                        let payload = buf[off.data_range].to_vec();
+                        buf.drain(..off.next_offset);
+                        payload
+                    }
+                    Err(transport::Error::MissingBytes) => break,
+                    // Bad length, bad seq, bad CRC: this connection is done.
+                    Err(_) => return,
+                };
+                match self.packet(&frame).await {
+                    Ok(Step::Continue) => {}
+                    Ok(Step::Close) | Err(_) => return,
+                }
+            }
+        }
+    }
+
+    async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
+    }
+
+    /// Encrypts and sends everything in the outbox, one packet per message.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        let Some(s) = self.session.as_mut() else {
+            self.outbox.clear();
+            return Ok(());
+        };
+        let mut wire_bytes = Vec::new();
+        for (body, content) in self.outbox.drain(..) {
+            let msg_id = s.ids.next(!content);
+            let seq = if content { s.ids.content_seq() } else { 0 };
+            let packet = wire::encrypt(&s.key, wire::envelope(s.session_id, msg_id, seq, &body));
+            let mut dq = DequeBuffer::with_capacity(packet.len() + 4, 8);
+            dq.extend(packet);
+            self.transport.pack(&mut dq);
+            wire_bytes.extend_from_slice(&dq[..]);
+        }
+        self.stream.write_all(&wire_bytes).await
+    }
+
+    async fn flush_pushes(&mut self) -> std::io::Result<()> {
+        let Some(key_id) = self.session.as_ref().map(|s| s.key_id) else {
+            return Ok(());
+        };
+        let pushes = self
+            .shared
+            .state
+            .lock()
+            .map(|mut st| st.pushes.remove(&key_id).unwrap_or_default())
+            .unwrap_or_default();
+        for p in pushes {
+            self.outbox.push((p, true));
+        }
+        self.flush().await
+    }
+
+    async fn packet(&mut self, frame: &[u8]) -> std::io::Result<Step> {
+        if frame.len() < 8 {
+            return Ok(Step::Close);
+        }
+        let key_id = u64::from_le_bytes(frame[..8].try_into().expect("8 bytes"));
+        if key_id == 0 {
+            // A plain message: key generation, which cannot be served locally.
+            let method = if frame.len() >= 24 {
+                tl::name_for_id(u32::from_le_bytes(frame[20..24].try_into().expect("4")))
+            } else {
+                ""
+            };
+            self.shared.log(
+                0,
+                0,
+                if method.is_empty() { "(plain)" } else { method },
+                "NOT_SERVED",
+            );
+            return Ok(Step::Close);
+        }
+        if self.session.as_ref().is_some_and(|s| s.key_id != key_id) {
+            return Ok(Step::Close);
+        }
+        if self.session.is_none() {
+            let known = self
+                .shared
+                .state
+                .lock()
+                .ok()
+                .and_then(|mut st| st.key(key_id).map(|e| (e.key, e.dc)));
+            let Some((key, dc)) = known else {
+                // Unknown key: the transport error -404, as Telegram answers.
+                self.shared.log(0, key_id, "(unknown key)", "-404");
+                self.send_raw(&(-404i32).to_le_bytes()).await?;
+                return Ok(Step::Close);
+            };
+            self.session = Some(Session {
+                key,
+                key_id,
+                dc,
+                session_id: 0,
+                ids: MsgIds::default(),
+            });
+        }
+        let s = self.session.as_mut().expect("set above");
+        let Ok(plain) = wire::decrypt(&s.key, frame) else {
+            return Ok(Step::Close);
+        };
+        let Ok(env) = wire::parse_envelope(&plain) else {
+            return Ok(Step::Close);
+        };
+        // Echo the client's session id: grammers panics on any other
+        // (grammers-mtproto src/mtp/encrypted.rs `deserialize`).
+        s.session_id = env.session_id;
+        let step = self.message(env.msg_id, &env.body, 0);
+        self.flush().await?;
+        Ok(step)
+    }
+
+    fn message(&mut self, msg_id: i64, body: &[u8], depth: u8) -> Step {
+        if body.len() < 4 || depth > 4 {
+            return Step::Continue;
+        }
+        let id = u32::from_le_bytes(body[..4].try_into().expect("4 bytes"));
+        match id {
+            wire::MSG_CONTAINER => match wire::parse_container(body) {
+                Ok(inner) => {
+                    for m in inner {
+                        if let Step::Close = self.message(m.msg_id, &m.body, depth + 1) {
+                            return Step::Close;
+                        }
+                    }
+                    Step::Continue
+                }
+                Err(_) => Step::Close,
+            },
+            wire::GZIP_PACKED => match wire::gunzip(body) {
+                Ok(b) => self.message(msg_id, &b, depth + 1),
+                Err(_) => Step::Close,
+            },
+            MSGS_ACK => Step::Continue,
+            PING | PING_DELAY_DISCONNECT => {
+                let ping_id =
+                    i64::from_le_bytes(body[4..12.min(body.len())].try_into().unwrap_or([0; 8]));
+                self.outbox.push((
+                    tl::enums::Pong::Pong(tl::types::Pong { msg_id, ping_id }).to_bytes(),
+                    false,
+                ));
+                Step::Continue
+            }
+            GET_FUTURE_SALTS => {
+                let salts = tl::enums::FutureSalts::Salts(tl::types::FutureSalts {
+                    req_msg_id: msg_id,
+                    now: super::rpc::now_secs(),
+                    salts: tl::RawVec(vec![tl::types::FutureSalt {
+                        valid_since: 0,
+                        valid_until: i32::MAX,
+                        salt: 0,
+                    }]),
+                });
+                self.outbox.push((salts.to_bytes(), false));
+                Step::Continue
+            }
+            _ => self.rpc(msg_id, body),
+        }
+    }
+
+    fn rpc(&mut self, msg_id: i64, body: &[u8]) -> Step {
+        let s = self.session.as_ref().expect("rpc needs a session");
+        let caller = Caller {
+            key_id: s.key_id,
+            dc: s.dc,
+        };
+        let (name, reply) = match unwrap_invoke(body) {
+            Some(inner) => match self.shared.state.lock() {
+                Ok(mut st) => {
+                    let r = st.handle(&caller, inner);
+                    if !st.pushes.is_empty() {
+                        self.shared.pushed.notify_waiters();
+                    }
+                    r
+                }
+                Err(_) => return Step::Close,
+            },
+            None => (
+                "(malformed)".to_string(),
+                Reply::Error(400, "INPUT_REQUEST_INVALID".into()),
+            ),
+        };
+        let result = match reply {
+            Reply::Drop => {
+                self.shared.log(caller.dc, caller.key_id, &name, "DROPPED");
+                return Step::Close;
+            }
+            Reply::Ok(bytes) => {
+                self.shared.log(caller.dc, caller.key_id, &name, "ok");
+                bytes
+            }
+            Reply::Error(code, msg) => {
+                self.shared.log(caller.dc, caller.key_id, &name, &msg);
+                wire::rpc_error(code, &msg)
+            }
+        };
+        self.outbox.push((wire::rpc_result(msg_id, &result), true));
+        Step::Continue
+    }
+}
+
+/// Strips invokeWithLayer / initConnection / invokeWithoutUpdates / invokeAfterMsg and
+/// returns the request inside. grammers-tl-types cannot deserialize these generic wrappers
+/// (mock-dc.md), so they are unwrapped by hand.
+pub fn unwrap_invoke(body: &[u8]) -> Option<&[u8]> {
+    let mut body = body;
+    for _ in 0..8 {
+        if body.len() < 4 {
+            return None;
+        }
+        let id = u32::from_le_bytes(body[..4].try_into().ok()?);
+        let mut c = Cursor::from_slice(&body[4..]);
+        match id {
+            INVOKE_WITH_LAYER => {
+                i32::deserialize(&mut c).ok()?;
+            }
+            INVOKE_WITHOUT_UPDATES => {}
+            INVOKE_AFTER_MSG => {
+                i64::deserialize(&mut c).ok()?;
+            }
+            INIT_CONNECTION => {
+                let flags = i32::deserialize(&mut c).ok()?;
+                i32::deserialize(&mut c).ok()?; // api_id
+                for _ in 0..6 {
+                    String::deserialize(&mut c).ok()?;
+                }
+                if flags & 1 != 0 {
+                    tl::enums::InputClientProxy::deserialize(&mut c).ok()?;
+                }
+                if flags & 2 != 0 {
+                    tl::enums::Jsonvalue::deserialize(&mut c).ok()?;
+                }
+            }
+            _ => return Some(body),
+        }
+        body = &body[4 + c.pos()..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwraps_what_grammers_sends_first() {
+        let req = tl::functions::InvokeWithLayer {
+            layer: tl::LAYER,
+            query: tl::functions::InitConnection {
+                api_id: 1,
+                device_model: "d".into(),
+                system_version: "s".into(),
+                app_version: "a".into(),
+                system_lang_code: "en".into(),
+                lang_pack: "".into(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: tl::functions::help::GetConfig {},
+            },
+        }
+        .to_bytes();
+        let inner = unwrap_invoke(&req).unwrap();
+        assert_eq!(inner, &tl::functions::help::GetConfig {}.to_bytes()[..]);
+    }
+}
