@@ -13,7 +13,7 @@ use crate::error::EXIT_CODES_HELP;
 const AFTER_HELP: &str = "\
 Settings: every config key can also be given as TGSESS_<KEY> in the environment
 (TGSESS_API_ID, TGSESS_API_HASH, TGSESS_PHONE, TGSESS_USERNAME, TGSESS_SESSION_FILE,
-TGSESS_SESSION_DIR) and, except api_hash, as a flag. Precedence: flag > environment >
+TGSESS_SESSION_DIR, TGSESS_SANDBOX_DIR) and, except api_hash, as a flag. Precedence: flag > environment >
 config file > default.
 
 Session naming: --session PATH, else <username>.session, else <session_file>.session,
@@ -59,6 +59,9 @@ pub struct GlobalArgs {
     /// Phone number of the account [env: TGSESS_PHONE]
     #[arg(long, global = true, value_name = "PHONE")]
     pub phone: Option<String>,
+    /// Talk to the `tgsess sandbox` in DIR instead of Telegram [env: TGSESS_SANDBOX_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub sandbox_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,11 +96,50 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a local Telegram datacenter (real MTProto on 127.0.0.1) for tests and rehearsals
+    #[cfg(feature = "sandbox")]
+    Sandbox(SandboxArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+}
+
+/// `tgsess sandbox`: where it lives and which scenario it plays.
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Directory for its config, keys and request log
+    #[arg(long, default_value = "tgsess-sandbox", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Address to listen on (loopback only)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Accounts have 2FA with this (test) password
+    #[arg(long, value_name = "PW")]
+    pub password: Option<String>,
+    /// What auth.sentCode reports as the way the code was sent
+    #[arg(long, value_enum, default_value = "app")]
+    pub code_type: crate::sandbox::CodeType,
+    /// auth.sendCode answers FLOOD_WAIT_SECS
+    #[arg(long, value_name = "SECS")]
+    pub flood_wait: Option<u32>,
+    /// auth.sendCode answers SEND_CODE_UNAVAILABLE
+    #[arg(long)]
+    pub send_code_unavailable: bool,
+    /// Accounts live on this DC: the first auth.sendCode elsewhere answers PHONE_MIGRATE_DC
+    #[arg(long, value_name = "DC")]
+    pub migrate_to: Option<i32>,
+    /// Close the connection the first time this method (e.g. auth.sendCode) arrives
+    #[arg(long, value_name = "METHOD")]
+    pub drop_on: Option<String>,
+    /// Codes older than this answer PHONE_CODE_EXPIRED
+    #[arg(long, value_name = "SECS")]
+    pub code_ttl: Option<u64>,
+    /// Signed-in keys answer 401 AUTH_KEY_UNREGISTERED this long after signing in
+    #[arg(long, value_name = "SECS")]
+    pub revoke_after: Option<u64>,
 }
 
 #[cfg(test)]

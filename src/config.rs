@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub username: Option<String>,
     pub session_file: Option<String>,
     pub session_dir: Option<String>,
+    /// The directory of a `tgsess sandbox`: connect to it instead of Telegram.
+    pub sandbox_dir: Option<String>,
 }
 
 /// Where the config file came from, for `status` and error messages.

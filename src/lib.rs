@@ -62,7 +62,13 @@ pub fn run() -> ExitCode {
             return Exit::NoVerdict.into();
         }
     };
-    match runtime.block_on(run_command(cli)) {
+    let outcome = match cli.command {
+        // The sandbox does not read the config: a broken tgsess.toml must not stop it.
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => runtime.block_on(commands::sandbox::run(args)),
+        command => runtime.block_on(run_command(cli.global, command)),
+    };
+    match outcome {
         Ok(exit) => exit.into(),
         Err(e) => {
             if !matches!(e, Error::Interrupted) {
@@ -73,9 +79,9 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn run_command(cli: Cli) -> Result<Exit, Error> {
+async fn run_command(global: cli::GlobalArgs, command: Command) -> Result<Exit, Error> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
-    let settings = settings::resolve(&cli.global, &settings::ProcessEnv, &cwd)?;
-    commands::dispatch(cli.command, settings).await
+    let settings = settings::resolve(&global, &settings::ProcessEnv, &cwd)?;
+    commands::dispatch(command, settings).await
 }

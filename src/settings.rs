@@ -43,6 +43,8 @@ pub struct Settings {
     pub phone: Option<Sourced<String>>,
     pub username: Option<Sourced<String>>,
     pub session_file: Option<Sourced<String>>,
+    /// A sandbox to talk to instead of Telegram (absolute).
+    pub sandbox_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -194,6 +196,18 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         file.and_then(|f| f.session_dir.clone()),
         file_path,
     );
+    let sandbox_dir = layer(
+        args.sandbox_dir
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+        "--sandbox-dir",
+        ev("TGSESS_SANDBOX_DIR"),
+        "TGSESS_SANDBOX_DIR",
+        file.and_then(|f| f.sandbox_dir.clone()),
+        file_path,
+    )
+    .filter(|d| !d.value.is_empty())
+    .map(|d| naming::absolutize(&base_dir, Path::new(&d.value)));
     let session_flag = args.session.as_ref().map(|p| Sourced {
         value: p.clone(),
         source: Source::Flag("--session"),
@@ -218,6 +232,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         phone,
         username,
         session_file,
+        sandbox_dir,
     })
 }
 

@@ -4,6 +4,8 @@
 pub mod check;
 pub mod list;
 pub mod reset;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod status;
 
 use crate::cli::Command;
@@ -21,5 +23,7 @@ pub async fn dispatch(command: Command, settings: Settings) -> Result<Exit> {
         Command::Reset { yes } => reset::run(&settings, yes).await,
         Command::List { json } => list::run(&settings, json).await,
         Command::Completions { .. } => unreachable!("handled before settings are resolved"),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(_) => unreachable!("handled before settings are resolved"),
     }
 }

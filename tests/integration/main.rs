@@ -3,3 +3,4 @@
 mod common;
 mod offline;
 mod sandbox_client;
+mod sandbox_wire;

@@ -1,0 +1,203 @@
+//! The sandbox under bad input, load, and as a command: faults close only their own
+//! connection; other clients keep being served.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use grammers_crypto::DequeBuffer;
+use grammers_mtproto::transport::{Full, Transport};
+use grammers_mtsender::InvocationError;
+use grammers_tl_types as tl;
+use tgsess::net::Connection;
+use tgsess::sandbox::Scenario;
+
+use crate::sandbox_client::{seeded_session, start};
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut dq = DequeBuffer::with_capacity(payload.len(), 8);
+    dq.extend(payload.iter().copied());
+    Full::new().pack(&mut dq);
+    dq[..].to_vec()
+}
+
+/// Sends bytes, then reads until the server closes (bounded by a timeout).
+fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(bytes).unwrap();
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+async fn still_serves(dc: &crate::sandbox_client::Dc) {
+    let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    assert!(!conn.client.is_authorized().await.unwrap());
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_closes_only_that_connection() {
+    let dc = start(Scenario::default()).await;
+    let addr = dc.running.address;
+    // Unknown auth key: the transport error -404, then close.
+    let mut packet = vec![0u8; 8 + 16 + 64];
+    packet[..8].copy_from_slice(&0x1234_5678_9abc_def0u64.to_le_bytes());
+    let reply = tokio::task::spawn_blocking(move || exchange(addr, &frame(&packet)))
+        .await
+        .unwrap();
+    assert_eq!(reply, (-404i32).to_le_bytes().to_vec());
+    // Wrong CRC: closed without an answer.
+    let mut bad = frame(&[1u8; 64]);
+    let n = bad.len();
+    bad[n - 1] ^= 0xff;
+    let reply = tokio::task::spawn_blocking(move || exchange(addr, &bad))
+        .await
+        .unwrap();
+    assert!(reply.is_empty());
+    // Random bytes, a frame too short to hold a key id, a huge length, a plain (key
+    // generation) request: each closes.
+    let random: Vec<u8> = (0..512u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+        .collect();
+    for bytes in [
+        random,
+        frame(&[0u8; 4]),
+        (1i32 << 30).to_le_bytes().to_vec(),
+        frame(&[0u8; 40]),
+    ] {
+        let reply = tokio::task::spawn_blocking(move || exchange(addr, &bytes))
+            .await
+            .unwrap();
+        assert!(reply.len() <= 4, "{reply:?}");
+    }
+    still_serves(&dc).await;
+}
+
+#[tokio::test]
+async fn unimplemented_method_gets_an_rpc_error_and_the_connection_lives() {
+    let dc = start(Scenario::default()).await;
+    let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    let e = conn
+        .client
+        .invoke(&tl::functions::help::GetNearestDc {})
+        .await
+        .unwrap_err();
+    let InvocationError::Rpc(r) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(r.name, "METHOD_NOT_IMPLEMENTED_IN_SANDBOX");
+    // Same connection, next request.
+    assert!(!conn.client.is_authorized().await.unwrap());
+    conn.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drop_on_closes_the_first_time_only() {
+    let dc = start(Scenario {
+        drop_on: Some("updates.getState".into()),
+        ..Default::default()
+    })
+    .await;
+    let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    let e = conn.client.is_authorized().await.unwrap_err();
+    assert!(
+        matches!(e, InvocationError::Io(_) | InvocationError::Dropped(_)),
+        "{e}"
+    );
+    // NoRetries: the dropped request was not sent again by itself.
+    let log = std::fs::read_to_string(dc.running.dir.join("requests.jsonl")).unwrap();
+    assert_eq!(log.matches("updates.getState").count(), 1, "{log}");
+    assert!(log.contains("DROPPED"));
+    assert!(!conn.client.is_authorized().await.unwrap());
+    conn.close().await;
+}
+
+/// A stress test, not a timing test: 50 clients at once, each with its own key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_connections() {
+    let dc = Arc::new(start(Scenario::default()).await);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let dc = Arc::clone(&dc);
+        tasks.push(tokio::spawn(async move {
+            let conn =
+                Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+            let ok = !conn.client.is_authorized().await.unwrap();
+            (conn, ok)
+        }));
+    }
+    let mut conns = Vec::new();
+    for t in tasks {
+        let (c, ok) = tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ok);
+        conns.push(c);
+    }
+    // All 50 are open at once; close them.
+    for c in conns {
+        c.close().await;
+    }
+    let log = std::fs::read_to_string(dc.running.dir.join("requests.jsonl")).unwrap();
+    assert_eq!(log.matches("updates.getState").count(), 50);
+}
+
+#[test]
+fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdir = dir.path().join("sb");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("tgsess"))
+        .args(["sandbox", "--dir"])
+        .arg(&sdir)
+        .env_clear()
+        .env("HOME", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("tgsess sandbox listening on ")
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    for f in [
+        "tgsess.toml",
+        "session.string",
+        "requests.jsonl",
+        "sandbox.json",
+    ] {
+        let p = sdir.join(f);
+        assert!(p.exists(), "{f}");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{f}"
+        );
+    }
+    let toml = std::fs::read_to_string(sdir.join("tgsess.toml")).unwrap();
+    assert!(toml.contains("phone = \"9996621234\""));
+    let s = std::fs::read_to_string(sdir.join("session.string")).unwrap();
+    assert_eq!(s.trim().len(), 353, "Telethon IPv4 StringSession length");
+    unsafe_kill(child.id(), libc::SIGTERM);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!sdir.join("sandbox.json").exists());
+}
+
+fn unsafe_kill(pid: u32, sig: i32) {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
