@@ -72,11 +72,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Log in, requesting at most one code (interactive; see --code-stdin for automation)
+    Login(LoginArgs),
+    /// Log out at Telegram (keeping a future auth token), then delete the session
+    Logout {
+        /// Delete the session even when Telegram cannot be reached (its key may stay valid)
+        #[arg(long)]
+        yes: bool,
+        /// Seconds to wait for Telegram
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
+    },
     /// Exit 0 when the session is signed in, 1 when not; never prompts, never requests a code
     Check {
         /// Decide from the file alone, without contacting Telegram
         #[arg(long)]
         offline: bool,
+        /// Seconds to wait for Telegram before giving no verdict (exit 3)
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
         /// One JSON object on stdout
         #[arg(long)]
         json: bool,
@@ -89,6 +103,9 @@ pub enum Command {
         /// Do not ask for confirmation (required when not on a terminal)
         #[arg(long)]
         yes: bool,
+        /// Log out at Telegram first (as `tgsess logout`)
+        #[arg(long)]
+        logout: bool,
     },
     /// Session files in the session directory, with format, user id and size
     List {
@@ -104,6 +121,34 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+}
+
+/// `tgsess login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Request a code even though Telegram's remembered wait is still running
+    #[arg(long)]
+    pub force: bool,
+    /// Request a code even though another session file nearby is signed in
+    #[arg(long)]
+    pub fresh: bool,
+    /// Ask Telegram to send the pending code another way (auth.resendCode)
+    #[arg(long)]
+    pub resend: bool,
+    /// Sign in a bot; the token comes from $TGSESS_BOT_TOKEN or a hidden prompt
+    #[arg(long, conflicts_with_all = ["resend", "code_stdin"])]
+    pub bot: bool,
+    /// Read the code from stdin after the request (for expect-style automation);
+    /// 2FA then needs $TGSESS_PASSWORD
+    #[arg(long)]
+    pub code_stdin: bool,
+    /// Rehearse: run a sandbox DC in this process and log in against it
+    #[cfg(feature = "sandbox")]
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Seconds to wait for each answer from Telegram
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
 }
 
 /// `tgsess sandbox`: where it lives and which scenario it plays.

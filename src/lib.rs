@@ -8,15 +8,18 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod formats;
+pub mod login;
 pub mod naming;
 pub mod net;
 pub mod output;
+pub mod prompt;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod secret;
 pub mod session_file;
 pub mod settings;
+pub mod state;
 
 use std::process::ExitCode;
 
@@ -83,5 +86,5 @@ async fn run_command(global: cli::GlobalArgs, command: Command) -> Result<Exit, 
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
     let settings = settings::resolve(&global, &settings::ProcessEnv, &cwd)?;
-    commands::dispatch(command, settings).await
+    commands::dispatch(command, settings, &settings::ProcessEnv).await
 }

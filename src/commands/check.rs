@@ -1,10 +1,14 @@
 //! `tgsess check`: an exit code for scripts. Never prompts, never requests a code, never
 //! creates or modifies a file.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::error::{Error, Exit, Result};
+use grammers_mtsender::InvocationError;
+use grammers_tl_types as tl;
+
+use crate::error::{Exit, Result};
 use crate::formats::Format;
+use crate::net::Connection;
 use crate::output;
 use crate::report::CheckReport;
 use crate::session_file::{self, Presence};
@@ -67,14 +71,86 @@ async fn offline(settings: &Settings) -> Result<Verdict> {
     }
 }
 
-pub async fn run(settings: &Settings, offline_only: bool, json: bool, quiet: bool) -> Result<Exit> {
-    if !offline_only {
-        return Err(Error::usage(
-            "this build checks the file only: run `tgsess check --offline`",
-        ));
+/// Asks Telegram (updates.getState) with an in-memory copy of the session: only a 401
+/// means "not signed in" (login-facts.md: Telethon's `is_user_authorized` treats any error
+/// as not authorized; Pyrogram never asks). Anything else is no verdict.
+async fn online(settings: &Settings, timeout: Duration) -> Result<Verdict> {
+    let v = offline(settings).await?;
+    if v.status == "not_signed_in" && v.dc.is_none() {
+        // No file: exit 1 at once, no network.
+        return Ok(v);
     }
+    let path = &settings.session.path;
+    let Some(memory) = crate::net::memory_copy(path, settings.sandbox_dir.as_deref()).await? else {
+        return Ok(Verdict {
+            reason: format!("{} holds no login key", path.display()),
+            ..v
+        });
+    };
+    let (api_id, _) = settings.api_credentials()?;
+    let conn = Connection::new(memory, api_id);
+    let reply = tokio::time::timeout(
+        timeout,
+        conn.client.invoke(&tl::functions::updates::GetState {}),
+    )
+    .await;
+    conn.close().await;
+    let base = Verdict {
+        exit: Exit::NoVerdict,
+        status: "no_verdict",
+        reason: String::new(),
+        user_id: v.user_id,
+        bot: v.bot,
+        dc: v.dc,
+    };
+    Ok(match reply {
+        Ok(Ok(_)) => Verdict {
+            exit: Exit::Ok,
+            status: "signed_in",
+            reason: format!(
+                "Telegram confirms the key in {} is signed in",
+                path.display()
+            ),
+            ..base
+        },
+        Ok(Err(InvocationError::Rpc(r))) if r.code == 401 => Verdict {
+            exit: Exit::NotSignedIn,
+            status: "not_signed_in",
+            reason: format!(
+                "Telegram answered 401 {} for {}: the key is not signed in (logged out,                  revoked or never signed in); `tgsess login` signs in again",
+                r.name,
+                path.display()
+            ),
+            ..base
+        },
+        Ok(Err(e)) => Verdict {
+            reason: format!("no verdict: {e}"),
+            ..base
+        },
+        Err(_) => Verdict {
+            reason: format!(
+                "no verdict: no answer within {} s (--timeout)",
+                timeout.as_secs()
+            ),
+            ..base
+        },
+    })
+}
+
+pub async fn run(
+    settings: &Settings,
+    offline_only: bool,
+    timeout: u64,
+    json: bool,
+    quiet: bool,
+) -> Result<Exit> {
     let started = Instant::now();
-    let verdict = match offline(settings).await {
+    let result = if offline_only {
+        offline(settings).await
+    } else {
+        online(settings, Duration::from_secs(timeout.max(1))).await
+    };
+    let verdict = match result {
         Ok(v) => v,
         Err(e) => {
             // Scripts asked for JSON: give them JSON for file problems too.
@@ -87,7 +163,7 @@ pub async fn run(settings: &Settings, offline_only: bool, json: bool, quiet: boo
                     bot: None,
                     dc: None,
                     session: settings.session.path.clone(),
-                    offline: true,
+                    offline: offline_only,
                     elapsed_ms: started.elapsed().as_millis() as u64,
                 });
                 return Ok(exit);
@@ -106,7 +182,7 @@ pub async fn run(settings: &Settings, offline_only: bool, json: bool, quiet: boo
             bot: verdict.bot,
             dc: verdict.dc,
             session: settings.session.path.clone(),
-            offline: true,
+            offline: offline_only,
             elapsed_ms: started.elapsed().as_millis() as u64,
         });
     } else if !quiet {
@@ -122,6 +198,8 @@ pub async fn run(settings: &Settings, offline_only: bool, json: bool, quiet: boo
                 ),
                 None => "signed in".to_string(),
             }
+        } else if verdict.exit == Exit::NoVerdict {
+            "no verdict".to_string()
         } else {
             "not signed in".to_string()
         };

@@ -3,6 +3,8 @@
 
 pub mod check;
 pub mod list;
+pub mod login;
+pub mod logout;
 pub mod reset;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
@@ -10,17 +12,21 @@ pub mod status;
 
 use crate::cli::Command;
 use crate::error::{Exit, Result};
-use crate::settings::Settings;
+use crate::settings::{Env, Settings};
 
-pub async fn dispatch(command: Command, settings: Settings) -> Result<Exit> {
+pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
     match command {
         Command::Status { json } => status::run(&settings, json).await,
         Command::Check {
             offline,
+            timeout,
             json,
             quiet,
-        } => check::run(&settings, offline, json, quiet).await,
-        Command::Reset { yes } => reset::run(&settings, yes).await,
+        } => check::run(&settings, offline, timeout, json, quiet).await,
+        Command::Reset { yes, logout: false } => reset::run(&settings, yes).await,
+        Command::Reset { yes, logout: true } => logout::run(&settings, env, yes, 10).await,
+        Command::Logout { yes, timeout } => logout::run(&settings, env, yes, timeout).await,
+        Command::Login(args) => login::run(&settings, env, &args).await,
         Command::List { json } => list::run(&settings, json).await,
         Command::Completions { .. } => unreachable!("handled before settings are resolved"),
         #[cfg(feature = "sandbox")]

@@ -269,3 +269,58 @@ async fn pyrogram(db: &Db, cols: &HashSet<String>) -> Result<Inspection, String>
         test_mode,
     })
 }
+
+/// Everything `check` needs from a tgsess file to talk to Telegram without opening it for
+/// writing: home DC, every DC option, and the self user.
+pub struct GrammersData {
+    pub home_dc: i32,
+    /// (dc id, ipv4 "ip:port", ipv6 "[ip]:port", key)
+    pub dc_options: Vec<(i32, String, String, Option<AuthKey>)>,
+    /// (user id, access hash, bot)
+    pub me: Option<(i64, Option<i64>, bool)>,
+}
+
+pub async fn read_grammers(path: &Path) -> Result<GrammersData, String> {
+    let e = |e: libsql::Error| e.to_string();
+    let db = Db::open(path).await.map_err(e)?;
+    let home_dc = db
+        .rows("SELECT dc_id FROM dc_home LIMIT 1")
+        .await
+        .map_err(e)?
+        .first()
+        .and_then(|r| int(r, "dc_id"))
+        .map(|d| d as i32)
+        .unwrap_or(GRAMMERS_DEFAULT_DC);
+    let mut dc_options = Vec::new();
+    for r in db
+        .rows("SELECT dc_id, ipv4, ipv6, auth_key FROM dc_option")
+        .await
+        .map_err(e)?
+    {
+        dc_options.push((
+            int(&r, "dc_id").unwrap_or(0) as i32,
+            text(&r, "ipv4").unwrap_or_default(),
+            text(&r, "ipv6").unwrap_or_default(),
+            key(&r, "auth_key")?,
+        ));
+    }
+    let me = db
+        .rows(&format!(
+            "SELECT peer_id, hash, subtype FROM peer_info WHERE subtype & {SUBTYPE_SELF} LIMIT 1"
+        ))
+        .await
+        .map_err(e)?
+        .first()
+        .and_then(|r| {
+            Some((
+                int(r, "peer_id")?,
+                int(r, "hash"),
+                int(r, "subtype").unwrap_or(0) & SUBTYPE_BOT != 0,
+            ))
+        });
+    Ok(GrammersData {
+        home_dc,
+        dc_options,
+        me,
+    })
+}

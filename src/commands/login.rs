@@ -1,0 +1,87 @@
+//! `tgsess login` (and `login --sandbox`, the one-command rehearsal).
+
+use std::time::Duration;
+
+use crate::cli::LoginArgs;
+use crate::error::{Error, Exit, Result};
+use crate::login::{self, Options};
+use crate::prompt;
+use crate::secret::Secret;
+use crate::settings::{Env, Settings};
+
+fn options(args: &LoginArgs, env: &dyn Env) -> Options {
+    let secret = |k: &str| env.var(k).filter(|v| !v.is_empty()).map(Secret::new);
+    Options {
+        force: args.force,
+        fresh: args.fresh,
+        resend: args.resend,
+        bot: args.bot,
+        code_stdin: args.code_stdin,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        password: secret("TGSESS_PASSWORD"),
+        bot_token: secret("TGSESS_BOT_TOKEN"),
+    }
+}
+
+/// Ctrl-C anywhere in the login: exit 130. The session is only written at the end of a
+/// successful login, and a pending code is saved before the prompt, so nothing is lost.
+async fn interruptible(fut: impl std::future::Future<Output = Result<Exit>>) -> Result<Exit> {
+    prompt::save_terminal();
+    tokio::select! {
+        r = fut => r,
+        _ = tokio::signal::ctrl_c() => {
+            prompt::restore_terminal();
+            eprintln!();
+            crate::output::error("interrupted; the session was left as it was");
+            Err(Error::Interrupted)
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, env: &dyn Env, args: &LoginArgs) -> Result<Exit> {
+    let opts = options(args, env);
+    #[cfg(feature = "sandbox")]
+    if args.sandbox {
+        return interruptible(rehearse(env, &opts)).await;
+    }
+    interruptible(login::run(settings, env, &opts)).await
+}
+
+/// `login --sandbox`: a sandbox on a temporary directory, in this process, and the real
+/// interactive login against it.
+#[cfg(feature = "sandbox")]
+async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
+    use crate::sandbox;
+    let tmp = tempfile::Builder::new()
+        .prefix("tgsess-rehearsal-")
+        .tempdir()
+        .map_err(|e| Error::usage(format!("cannot create a temporary directory: {e}")))?;
+    let running = sandbox::start(sandbox::Options {
+        dir: tmp.path().join("sandbox"),
+        listen: "127.0.0.1:0".parse().expect("loopback address"),
+        scenario: sandbox::Scenario::default(),
+    })
+    .await?;
+    crate::output::out(format!(
+        "Rehearsal: a local Telegram DC is running on {} (nothing leaves this machine).\n\
+         Log in with phone {} and code 22222. It all disappears when this command ends;\n\
+         for a lasting one run `tgsess sandbox --dir DIR`.",
+        running.address,
+        sandbox::DEMO_PHONE
+    ));
+    // The demo reads only the sandbox's own config, and keeps its state apart.
+    let mut demo_env = std::collections::HashMap::new();
+    demo_env.insert(
+        "TGSESS_STATE_DIR".to_string(),
+        tmp.path().join("state").display().to_string(),
+    );
+    let args = crate::cli::GlobalArgs {
+        config: Some(running.config_path()),
+        ..Default::default()
+    };
+    let settings = crate::settings::resolve(&args, &demo_env, tmp.path())?;
+    let _ = env;
+    let r = login::run(&settings, &demo_env, opts).await;
+    drop(running);
+    r
+}

@@ -1,0 +1,122 @@
+//! `tgsess logout` and `tgsess reset --logout`: auth.logOut, keep the future auth token
+//! for the account, then delete the session as `reset` does. When Telegram cannot be
+//! reached the file is kept unless --yes, so a live key is never lost by accident.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use grammers_mtsender::InvocationError;
+use grammers_tl_types as tl;
+
+use crate::error::{Error, Exit, Result};
+use crate::formats::Format;
+use crate::net::Connection;
+use crate::output;
+use crate::session_file::{self, Presence, SessionLock};
+use crate::settings::{Env, Settings};
+use crate::state::{self, Store};
+
+fn delete(path: &std::path::Path) -> Result<()> {
+    let gone = session_file::delete(path)?;
+    let names: Vec<String> = gone.iter().map(|p| p.display().to_string()).collect();
+    output::out(format!("Deleted {}.", names.join(", ")));
+    Ok(())
+}
+
+pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) -> Result<Exit> {
+    let path = settings.session.path.clone();
+    let inspection = match session_file::examine(&path).await? {
+        Presence::Missing => {
+            output::out(format!(
+                "No session at {}; nothing to log out.",
+                path.display()
+            ));
+            return Ok(Exit::Ok);
+        }
+        Presence::File(i, _) => i,
+    };
+    if inspection.format != Format::Tgsess {
+        return Err(session_file::wrong_format_error(&path, &inspection));
+    }
+    let lock = SessionLock::acquire(&path)?;
+    if !inspection.has_auth_key() {
+        output::out("The session holds no login key: nothing to log out at Telegram.");
+        delete(&path)?;
+        drop(lock);
+        let _ = std::fs::remove_file(session_file::lock_path(&path));
+        return Ok(Exit::Ok);
+    }
+    let (api_id, _) = settings.api_credentials()?;
+    let reply = match crate::net::open_writable(&path, settings.sandbox_dir.as_deref()).await {
+        Ok(session) => {
+            let conn = Connection::new(Arc::clone(&session), api_id);
+            let reply = tokio::time::timeout(
+                Duration::from_secs(timeout.max(1)),
+                crate::prompt::busy(
+                    "Logging out at Telegram",
+                    conn.client.invoke(&tl::functions::auth::LogOut {}),
+                ),
+            )
+            .await
+            .map_err(|_| format!("no answer within {timeout} s"));
+            conn.close().await;
+            reply
+        }
+        // Not even connected (e.g. the sandbox is not running): same as unreachable.
+        Err(e) => Err(e.to_string()),
+    };
+    let outcome = match reply {
+        Ok(Ok(tl::enums::auth::LoggedOut::Out(out))) => {
+            match (out.future_auth_token, &settings.phone) {
+                (Some(token), Some(phone)) => {
+                    let mut store = Store::load(state::dir(env))?;
+                    let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
+                    store
+                        .phone(&key)
+                        .future_auth_tokens
+                        .push(state::encode_token(&token));
+                    store.save()?;
+                    output::out(
+                        "Logged out at Telegram. Its future auth token is kept for this phone \
+                         number: the next `tgsess login` may sign in without a code.",
+                    );
+                }
+                (Some(_), None) => output::out(
+                    "Logged out at Telegram. (No phone is configured, so its future auth token \
+                     was not kept.)",
+                ),
+                (None, _) => output::out("Logged out at Telegram."),
+            }
+            Ok(())
+        }
+        Ok(Err(InvocationError::Rpc(r))) if r.code == 401 => {
+            output::out(format!(
+                "Telegram says this key was not signed in ({}); nothing to log out.",
+                r.name
+            ));
+            Ok(())
+        }
+        Ok(Err(e)) => Err(format!("{e}")),
+        Err(why) => Err(why),
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(why) if yes => {
+            output::warn(format!(
+                "could not log out at Telegram ({why}); deleting anyway as --yes asks. The key \
+                 may stay valid at Telegram: end it from Settings > Devices in an official app"
+            ));
+        }
+        Err(why) => {
+            return Err(Error::NoVerdict(format!(
+                "could not log out at Telegram ({why}); the session {} was kept so its key is \
+                 not lost. Try again later, or `tgsess logout --yes` to delete it anyway",
+                path.display()
+            )));
+        }
+    }
+    delete(&path)?;
+    drop(lock);
+    let _ = std::fs::remove_file(session_file::lock_path(&path));
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,482 @@
+//! The login issue end to end: the real `tgsess` binary, through a pseudo-terminal where a
+//! person would type, against a real `tgsess sandbox` process on 127.0.0.1. Every test
+//! asserts on the sandbox's request log; no login sends auth.sendCode more than once.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use expectrl::{ControlCode, Eof, Session};
+
+use crate::common::stdout_of;
+
+pub struct Dc {
+    pub tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    child: Child,
+}
+
+impl Drop for Dc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("tgsess")
+}
+
+impl Dc {
+    pub fn start(flags: &[&str]) -> Dc {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sb");
+        let mut child = Command::new(bin())
+            .args(["sandbox", "--dir"])
+            .arg(&dir)
+            .args(flags)
+            .env_clear()
+            .env("HOME", tmp.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("tgsess sandbox listening on 127.0.0.1:"),
+            "{line}"
+        );
+        Dc { tmp, dir, child }
+    }
+
+    pub fn stop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("tgsess.toml")
+    }
+
+    pub fn session(&self) -> PathBuf {
+        self.dir.join("sandbox.session")
+    }
+
+    /// (method, result) of every request so far.
+    pub fn log(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(self.dir.join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["method"].as_str().unwrap().to_string(),
+                    v["result"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn count(&self, method: &str) -> usize {
+        self.log().iter().filter(|(m, _)| m == method).count()
+    }
+
+    /// A hermetic tgsess command on this sandbox's config.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.tmp.path())
+            .env("TGSESS_STATE_DIR", self.tmp.path().join("state"))
+            .env("NO_COLOR", "1")
+            .env("TERM", "dumb")
+            .current_dir(self.tmp.path())
+            .arg("--config")
+            .arg(self.config())
+            .args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// Runs tgsess in a pseudo-terminal.
+    pub fn pty(&self, args: &[&str]) -> Pty {
+        let mut s = Session::spawn(self.cmd(args)).unwrap();
+        s.set_expect_timeout(Some(Duration::from_secs(30)));
+        Pty(s)
+    }
+}
+
+pub struct Pty(pub Session);
+
+impl Pty {
+    pub fn expect(&mut self, text: &str) {
+        if let Err(e) = self.0.expect(text) {
+            panic!("waiting for {text:?}: {e}");
+        }
+    }
+
+    pub fn line(&mut self, text: &str) {
+        self.0.send_line(text).unwrap();
+    }
+
+    /// Reads to the end and returns the exit code.
+    pub fn exit_code(mut self) -> i32 {
+        let _ = self.0.expect(Eof);
+        match self.0.get_process().wait().unwrap() {
+            expectrl::WaitStatus::Exited(_, code) => code,
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn fresh_login(dc: &Dc) {
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn fresh_login_wrong_code_then_right_one() {
+    let dc = Dc::start(&[]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("not by SMS");
+    p.expect("Enter the login code");
+    p.line("11111");
+    p.expect("not right");
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Signed in as Sandbox (@sandbox_21234, id 700021234)");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    assert_eq!(dc.count("auth.signIn"), 2);
+    assert_eq!(mode(&dc.session()), 0o600);
+    let out = dc.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    let out = dc.run(&["check", "--offline"]);
+    assert_eq!(out.status.code(), Some(0));
+    // Already signed in: nothing else is sent.
+    let before = dc.count("auth.sendCode");
+    let out = dc.run(&["login"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout_of(&out).contains("Already signed in"));
+    assert_eq!(dc.count("auth.sendCode"), before);
+}
+
+#[test]
+fn two_factor_wrong_then_right_password() {
+    let dc = Dc::start(&["--password", "open sesame"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Two-step verification password (hint:");
+    p.line("wrong");
+    p.expect("wrong password");
+    p.expect("Two-step verification password");
+    p.line("open sesame");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    assert_eq!(dc.count("auth.checkPassword"), 2);
+}
+
+#[test]
+fn flood_wait_is_remembered_and_the_rerun_sends_nothing() {
+    let dc = Dc::start(&["--flood-wait", "3600"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("wait 3600 s");
+    assert_eq!(p.exit_code(), 5);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    let requests = dc.log().len();
+    let out = dc.run(&["login"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(
+        dc.log().len(),
+        requests,
+        "the refused run contacted the server"
+    );
+}
+
+#[test]
+fn send_code_unavailable_is_explained() {
+    let dc = Dc::start(&["--send-code-unavailable"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("used up");
+    assert_eq!(p.exit_code(), 5);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+}
+
+#[test]
+fn dropped_during_send_code_is_no_verdict_and_not_retried() {
+    let dc = Dc::start(&["--drop-on", "auth.sendCode"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("may have reached Telegram");
+    assert_eq!(p.exit_code(), 3);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+}
+
+#[test]
+fn dropped_during_sign_in_then_rerun_reuses_the_pending_code() {
+    let dc = Dc::start(&["--drop-on", "auth.signIn"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("pending code is remembered");
+    assert_eq!(p.exit_code(), 3);
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter THAT code");
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+}
+
+#[test]
+fn expired_code_stops_and_forgets_the_pending_request() {
+    let dc = Dc::start(&["--code-ttl", "1"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter the login code");
+    std::thread::sleep(Duration::from_millis(1300));
+    p.line("22222");
+    p.expect("expired");
+    p.expect("inside any Telegram chat");
+    assert_eq!(p.exit_code(), 1);
+    let state = std::fs::read_to_string(dc.tmp.path().join("state/state.json")).unwrap();
+    assert!(!state.contains("phone_code_hash"), "{state}");
+    assert_eq!(dc.count("auth.sendCode"), 1);
+}
+
+#[test]
+fn phone_migrate_moves_the_home_dc() {
+    let dc = Dc::start(&["--migrate-to", "3"]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("lives on DC 3");
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    let log = dc.log();
+    let sends: Vec<_> = log.iter().filter(|(m, _)| m == "auth.sendCode").collect();
+    // The same request, once per DC: the first answer was the redirect.
+    assert_eq!(sends.len(), 2);
+    assert_eq!(sends[0].1, "PHONE_MIGRATE_3");
+    assert_eq!(sends[1].1, "ok");
+    let out = dc.run(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["session"]["home_dc"], 3);
+    assert_eq!(dc.run(&["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn bot_login_from_env_and_from_a_hidden_prompt() {
+    let dc = Dc::start(&[]);
+    let out = dc
+        .cmd(&["login", "--bot"])
+        .env("TGSESS_BOT_TOKEN", "123456:sandbox")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout_of(&out).contains("id 123456"));
+    assert!(
+        !stdout_of(&out).contains("123456:sandbox"),
+        "the token was printed"
+    );
+    assert_eq!(dc.count("auth.sendCode"), 0);
+    assert_eq!(dc.run(&["check"]).status.code(), Some(0));
+    assert_eq!(dc.run(&["reset", "--yes"]).status.code(), Some(0));
+    let mut p = dc.pty(&["login", "--bot"]);
+    p.expect("Bot token");
+    p.line("999:sandbox");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+}
+
+#[test]
+fn without_a_terminal_login_fails_fast_and_sends_no_code() {
+    let dc = Dc::start(&[]);
+    let out = dc.run(&["login"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for way in ["--code-stdin", "TGSESS_PASSWORD", "TGSESS_BOT_TOKEN"] {
+        assert!(err.contains(way), "{err}");
+    }
+    assert_eq!(dc.count("auth.sendCode"), 0);
+    // The automation path: the code on stdin after the request.
+    let mut child = dc
+        .cmd(&["login", "--code-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"22222\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(dc.count("auth.sendCode"), 1);
+}
+
+#[test]
+fn ctrl_c_at_the_code_prompt_exits_130_and_the_code_stays_pending() {
+    let dc = Dc::start(&[]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter the login code");
+    p.0.send(ControlCode::EndOfText).unwrap();
+    assert_eq!(p.exit_code(), 130);
+    let state = std::fs::read_to_string(dc.tmp.path().join("state/state.json")).unwrap();
+    assert!(state.contains("phone_code_hash"));
+    let out = dc.run(&["check", "--offline"]);
+    assert_eq!(out.status.code(), Some(1));
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter THAT code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+}
+
+#[test]
+fn near_miss_guard_stops_before_a_code_request() {
+    let dc = Dc::start(&[]);
+    fresh_login(&dc);
+    // The config is renamed: a new, empty session name.
+    let cfg = std::fs::read_to_string(dc.config()).unwrap();
+    std::fs::write(
+        dc.config(),
+        cfg.replace("session_file = \"sandbox\"", "session_file = \"renamed\""),
+    )
+    .unwrap();
+    let before = dc.count("auth.sendCode");
+    let mut p = dc.pty(&["login"]);
+    p.expect("sandbox.session");
+    p.expect("--fresh");
+    assert_eq!(p.exit_code(), 1);
+    assert_eq!(dc.count("auth.sendCode"), before);
+    let mut p = dc.pty(&["login", "--fresh"]);
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.sendCode"), before + 1);
+}
+
+#[test]
+fn check_exit_codes_including_a_revoked_key() {
+    let mut dc = Dc::start(&["--revoke-after", "2"]);
+    assert_eq!(dc.run(&["check"]).status.code(), Some(1), "no file");
+    assert!(dc.log().is_empty(), "no file, no network");
+    fresh_login(&dc);
+    let out = dc.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "signed_in");
+    std::thread::sleep(Duration::from_millis(2200));
+    let out = dc.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).contains("AUTH_KEY_UNREGISTERED"));
+    let before = std::fs::read(dc.session()).unwrap();
+    dc.stop();
+    let out = dc.run(&["check", "--timeout", "3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout_of(&out));
+    assert_eq!(
+        std::fs::read(dc.session()).unwrap(),
+        before,
+        "check wrote the file"
+    );
+    let out = dc.run(&["check", "-q"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    crate::common::telethon_session(&dc.dir.join("tl.session"));
+    let out = dc.run(&["--session", "tl.session", "check"]);
+    assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn logout_then_login_signs_in_with_the_future_auth_token() {
+    let dc = Dc::start(&[]);
+    fresh_login(&dc);
+    let out = dc.run(&["logout"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dc.session().exists());
+    let sign_ins = dc.count("auth.signIn");
+    let mut p = dc.pty(&["login"]);
+    p.expect("without a code");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.signIn"), sign_ins, "a code was typed");
+    assert_eq!(dc.run(&["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn logout_keeps_the_file_when_the_server_is_gone() {
+    let mut dc = Dc::start(&[]);
+    fresh_login(&dc);
+    dc.stop();
+    let before = std::fs::read(dc.session()).unwrap();
+    let out = dc.run(&["logout", "--timeout", "3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was kept"));
+    assert_eq!(std::fs::read(dc.session()).unwrap(), before);
+}
+
+#[test]
+fn reset_then_login_uses_a_new_key_and_one_new_code() {
+    let dc = Dc::start(&[]);
+    fresh_login(&dc);
+    let key_of = || {
+        let out = dc.run(&["status", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["session"]["auth_key_id"].as_str().unwrap().to_string()
+    };
+    let first = key_of();
+    assert_eq!(dc.run(&["reset", "--yes"]).status.code(), Some(0));
+    assert_eq!(dc.run(&["check"]).status.code(), Some(1));
+    fresh_login(&dc);
+    assert_ne!(key_of(), first);
+    assert_eq!(dc.count("auth.sendCode"), 2);
+}
+
+#[test]
+fn resend_moves_the_pending_code_to_the_next_way() {
+    let dc = Dc::start(&[]);
+    let mut p = dc.pty(&["login"]);
+    p.expect("Enter the login code");
+    p.0.send(ControlCode::EndOfText).unwrap();
+    assert_eq!(p.exit_code(), 130);
+    let mut p = dc.pty(&["login", "--resend"]);
+    p.expect("sent again, by SMS");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    assert_eq!(dc.count("auth.resendCode"), 1);
+}
