@@ -116,11 +116,59 @@ pub enum Command {
     /// Run a local Telegram datacenter (real MTProto on 127.0.0.1) for tests and rehearsals
     #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
+    /// Import a Telethon or Pyrogram session (file or string) into the tgsess session, so
+    /// the existing key is reused and no login code is requested
+    Import(ImportArgs),
+    /// Write the tgsess session in Telethon's or Pyrogram's format
+    Export {
+        /// The format to write
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write: a new file (never overwritten) or - for stdout
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+}
+
+/// Source formats of `tgsess import`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    Auto,
+    Telethon,
+    TelethonString,
+    Pyrogram,
+    PyrogramString,
+}
+
+/// Target formats of `tgsess export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    TelethonString,
+    Telethon,
+    PyrogramString,
+    Pyrogram,
+}
+
+/// `tgsess import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A session file, a session string, or - to read it from stdin (a string given as an
+    /// argument is visible to other users in `ps`: prefer -)
+    pub source: String,
+    /// What SOURCE is; auto decides by content
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: ImportFormat,
+    /// The DC's address (Pyrogram stores none; tgsess uses Telegram's table otherwise)
+    #[arg(long, value_name = "IP:PORT")]
+    pub dc_address: Option<std::net::SocketAddr>,
+    /// Replace an existing session that holds a key (it is kept as a .bak file)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `tgsess login`.

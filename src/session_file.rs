@@ -74,15 +74,20 @@ pub async fn examine(path: &Path) -> Result<Presence> {
 /// The error for a file at the session path that tgsess must not open with grammers.
 pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
     match i.format.import_name() {
-        Some(name) => Error::file(format!(
-            "{} is a {} ({}), not a tgsess session; tgsess never opens or changes it. \
-             Convert it with: tgsess import --format {name} {} --session NEW.session \
-             (the key is reused, no login code is needed)",
-            path.display(),
-            i.format.describe(),
-            i.detail,
-            shell_quote(path),
-        )),
+        Some(name) => {
+            let aside = moved_aside(path, name);
+            Error::file(format!(
+                "{} is a {} ({}), not a tgsess session; tgsess never opens or changes it. \
+                 To reuse its login key (no code needed), move it aside and import it: \
+                 mv {} {} && tgsess import --format {name} {}",
+                path.display(),
+                i.format.describe(),
+                i.detail,
+                shell_quote(path),
+                shell_quote(&aside),
+                shell_quote(&aside),
+            ))
+        }
         None => Error::file(format!(
             "{} is not a session file: it is {}. Point tgsess at the right file \
              (see `tgsess status`) or move this one away",
@@ -90,6 +95,16 @@ pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
             i.detail
         )),
     }
+}
+
+/// `X.session` -> `X.telethon.session`: where a foreign file can be moved before import.
+fn moved_aside(path: &Path, library: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".session").unwrap_or(&name);
+    path.with_file_name(format!("{stem}.{library}.session"))
 }
 
 /// Quotes a path for a shell command line the user can paste.

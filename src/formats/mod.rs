@@ -8,6 +8,8 @@
 //! would silently add tables and report "not signed in".
 
 pub mod sqlite;
+pub mod strings;
+pub mod write;
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -480,3 +480,27 @@ fn resend_moves_the_pending_code_to_the_next_way() {
     assert_eq!(dc.count("auth.sendCode"), 1);
     assert_eq!(dc.count("auth.resendCode"), 1);
 }
+
+#[test]
+fn login_sandbox_rehearsal_walks_the_real_login() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = Command::new(bin());
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", tmp.path())
+        .env("TMPDIR", tmp.path())
+        .env("NO_COLOR", "1")
+        .current_dir(tmp.path())
+        .args(["login", "--sandbox"]);
+    let mut s = Session::spawn(c).unwrap();
+    s.set_expect_timeout(Some(Duration::from_secs(30)));
+    let mut p = Pty(s);
+    p.expect("phone 9996621234 and code 22222");
+    p.expect("Enter the login code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    // The rehearsal cleans up after itself and never touched the user's state.
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

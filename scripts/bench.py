@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark of `tgsess check`, documented in the README.
+
+    cargo build --release && python3 scripts/bench.py [target/release/tgsess] [runs]
+
+Starts a `tgsess sandbox` on 127.0.0.1 in a temporary directory, logs in against it with
+--code-stdin, then times `tgsess check --offline` and `tgsess check` (online, against the
+local sandbox) as whole processes and prints the median, p90 and the peak RSS. Loopback
+only; the number of runs is bounded.
+"""
+
+import os
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main() -> int:
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/tgsess")
+    runs = min(int(sys.argv[2]) if len(sys.argv) > 2 else 200, 2000)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="tgsess-bench-"))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp),
+        "TGSESS_STATE_DIR": str(tmp / "state"),
+        "NO_COLOR": "1",
+    }
+    sandbox = subprocess.Popen(
+        [binary, "sandbox", "--dir", str(tmp / "sb")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    try:
+        line = sandbox.stdout.readline().strip()
+        if not line.startswith("tgsess sandbox listening on 127.0.0.1:"):
+            print("sandbox did not start:", line)
+            return 1
+        config = str(tmp / "sb" / "tgsess.toml")
+        login = subprocess.run(
+            [binary, "--config", config, "login", "--code-stdin"],
+            input="22222\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        if login.returncode != 0:
+            print("login failed:", login.stdout, login.stderr)
+            return 1
+        results = {}
+        for name, args in [
+            ("check --offline", ["check", "--offline", "-q"]),
+            ("check (sandbox)", ["check", "-q"]),
+        ]:
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                r = subprocess.run([binary, "--config", config, *args], env=env)
+                times.append((time.perf_counter() - t0) * 1000)
+                if r.returncode != 0:
+                    print(f"{name}: exit {r.returncode}")
+                    return 1
+            times.sort()
+            results[name] = times
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(f"{runs} runs each, {os.cpu_count()} cores, binary {binary}")
+        for name, times in results.items():
+            p90 = times[int(len(times) * 0.9) - 1]
+            print(
+                f"{name:18} median {statistics.median(times):6.2f} ms   p90 {p90:6.2f} ms   "
+                f"min {times[0]:6.2f} ms"
+            )
+        print(f"peak RSS of any child process: {peak_kib / 1024:.1f} MiB")
+        return 0
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
