@@ -28,7 +28,11 @@ fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
         .map_err(|e| Error::file(format!("cannot write {}: {e}", path.display())))
 }
 
-pub async fn run(settings: &Settings, format: ExportFormat, output: Option<PathBuf>) -> Result<Exit> {
+pub async fn run(
+    settings: &Settings,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+) -> Result<Exit> {
     let path = &settings.session.path;
     match session_file::examine(path).await? {
         Presence::Missing => {

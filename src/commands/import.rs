@@ -28,12 +28,18 @@ fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'stati
         ImportFormat::Auto => strings::detect(text).map_err(bad),
         ImportFormat::Telethon | ImportFormat::Pyrogram => Err(bad(format!(
             "--format {} expects an SQLite session file, but this is text",
-            if format == ImportFormat::Telethon { "telethon" } else { "pyrogram" }
+            if format == ImportFormat::Telethon {
+                "telethon"
+            } else {
+                "pyrogram"
+            }
         ))),
     }
 }
 
-async fn read_source(args: &ImportArgs) -> Result<(&'static str, Portable, Option<std::path::PathBuf>)> {
+async fn read_source(
+    args: &ImportArgs,
+) -> Result<(&'static str, Portable, Option<std::path::PathBuf>)> {
     if args.source == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -81,8 +87,8 @@ async fn read_source(args: &ImportArgs) -> Result<(&'static str, Portable, Optio
                 "{origin} is neither an SQLite session nor a session string; nothing was written"
             )));
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::usage(format!("cannot read {origin}: {e}")))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::usage(format!("cannot read {origin}: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::usage(format!(
                 "{origin} is neither an SQLite session nor a session string (binary data); \
@@ -123,7 +129,11 @@ async fn read_source(args: &ImportArgs) -> Result<(&'static str, Portable, Optio
             let p = write::portable_of(&i)
                 .map_err(|e| Error::usage(format!("{origin}: {e}; nothing was written")))?;
             Ok((
-                if f == Format::Telethon { "telethon" } else { "pyrogram" },
+                if f == Format::Telethon {
+                    "telethon"
+                } else {
+                    "pyrogram"
+                },
                 p,
                 Some(path.to_path_buf()),
             ))
@@ -135,8 +145,8 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> Result<Exit> {
     let dest = settings.session.path.clone();
     let (format, portable, source_path) = read_source(args).await?;
     if let Some(src) = &source_path {
-        let same = std::fs::canonicalize(src).ok() == std::fs::canonicalize(&dest).ok()
-            && dest.exists();
+        let same =
+            std::fs::canonicalize(src).ok() == std::fs::canonicalize(&dest).ok() && dest.exists();
         if same {
             return Err(Error::file(format!(
                 "the source {} is the session path itself; tgsess never writes a foreign file. \

@@ -324,3 +324,40 @@ pub async fn read_grammers(path: &Path) -> Result<GrammersData, String> {
         me,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Random bytes, with and without a valid SQLite header: an inspection, never a panic,
+        /// and the file is left as it was.
+        #[test]
+        fn inspect_never_panics_and_never_writes(
+            body in proptest::collection::vec(any::<u8>(), 0..8192),
+            header in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("x.session");
+            let mut bytes = Vec::new();
+            if header {
+                bytes.extend_from_slice(SQLITE_MAGIC);
+            }
+            bytes.extend_from_slice(&body);
+            std::fs::write(&p, &bytes).unwrap();
+            let i = rt().block_on(inspect(&p));
+            prop_assert_eq!(i.format, Format::NotASession);
+            prop_assert_eq!(std::fs::read(&p).unwrap(), bytes);
+            let _ = rt().block_on(read_grammers(&p));
+        }
+    }
+}

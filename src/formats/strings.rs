@@ -25,7 +25,9 @@ fn check_dc(dc: i32) -> Result<i32, String> {
     if (1..=5).contains(&dc) {
         Ok(dc)
     } else {
-        Err(format!("DC id {dc} is out of range (Telegram's DCs are 1 to 5)"))
+        Err(format!(
+            "DC id {dc} is out of range (Telegram's DCs are 1 to 5)"
+        ))
     }
 }
 
@@ -45,9 +47,7 @@ pub fn parse_telethon(s: &str) -> Result<Portable, String> {
     let Some(rest) = s.strip_prefix('1') else {
         return Err(match s.chars().next() {
             None => "the string is empty".into(),
-            Some(c) => format!(
-                "a Telethon string starts with version '1', this one with {c:?}"
-            ),
+            Some(c) => format!("a Telethon string starts with version '1', this one with {c:?}"),
         });
     };
     let ip_len = match rest.len() {
@@ -65,7 +65,11 @@ pub fn parse_telethon(s: &str) -> Result<Portable, String> {
         .decode(rest)
         .map_err(|e| format!("not valid urlsafe base64 with padding ({e})"))?;
     if raw.len() != 1 + ip_len + 2 + 256 {
-        return Err(format!("decodes to {} bytes, not {}", raw.len(), 1 + ip_len + 258));
+        return Err(format!(
+            "decodes to {} bytes, not {}",
+            raw.len(),
+            1 + ip_len + 258
+        ));
     }
     let dc = check_dc(i32::from(raw[0]))?;
     let ip: IpAddr = if ip_len == 4 {
@@ -157,7 +161,9 @@ pub fn parse_pyrogram(s: &str) -> Result<Portable, String> {
         user_id: (user != 0).then_some(user),
         bot: Some(b(bot)),
         test_mode: Some(b(test)),
-        api_id: api_id.and_then(|a| i32::try_from(a).ok()).filter(|a| *a != 0),
+        api_id: api_id
+            .and_then(|a| i32::try_from(a).ok())
+            .filter(|a| *a != 0),
     })
 }
 
@@ -219,7 +225,10 @@ mod tests {
         let s = encode_telethon(&p).unwrap();
         assert_eq!(s.len(), 353);
         let back = parse_telethon(&s).unwrap();
-        assert_eq!((back.dc_id, back.address, &back.auth_key), (2, p.address, &p.auth_key));
+        assert_eq!(
+            (back.dc_id, back.address, &back.auth_key),
+            (2, p.address, &p.auth_key)
+        );
         let mut v6 = p.clone();
         v6.address = Some("[2001:67c:4e8:f002::a]:443".parse().unwrap());
         let s6 = encode_telethon(&v6).unwrap();
@@ -241,21 +250,37 @@ mod tests {
     #[test]
     fn bad_strings_say_what_is_wrong() {
         let good = encode_telethon(&portable()).unwrap();
-        assert!(parse_telethon(&good[..200]).unwrap_err().contains("truncated"));
+        assert!(
+            parse_telethon(&good[..200])
+                .unwrap_err()
+                .contains("truncated")
+        );
         assert!(parse_telethon(good.trim_end_matches('=')).is_err());
-        assert!(parse_telethon(&format!("2{}", &good[1..])).unwrap_err().contains("'2'"));
+        assert!(
+            parse_telethon(&format!("2{}", &good[1..]))
+                .unwrap_err()
+                .contains("'2'")
+        );
         let mut bad = good.clone();
         bad.replace_range(10..11, "*");
         assert!(parse_telethon(&bad).unwrap_err().contains("base64"));
         let pg = encode_pyrogram(&portable()).unwrap();
-        assert!(parse_pyrogram(&format!("{pg}==")).unwrap_err().contains("padding"));
+        assert!(
+            parse_pyrogram(&format!("{pg}=="))
+                .unwrap_err()
+                .contains("padding")
+        );
         let mut p = portable();
         p.dc_id = 9;
         let s = encode_pyrogram(&p).unwrap();
         assert!(parse_pyrogram(&s).unwrap_err().contains("out of range"));
         p.dc_id = 2;
         p.auth_key = AuthKey([0; 256]);
-        assert!(parse_pyrogram(&encode_pyrogram(&p).unwrap()).unwrap_err().contains("empty"));
+        assert!(
+            parse_pyrogram(&encode_pyrogram(&p).unwrap())
+                .unwrap_err()
+                .contains("empty")
+        );
         assert!(detect("hello").unwrap_err().contains("5 characters"));
         assert!(detect("").is_err());
     }

@@ -10,7 +10,7 @@ use grammers_session::Session;
 use grammers_session::types::{DcOption, PeerInfo};
 
 use super::strings::Portable;
-use super::{AuthKey, Format, Inspection, TEST_DCS, known_dc_address};
+use super::{AuthKey, Inspection, TEST_DCS, known_dc_address};
 use crate::error::{Error, Result};
 
 /// Creates `path` exclusively (0600), failing if anything is there.
@@ -37,7 +37,10 @@ fn create_new(path: &Path) -> Result<()> {
 
 async fn exec(path: &Path, statements: &[&str], params: Vec<libsql::Value>) -> Result<()> {
     let fail = |e: libsql::Error| Error::file(format!("cannot write {}: {e}", path.display()));
-    let db = libsql::Builder::new_local(path).build().await.map_err(fail)?;
+    let db = libsql::Builder::new_local(path)
+        .build()
+        .await
+        .map_err(fail)?;
     let conn = db.connect().map_err(fail)?;
     for s in statements {
         if s.contains('?') {
@@ -132,11 +135,9 @@ pub fn portable_of(i: &Inspection) -> std::result::Result<Portable, String> {
     }
     Ok(Portable {
         dc_id: dc,
-        address: if i.format == Format::Telethon {
-            i.dc_address
-        } else {
-            None
-        },
+        // Telethon and kurigram store the address; for upstream Pyrogram the inspection
+        // derived it from Telegram's DC table, which is what an import uses anyway.
+        address: i.dc_address,
         auth_key: key,
         user_id: i.user_id,
         bot: i.bot,
@@ -195,7 +196,9 @@ fn v4_of(addr: SocketAddr) -> Option<SocketAddrV4> {
 pub fn import_address(p: &Portable, dc_address: Option<SocketAddr>) -> Result<SocketAddrV4> {
     if let Some(a) = dc_address {
         return v4_of(a).ok_or_else(|| {
-            Error::usage(format!("--dc-address {a} is IPv6; give an IPv4 address:port"))
+            Error::usage(format!(
+                "--dc-address {a} is IPv6; give an IPv4 address:port"
+            ))
         });
     }
     if let Some(a) = p.address {

@@ -1,6 +1,7 @@
 //! Integration tests: the real `tgsess` binary on temp directories, env cleared.
 
 mod common;
+mod interop;
 mod login;
 mod offline;
 mod sandbox_client;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates tests/fixtures with the real libraries from PyPI and checks every round trip.
+#   scripts/fixtures.sh [make|check]   (default: both)
+# Needs python3 with venv and PyPI access; writes venvs under ${VENVS:-/tmp/tgsess-venvs}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+V=${VENVS:-/tmp/tgsess-venvs}
+OUT=tests/fixtures
+venv() { # name packages...
+  local d="$V/$1"; shift
+  [ -x "$d/bin/python" ] || { python3 -m venv "$d" && "$d/bin/pip" install -q "$@"; }
+  echo "$d/bin/python"
+}
+NEW=$(venv new telethon==1.45.0 pyrogram==2.0.106)
+if [ "${1:-all}" != check ]; then
+  OLD=$(venv old telethon==1.36.0 pyrogram==1.4.16)
+  rm -f "$OUT"/*.session "$OUT"/*.string "$OUT"/manifest.json
+  "$NEW" scripts/fixtures.py make --lib telethon-v8 --out "$OUT"
+  "$OLD" scripts/fixtures.py make --lib telethon-v7 --out "$OUT"
+  "$NEW" scripts/fixtures.py make --lib pyrogram-v3 --out "$OUT"
+  "$OLD" scripts/fixtures.py make --lib pyrogram-v2 --out "$OUT"
+  if KURI=$(venv kurigram kurigram 2>/dev/null); then
+    "$KURI" scripts/fixtures.py make --lib kurigram --out "$OUT"
+  else
+    echo "kurigram did not install; skipping its fixture"
+  fi
+fi
+if [ "${1:-all}" != make ]; then
+  cargo build --release --quiet
+  "$NEW" scripts/fixtures.py check --tgsess target/release/tgsess --out "$OUT"
+fi
