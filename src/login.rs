@@ -150,7 +150,9 @@ fn next_name(t: &tl::enums::auth::CodeType) -> &'static str {
     }
 }
 
-fn code_settings(logout_tokens: Vec<Vec<u8>>) -> tl::enums::CodeSettings {
+/// What tgsess asks auth.sendCode for: no flash or missed calls, no Firebase; stored
+/// future auth tokens as `logout_tokens`.
+pub fn code_settings(logout_tokens: Vec<Vec<u8>>) -> tl::enums::CodeSettings {
     tl::enums::CodeSettings::Settings(tl::types::CodeSettings {
         allow_flashcall: false,
         current_number: false,

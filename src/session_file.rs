@@ -191,6 +191,23 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     })
 }
 
+/// Writes `bytes` to `path` through a temporary file beside it and a rename, 0600 and
+/// synced, so no reader ever sees half a file.
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Deletes a session and its SQLite side files; returns what was deleted.
 pub fn delete(path: &Path) -> Result<Vec<PathBuf>> {
     let mut gone = Vec::new();

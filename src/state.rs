@@ -136,22 +136,8 @@ impl Store {
                 dir.display()
             ))
         })?;
-        let tmp = dir.join(".state.json.tmp");
         let text = serde_json::to_string_pretty(&self.data).expect("serializes");
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        };
-        write().map_err(|e| Error::usage(format!("cannot write {}: {e}", tmp.display())))?;
-        std::fs::rename(&tmp, path)
+        crate::session_file::write_private_atomic(path, text.as_bytes())
             .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))
     }
 }

@@ -154,47 +154,22 @@ async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
 }
 
 async fn grammers(db: &Db) -> Result<Inspection, String> {
-    let e = |e: libsql::Error| e.to_string();
-    let home = db
-        .rows("SELECT dc_id FROM dc_home LIMIT 1")
-        .await
-        .map_err(e)?
-        .first()
-        .and_then(|r| int(r, "dc_id"))
-        .map(|d| d as i32)
-        .unwrap_or(GRAMMERS_DEFAULT_DC);
-    let options = db
-        .rows("SELECT dc_id, ipv4, auth_key FROM dc_option")
-        .await
-        .map_err(e)?;
-    let home_row = options
-        .iter()
-        .find(|r| int(r, "dc_id") == Some(home.into()));
+    let data = grammers_data(db).await?;
+    let home = data.home_dc;
+    let home_row = data.dc_options.iter().find(|(id, ..)| *id == home);
     let (address, auth_key) = match home_row {
-        Some(r) => (
-            text(r, "ipv4").and_then(|a| a.parse::<SocketAddr>().ok()),
-            key(r, "auth_key")?,
-        ),
+        Some((_, v4, _, k)) => (v4.parse::<SocketAddr>().ok(), k.clone()),
         None => (known_dc_address(home, false), None),
     };
-    let me = db
-        .rows(&format!(
-            "SELECT peer_id, subtype FROM peer_info WHERE subtype & {SUBTYPE_SELF} LIMIT 1"
-        ))
-        .await
-        .map_err(e)?;
-    let me = me.first();
     Ok(Inspection {
         format: Format::Tgsess,
         detail: "grammers SqliteSession".into(),
         home_dc: Some(home),
         dc_address: address,
-        signed_in: Some(me.is_some() && auth_key.is_some()),
+        signed_in: Some(data.me.is_some() && auth_key.is_some()),
         auth_key,
-        user_id: me.and_then(|r| int(r, "peer_id")),
-        bot: me
-            .and_then(|r| int(r, "subtype"))
-            .map(|s| s & SUBTYPE_BOT != 0),
+        user_id: data.me.map(|m| m.0),
+        bot: data.me.map(|m| m.2),
         test_mode: None,
     })
 }
@@ -281,8 +256,12 @@ pub struct GrammersData {
 }
 
 pub async fn read_grammers(path: &Path) -> Result<GrammersData, String> {
+    let db = Db::open(path).await.map_err(|e| e.to_string())?;
+    grammers_data(&db).await
+}
+
+async fn grammers_data(db: &Db) -> Result<GrammersData, String> {
     let e = |e: libsql::Error| e.to_string();
-    let db = Db::open(path).await.map_err(e)?;
     let home_dc = db
         .rows("SELECT dc_id FROM dc_home LIMIT 1")
         .await

@@ -44,23 +44,10 @@ pub fn register(dir: &Path, dc: i32, key: &[u8; 256]) -> std::io::Result<()> {
     let id = super::wire::key_id(key);
     let kd = keys_dir(dir);
     std::fs::create_dir_all(&kd)?;
-    let tmp = kd.join(format!(".{id:016x}.tmp"));
     let mut bytes = Vec::with_capacity(260);
     bytes.extend_from_slice(&dc.to_le_bytes());
     bytes.extend_from_slice(key);
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, key_file(dir, id))
+    crate::session_file::write_private_atomic(&key_file(dir, id), &bytes)
 }
 
 /// Looks a key up by id: `(dc, key)`.

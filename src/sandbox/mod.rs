@@ -73,19 +73,8 @@ pub fn telethon_string(dc: u8, addr: SocketAddr, key: &[u8; 256]) -> String {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| io_err("write", &tmp, e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| io_err("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err("write", path, e))
+    crate::session_file::write_private_atomic(path, text.as_bytes())
+        .map_err(|e| io_err("write", path, e))
 }
 
 /// Starts serving. Before it returns, DIR holds `tgsess.toml`, `session.string`,

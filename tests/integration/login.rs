@@ -19,7 +19,7 @@ pub struct Dc {
 
 impl Drop for Dc {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
     }
 }
 
@@ -52,12 +52,16 @@ impl Dc {
         Dc { tmp, dir, child }
     }
 
-    pub fn stop(&mut self) {
+    /// SIGTERM, then the sandbox's exit status.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
         // SAFETY: signalling our own child.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
-        let _ = self.child.wait();
+        self.child.wait().ok()
     }
 
     pub fn config(&self) -> PathBuf {
@@ -70,17 +74,7 @@ impl Dc {
 
     /// (method, result) of every request so far.
     pub fn log(&self) -> Vec<(String, String)> {
-        std::fs::read_to_string(self.dir.join("requests.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (
-                    v["method"].as_str().unwrap().to_string(),
-                    v["result"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        crate::common::request_log(&self.dir)
     }
 
     pub fn count(&self, method: &str) -> usize {

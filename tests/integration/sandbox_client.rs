@@ -59,17 +59,7 @@ fn send_code(phone: &str) -> tl::functions::auth::SendCode {
         phone_number: phone.into(),
         api_id: 1,
         api_hash: "sandbox".into(),
-        settings: tl::enums::CodeSettings::Settings(tl::types::CodeSettings {
-            allow_flashcall: false,
-            current_number: false,
-            allow_app_hash: false,
-            allow_missed_call: false,
-            allow_firebase: false,
-            unknown_number: false,
-            logout_tokens: None,
-            token: None,
-            app_sandbox: None,
-        }),
+        settings: tgsess::login::code_settings(Vec::new()),
     }
 }
 
@@ -97,17 +87,7 @@ async fn hash_of(client: &Client, phone: &str) -> String {
 }
 
 fn log_methods(dir: &Path) -> Vec<(String, String)> {
-    std::fs::read_to_string(dir.join("requests.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["method"].as_str().unwrap().to_string(),
-                v["result"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    crate::common::request_log(dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

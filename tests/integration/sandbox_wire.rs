@@ -1,9 +1,8 @@
 //! The sandbox under bad input, load, and as a command: faults close only their own
 //! connection; other clients keep being served.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,54 +149,25 @@ async fn fifty_concurrent_connections() {
 
 #[test]
 fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let sdir = dir.path().join("sb");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("tgsess"))
-        .args(["sandbox", "--dir"])
-        .arg(&sdir)
-        .env_clear()
-        .env("HOME", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("tgsess sandbox listening on ")
-        .unwrap_or_else(|| panic!("{line}"));
-    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    use std::os::unix::fs::PermissionsExt;
+    // Dc::start has read the announcement line; the files were there before it.
+    let mut dc = crate::login::Dc::start(&[]);
     for f in [
         "tgsess.toml",
         "session.string",
         "requests.jsonl",
         "sandbox.json",
     ] {
-        let p = sdir.join(f);
+        let p = dc.dir.join(f);
         assert!(p.exists(), "{f}");
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-            0o600,
-            "{f}"
-        );
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{f}");
     }
-    let toml = std::fs::read_to_string(sdir.join("tgsess.toml")).unwrap();
+    let toml = std::fs::read_to_string(dc.config()).unwrap();
     assert!(toml.contains("phone = \"9996621234\""));
-    let s = std::fs::read_to_string(sdir.join("session.string")).unwrap();
+    let s = std::fs::read_to_string(dc.dir.join("session.string")).unwrap();
     assert_eq!(s.trim().len(), 353, "Telethon IPv4 StringSession length");
-    unsafe_kill(child.id(), libc::SIGTERM);
-    let status = child.wait().unwrap();
+    let status = dc.stop().unwrap();
     assert_eq!(status.code(), Some(0));
-    assert!(!sdir.join("sandbox.json").exists());
-}
-
-fn unsafe_kill(pid: u32, sig: i32) {
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(pid as i32, sig);
-    }
+    assert!(!dc.dir.join("sandbox.json").exists());
 }
