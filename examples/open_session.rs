@@ -10,10 +10,10 @@
 use std::sync::Arc;
 
 use grammers_client::Client;
-use grammers_mtsender::SenderPool;
 use grammers_session::Session;
 use grammers_session::types::PeerId;
 use tgsess::cli::GlobalArgs;
+use tgsess::net::Connection;
 use tgsess::settings::{self, ProcessEnv};
 
 #[tokio::main(flavor = "current_thread")]
@@ -29,10 +29,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("records no signed-in user: run `tgsess login`"),
     }
 
-    // Build a client on it; nothing is sent until the first request.
+    // A client on it, built the way tgsess builds its own (no automatic resends, no
+    // lsb_release at start); nothing is sent until the first request.
     let (api_id, _api_hash) = settings.api_credentials()?;
-    let pool = SenderPool::new(Arc::clone(&session), api_id);
-    let client = Client::new(pool.handle);
-    let _ = client; // e.g. client.get_me().await? once `pool.runner.run()` is spawned
+    let conn = Connection::new(Arc::clone(&session), api_id);
+    let _client: &Client = &conn.client; // e.g. conn.client.get_me().await?
+    conn.close().await;
     Ok(())
 }

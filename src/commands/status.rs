@@ -70,9 +70,15 @@ pub async fn build(settings: &Settings) -> Result<StatusReport> {
 
 pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     let r = build(settings).await?;
+    // A file at the session path that is not a tgsess session is a session file problem
+    // (exit 4), reported in full first.
+    let exit = match r.session.format {
+        Some(f) if f != crate::formats::Format::Tgsess => Exit::SessionFile,
+        _ => Exit::Ok,
+    };
     if json {
         output::json(&r);
-        return Ok(Exit::Ok);
+        return Ok(exit);
     }
     for w in &r.warnings {
         output::warn(w);
@@ -132,5 +138,5 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             output::out(format!("  {}: {}", n.path.display(), n.summary()));
         }
     }
-    Ok(Exit::Ok)
+    Ok(exit)
 }

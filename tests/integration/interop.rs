@@ -391,3 +391,50 @@ fn karaposu() {
     );
     assert!(project.join("tgsess-sessions/'karaposu'.session").exists());
 }
+
+#[test]
+fn a_foreign_file_at_the_session_path_is_named_and_never_opened() {
+    for fixture in ["telethon-v8.session", "pyrogram-v3.session"] {
+        let sb = Sandbox::new();
+        sb.write(
+            "tgsess.toml",
+            "api_id = 1\napi_hash = \"x\"\nphone = \"9996621234\"\nusername = \"'karaposu'\"\n",
+        );
+        let path = sb.work.join("'karaposu'.session");
+        std::fs::copy(fixtures().join(fixture), &path).unwrap();
+        let before = snapshot(&sb.work);
+        let library = if fixture.starts_with("telethon") {
+            "Telethon"
+        } else {
+            "Pyrogram"
+        };
+        for args in [
+            &["status"][..],
+            &["check"],
+            &["check", "--offline"],
+            &["login"],
+            &["reset", "--yes"],
+            &["logout", "--yes"],
+            &["export", "--format", "telethon-string"],
+        ] {
+            let out = sb.cmd().args(args).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(4),
+                "{fixture} {args:?}: {}",
+                stderr_of(&out)
+            );
+            let err = stderr_of(&out);
+            assert!(err.contains(library), "{fixture} {args:?}: {err}");
+            assert!(
+                err.contains("tgsess import --format"),
+                "{fixture} {args:?}: {err}"
+            );
+        }
+        assert_eq!(
+            snapshot(&sb.work),
+            before,
+            "{fixture}: a command changed a file"
+        );
+    }
+}

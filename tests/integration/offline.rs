@@ -78,13 +78,17 @@ struct ListJ {
 }
 
 fn status_json(sb: &Sandbox, args: &[&str]) -> Status {
+    status_json_exit(sb, args, 0)
+}
+
+fn status_json_exit(sb: &Sandbox, args: &[&str], code: i32) -> Status {
     let out = sb
         .cmd()
         .args(args)
         .args(["status", "--json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(out.status.code(), Some(code), "{}", stderr_of(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -399,8 +403,8 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
         (j.status.as_str(), out.status.code()),
         ("file_problem", Some(4))
     );
-    // status reports them without failing.
-    let s = status_json(&sb, &["--session", "pg.session"]);
+    // status reports them in full, then exits 4.
+    let s = status_json_exit(&sb, &["--session", "pg.session"], 4);
     assert_eq!(s.session.format.as_deref(), Some("pyrogram"));
     assert_eq!(s.session.user_id, Some(777));
     assert_eq!(snapshot(&sb.work), before, "a command changed a file");

@@ -346,3 +346,31 @@ async fn qr_login_token_is_accepted_by_a_signed_in_device() {
     a.close().await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn every_code_type_is_reported_as_configured() {
+    use tl::enums::auth::SentCodeType as T;
+    for (ct, check) in [
+        (
+            sandbox::CodeType::App,
+            (|t: &T| matches!(t, T::App(_))) as fn(&T) -> bool,
+        ),
+        (sandbox::CodeType::Sms, |t| matches!(t, T::Sms(_))),
+        (sandbox::CodeType::Call, |t| matches!(t, T::Call(_))),
+        (sandbox::CodeType::Email, |t| matches!(t, T::EmailCode(_))),
+    ] {
+        let dc = start(Scenario {
+            code_type: Some(ct),
+            ..Default::default()
+        })
+        .await;
+        let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+        let tl::enums::auth::SentCode::Code(c) =
+            conn.client.invoke(&send_code("9996621234")).await.unwrap()
+        else {
+            panic!()
+        };
+        assert!(check(&c.r#type), "{ct:?}: {:?}", c.r#type);
+        conn.close().await;
+    }
+}
