@@ -183,14 +183,20 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     let path = settings.session.path.clone();
     let (api_id, api_hash) = settings.api_credentials()?;
     let api_hash = api_hash.clone();
-    let file_signed_in = match session_file::examine(&path).await? {
-        Presence::Missing => false,
+    let (file_signed_in, file_has_key) = match session_file::examine(&path).await? {
+        Presence::Missing => (false, false),
         Presence::File(i, _) if i.format != Format::Tgsess => {
             return Err(session_file::wrong_format_error(&path, &i));
         }
-        Presence::File(i, _) => i.signed_in == Some(true),
+        Presence::File(i, _) => (i.signed_in == Some(true), i.has_auth_key()),
     };
     let interactive = output::interactive();
+    // Without a key nothing can be signed in already: a login without a way to read the
+    // code fails here, before any file or connection is made.
+    let can_answer = interactive || opts.code_stdin || (opts.bot && opts.bot_token.is_some());
+    if !file_has_key && !can_answer {
+        return Err(non_interactive_error());
+    }
     output::out(format!(
         "Session: {} ({})",
         path.display(),
@@ -247,6 +253,15 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     let result = run.login(phone, interactive).await;
     conn.close().await;
     result
+}
+
+fn non_interactive_error() -> Error {
+    Error::usage(
+        "login needs a terminal to ask for the code (stdin and stdout are not both \
+         terminals); nothing was requested. Non-interactive ways: --code-stdin reads the code \
+         from stdin after the request, $TGSESS_PASSWORD supplies a 2FA password, --bot with \
+         $TGSESS_BOT_TOKEN signs in a bot",
+    )
 }
 
 fn check_cooldown(store: &Store, key: &str, force: bool) -> Result<()> {
@@ -311,12 +326,7 @@ impl Run<'_> {
             self.near_miss_guard().await?;
         }
         if !interactive && !self.opts.code_stdin {
-            return Err(Error::usage(
-                "login needs a terminal to ask for the code (stdin and stdout are not both \
-                 terminals); nothing was requested. Non-interactive ways: --code-stdin reads \
-                 the code from stdin after the request, $TGSESS_PASSWORD supplies a 2FA \
-                 password, --bot with $TGSESS_BOT_TOKEN signs in a bot",
-            ));
+            return Err(non_interactive_error());
         }
 
         let hash = match pending {
