@@ -74,7 +74,7 @@ def make_telethon(out: pathlib.Path, tag: str) -> None:
 
 async def make_pyrogram(out: pathlib.Path, tag: str) -> None:
     import pyrogram
-    from pyrogram.storage import FileStorage, MemoryStorage, Storage
+    from pyrogram.storage import FileStorage, MemoryStorage
 
     key = os.urandom(256)
     name = f"pyrogram-{tag}"
@@ -95,6 +95,8 @@ async def make_pyrogram(out: pathlib.Path, tag: str) -> None:
         "format": "pyrogram", "library": f"pyrogram {pyrogram.__version__}", "sqlite_version": version,
         "dc_id": 2, "address": None, "key_id": key_id(key), "user_id": 5000000001, "bot": False,
     })
+    if tag == "v2":
+        await make_old_pyrogram_strings(out)
     if tag != "v3":
         return
     # The current string layout, exported by the library itself.
@@ -114,20 +116,28 @@ async def make_pyrogram(out: pathlib.Path, tag: str) -> None:
         "address": None, "key_id": key_id(key), "user_id": 6000000002, "bot": True,
         "length": len(text),
     })
-    # The two older layouts, packed with the library's own format constants (older Pyrogram
-    # versions exported them), and proven loadable by this version's MemoryStorage.
-    for fmt, size, uid in [(Storage.OLD_SESSION_STRING_FORMAT, 351, 123456789),
-                           (Storage.OLD_SESSION_STRING_FORMAT_64, 356, 7000000003)]:
+
+
+async def make_old_pyrogram_strings(out: pathlib.Path) -> None:
+    """The two older string layouts, exported by Pyrogram 1.4 itself: 351 characters for a
+    user id below 2**31, 356 above."""
+    import pyrogram
+    from pyrogram.storage import MemoryStorage
+
+    for uid, size in [(123456789, 351), (7000000003, 356)]:
         key = os.urandom(256)
-        packed = struct.pack(fmt, 1, False, key, uid, False)
-        text = base64.urlsafe_b64encode(packed).decode().rstrip("=")
+        ms = MemoryStorage(":memory:")  # 1.4 decodes any other name as a string
+        await ms.open()
+        await ms.dc_id(1)
+        await ms.test_mode(False)
+        await ms.auth_key(key)
+        await ms.user_id(uid)
+        await ms.is_bot(False)
+        text = await ms.export_session_string()
         assert len(text) == size, (len(text), size)
-        check = MemoryStorage("c", text)
-        await check.open()
-        assert await check.auth_key() == key and await check.user_id() == uid
         (out / f"pyrogram-{size}.string").write_text(text + "\n")
         manifest_add(out, f"pyrogram-{size}.string", {
-            "format": "pyrogram-string", "library": f"pyrogram {pyrogram.__version__} (loads it)",
+            "format": "pyrogram-string", "library": f"pyrogram {pyrogram.__version__}",
             "dc_id": 1, "address": None, "key_id": key_id(key), "user_id": uid, "bot": False,
             "length": size,
         })
