@@ -37,6 +37,7 @@ pub struct Cli {
 
 /// Options every command understands.
 #[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Config file (default: $TGSESS_CONFIG, ./tgsess.toml, ~/.config/tgsess/config.toml)
     #[arg(long, global = true, value_name = "PATH")]
