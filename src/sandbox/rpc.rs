@@ -33,7 +33,7 @@ pub struct Scenario {
 }
 
 /// A sandbox account.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     pub id: i64,
     pub access_hash: i64,
@@ -148,7 +148,24 @@ pub struct State {
     migrated: bool,
     /// updateLoginToken pushes waiting for the connection of a key.
     pub pushes: HashMap<u64, Vec<Vec<u8>>>,
+    /// Sign-ins restored from `state.json`, applied when their key is loaded.
+    restored: HashMap<u64, (i64, i64)>,
+    /// Something `state.json` keeps changed since it was last written.
+    dirty: bool,
 }
+
+/// What survives a sandbox restart, like Telegram keeps its accounts and authorizations:
+/// `DIR/state.json`. Pending codes, 2FA rounds and login tokens do not.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Persisted {
+    accounts: Vec<Account>,
+    /// (key id hex, user id, signed in at unix seconds)
+    signed_in: Vec<(String, i64, i64)>,
+    /// (token base64, user id)
+    future_tokens: Vec<(String, i64)>,
+}
+
+const STATE_FILE: &str = "state.json";
 
 impl State {
     pub fn new(
@@ -177,21 +194,91 @@ impl State {
             dropped: HashSet::new(),
             migrated: false,
             pushes: HashMap::new(),
+            restored: HashMap::new(),
+            dirty: false,
         }
+        .restore()
+    }
+
+    fn restore(mut self) -> Self {
+        let Ok(text) = std::fs::read_to_string(self.dir.join(STATE_FILE)) else {
+            return self;
+        };
+        let Ok(p) = serde_json::from_str::<Persisted>(&text) else {
+            return self;
+        };
+        for a in p.accounts {
+            self.accounts.insert(a.id, a);
+        }
+        for (key, user, since) in p.signed_in {
+            if let Ok(id) = u64::from_str_radix(&key, 16) {
+                self.restored.insert(id, (user, since));
+            }
+        }
+        for (token, user) in p.future_tokens {
+            if let Some(t) = crate::state::decode_token(&token) {
+                self.future_tokens.insert(t, user);
+            }
+        }
+        self
+    }
+
+    /// Writes `state.json` when something it keeps changed.
+    fn persist(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let now = now_secs() as i64;
+        let mut signed_in: Vec<(String, i64, i64)> = self
+            .keys
+            .iter()
+            .filter_map(|(id, e)| match e.auth {
+                Auth::SignedIn { user, since } => Some((
+                    format!("{id:016x}"),
+                    user,
+                    now - since.elapsed().as_secs() as i64,
+                )),
+                _ => None,
+            })
+            .collect();
+        // Restored sign-ins of keys no client has used since the restart.
+        signed_in.extend(
+            self.restored
+                .iter()
+                .filter(|(id, _)| !self.keys.contains_key(id))
+                .map(|(id, (u, t))| (format!("{id:016x}"), *u, *t)),
+        );
+        let p = Persisted {
+            accounts: self.accounts.values().cloned().collect(),
+            signed_in,
+            future_tokens: self
+                .future_tokens
+                .iter()
+                .map(|(t, u)| (crate::state::encode_token(t), *u))
+                .collect(),
+        };
+        let text = serde_json::to_string(&p).expect("serializes");
+        let _ =
+            crate::session_file::write_private_atomic(&self.dir.join(STATE_FILE), text.as_bytes());
     }
 
     /// The key for an id, loading a newly registered one from the side channel.
     pub fn key(&mut self, key_id: u64) -> Option<&KeyEntry> {
         if !self.keys.contains_key(&key_id) {
             let (dc, key) = super::keys::load(&self.dir, key_id)?;
-            self.keys.insert(
-                key_id,
-                KeyEntry {
-                    key,
-                    dc,
-                    auth: Auth::SignedOut,
+            let auth = match self.restored.remove(&key_id) {
+                Some((user, since)) => Auth::SignedIn {
+                    user,
+                    since: Instant::now()
+                        .checked_sub(Duration::from_secs(
+                            (i64::from(now_secs()) - since).max(0) as u64
+                        ))
+                        .unwrap_or_else(Instant::now),
                 },
-            );
+                None => Auth::SignedOut,
+            };
+            self.keys.insert(key_id, KeyEntry { key, dc, auth });
         }
         self.keys.get(&key_id)
     }
@@ -204,6 +291,7 @@ impl State {
         let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
         let tail: i64 = digits[5..].parse().unwrap_or(0);
         let id = 700_000_000 + tail;
+        self.dirty |= !self.accounts.contains_key(&id);
         self.accounts
             .entry(id)
             .or_insert_with(|| Account {
@@ -223,6 +311,7 @@ impl State {
             return None;
         }
         let id: i64 = digits.parse().ok().filter(|v| *v > 0 && *v < (1 << 40))?;
+        self.dirty |= !self.accounts.contains_key(&id);
         Some(
             self.accounts
                 .entry(id)
@@ -246,6 +335,7 @@ impl State {
             Auth::SignedIn { user, since } => {
                 if revoke.is_some_and(|r| since.elapsed() >= r) {
                     entry.auth = Auth::SignedOut;
+                    self.dirty = true;
                     return Err(err(401, "AUTH_KEY_UNREGISTERED"));
                 }
                 Ok(user)
@@ -255,6 +345,7 @@ impl State {
     }
 
     fn sign_in(&mut self, key_id: u64, user: i64) -> Reply {
+        self.dirty = true;
         if let Some(e) = self.keys.get_mut(&key_id) {
             e.auth = Auth::SignedIn {
                 user,
@@ -467,6 +558,7 @@ impl State {
             return (name, Reply::Drop);
         }
         let reply = self.dispatch(caller, id, &body[4..]);
+        self.persist();
         (name, reply)
     }
 
@@ -572,6 +664,7 @@ impl State {
                 }
                 let token = random_bytes(32);
                 self.future_tokens.insert(token.clone(), user);
+                self.dirty = true;
                 ok(tl::enums::auth::LoggedOut::Out(
                     tl::types::auth::LoggedOut {
                         future_auth_token: Some(token),
@@ -729,6 +822,7 @@ impl State {
             for t in tokens {
                 if self.future_tokens.get(&t) == Some(&account.id) {
                     self.future_tokens.remove(&t);
+                    self.dirty = true;
                     if self.verifier.is_some() {
                         if let Some(e) = self.keys.get_mut(&caller.key_id) {
                             e.auth = Auth::PasswordNeeded(account.id);

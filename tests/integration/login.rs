@@ -31,12 +31,24 @@ impl Dc {
     pub fn start(flags: &[&str]) -> Dc {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("sb");
+        let child = Self::spawn(tmp.path(), &dir, flags);
+        Dc { tmp, dir, child }
+    }
+
+    /// Stops the sandbox and starts a new one, without scenario flags, on the same
+    /// directory (a new port).
+    pub fn restart(&mut self) {
+        assert_eq!(self.stop().and_then(|s| s.code()), Some(0));
+        self.child = Self::spawn(self.tmp.path(), &self.dir, &[]);
+    }
+
+    fn spawn(home: &Path, dir: &Path, flags: &[&str]) -> Child {
         let mut child = Command::new(bin())
             .args(["sandbox", "--dir"])
-            .arg(&dir)
+            .arg(dir)
             .args(flags)
             .env_clear()
-            .env("HOME", tmp.path())
+            .env("HOME", home)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -49,7 +61,7 @@ impl Dc {
             line.starts_with("tgsess sandbox listening on 127.0.0.1:"),
             "{line}"
         );
-        Dc { tmp, dir, child }
+        child
     }
 
     /// SIGTERM, then the sandbox's exit status.
@@ -501,4 +513,26 @@ fn login_sandbox_rehearsal_walks_the_real_login() {
     // The rehearsal cleans up after itself and never touched the user's state.
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_restarted_sandbox_remembers_who_is_signed_in() {
+    let mut dc = Dc::start(&[]);
+    fresh_login(&dc);
+    dc.restart();
+    let out = dc.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    let out = dc.run(&["login"]);
+    assert!(stdout_of(&out).contains("Already signed in"));
+    // A logout survives a restart too: the key stays signed out.
+    assert_eq!(dc.run(&["logout"]).status.code(), Some(0));
+    dc.restart();
+    let mut p = dc.pty(&["login"]);
+    p.expect("without a code");
+    assert_eq!(p.exit_code(), 0);
+    assert_eq!(
+        dc.count("auth.sendCode"),
+        2,
+        "one code, then the future auth token"
+    );
 }
