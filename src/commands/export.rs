@@ -12,19 +12,8 @@ use crate::settings::Settings;
 
 fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            Error::file(format!(
-                "cannot create {}: {e} (tgsess never overwrites a file on export)",
-                path.display()
-            ))
-        })?;
-    f.write_all(format!("{text}\n").as_bytes())
+    write::create_new(path)?
+        .write_all(format!("{text}\n").as_bytes())
         .map_err(|e| Error::file(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -54,44 +43,39 @@ pub async fn run(
         ExportFormat::PyrogramString => Some(strings::encode_pyrogram(&p).map_err(Error::usage)?),
         ExportFormat::Telethon | ExportFormat::Pyrogram => None,
     };
-    match (text, output) {
-        (Some(text), None) if std::io::stdout().is_terminal() => {
-            let _ = text;
-            Err(Error::usage(
-                "refusing to print a session string on the terminal: it is a full login \
-                 credential. Use --output FILE, or --output - to print it anyway",
-            ))
+    let Some(text) = text else {
+        let Some(out) = output.filter(|_| !to_stdout) else {
+            return Err(Error::usage(
+                "this format is an SQLite file: give --output PATH (a new file)",
+            ));
+        };
+        if format == ExportFormat::Telethon {
+            write::telethon_sqlite(&out, &p).await?;
+        } else {
+            write::pyrogram_sqlite(&out, &p).await?;
         }
-        (Some(text), None) => {
-            output::warn("this string is a full login credential: keep it secret");
-            output::out(text);
-            Ok(Exit::Ok)
-        }
-        (Some(text), Some(_)) if to_stdout => {
-            output::warn("this string is a full login credential: keep it secret");
-            output::out(text);
-            Ok(Exit::Ok)
-        }
-        (Some(text), Some(out)) => {
+        output::out(format!(
+            "Wrote {} (0600). It holds the same login key: do not use both files at once \
+             (Telegram ends keys used from two places, AUTH_KEY_DUPLICATED).",
+            out.display()
+        ));
+        return Ok(Exit::Ok);
+    };
+    match output {
+        Some(out) if !to_stdout => {
             write_new_text(&out, &text)?;
             output::out(format!("Wrote {} (0600).", out.display()));
-            Ok(Exit::Ok)
         }
-        (None, Some(out)) if !to_stdout => {
-            if format == ExportFormat::Telethon {
-                write::telethon_sqlite(&out, &p).await?;
-            } else {
-                write::pyrogram_sqlite(&out, &p).await?;
-            }
-            output::out(format!(
-                "Wrote {} (0600). It holds the same login key: do not use both files at once \
-                 (Telegram ends keys used from two places, AUTH_KEY_DUPLICATED).",
-                out.display()
+        None if std::io::stdout().is_terminal() => {
+            return Err(Error::usage(
+                "refusing to print a session string on the terminal: it is a full login \
+                 credential. Use --output FILE, or --output - to print it anyway",
             ));
-            Ok(Exit::Ok)
         }
-        (None, _) => Err(Error::usage(
-            "this format is an SQLite file: give --output PATH (a new file)",
-        )),
+        _ => {
+            output::warn("this string is a full login credential: keep it secret");
+            output::out(text);
+        }
     }
+    Ok(Exit::Ok)
 }

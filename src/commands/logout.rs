@@ -16,13 +16,6 @@ use crate::session_file::{self, Presence, SessionLock};
 use crate::settings::{Env, Settings};
 use crate::state::{self, Store};
 
-fn delete(path: &std::path::Path) -> Result<()> {
-    let gone = session_file::delete(path)?;
-    let names: Vec<String> = gone.iter().map(|p| p.display().to_string()).collect();
-    output::out(format!("Deleted {}.", names.join(", ")));
-    Ok(())
-}
-
 pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) -> Result<Exit> {
     let path = settings.session.path.clone();
     let inspection = match session_file::examine(&path).await? {
@@ -41,9 +34,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
     let lock = SessionLock::acquire(&path)?;
     if !inspection.has_auth_key() {
         output::out("The session holds no login key: nothing to log out at Telegram.");
-        delete(&path)?;
-        drop(lock);
-        let _ = std::fs::remove_file(session_file::lock_path(&path));
+        super::reset::delete_reporting(&path, lock)?;
         return Ok(Exit::Ok);
     }
     let (api_id, _) = settings.api_credentials()?;
@@ -115,8 +106,6 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
             )));
         }
     }
-    delete(&path)?;
-    drop(lock);
-    let _ = std::fs::remove_file(session_file::lock_path(&path));
+    super::reset::delete_reporting(&path, lock)?;
     Ok(Exit::Ok)
 }

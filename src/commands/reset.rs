@@ -27,6 +27,17 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
+/// Deletes a session and its side files under its lock, then the lock file, and says what
+/// went. Shared by `reset` and `logout`.
+pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()> {
+    let gone = session_file::delete(path)?;
+    drop(lock);
+    let _ = std::fs::remove_file(session_file::lock_path(path));
+    let names: Vec<String> = gone.iter().map(|p| p.display().to_string()).collect();
+    output::out(format!("Deleted {}.", names.join(", ")));
+    Ok(())
+}
+
 pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
     let path = &settings.session.path;
     let inspection = match session_file::examine(path).await? {
@@ -49,7 +60,7 @@ pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
             path.display()
         )));
     }
-    let _lock = SessionLock::acquire(path)?;
+    let lock = SessionLock::acquire(path)?;
     if !yes {
         let who = match (inspection.signed_in, inspection.user_id) {
             (Some(true), Some(id)) => format!(" (signed in as user {id})"),
@@ -63,10 +74,7 @@ pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
             return Ok(Exit::NotSignedIn);
         }
     }
-    let gone = session_file::delete(path)?;
-    let _ = std::fs::remove_file(session_file::lock_path(path));
-    let names: Vec<String> = gone.iter().map(|p| p.display().to_string()).collect();
-    output::out(format!("Deleted {}.", names.join(", ")));
+    delete_reporting(path, lock)?;
     output::out(
         "The key is only forgotten here, not logged out at Telegram. The next `tgsess login` \
          starts a fresh login and requests one new code.",

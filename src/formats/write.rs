@@ -14,14 +14,13 @@ use super::{AuthKey, Inspection, TEST_DCS, known_dc_address};
 use crate::error::{Error, Result};
 
 /// Creates `path` exclusively (0600), failing if anything is there.
-fn create_new(path: &Path) -> Result<()> {
+pub fn create_new(path: &Path) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map(|_| ())
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::file(format!(
