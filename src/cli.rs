@@ -13,7 +13,7 @@ use crate::error::EXIT_CODES_HELP;
 const AFTER_HELP: &str = "\
 Settings: every config key can also be given as TGSESS_<KEY> in the environment
 (TGSESS_API_ID, TGSESS_API_HASH, TGSESS_PHONE, TGSESS_USERNAME, TGSESS_SESSION_FILE,
-TGSESS_SESSION_DIR, TGSESS_SANDBOX_DIR) and, except api_hash, as a flag. Precedence: flag > environment >
+TGSESS_SESSION_DIR, TGSESS_SESSION_FORMAT, TGSESS_SANDBOX_DIR) and, except api_hash, as a flag. Precedence: flag > environment >
 config file > default.
 
 Session naming: --session PATH, else <username>.session, else <session_file>.session,
@@ -63,6 +63,10 @@ pub struct GlobalArgs {
     /// Talk to the `tgsess sandbox` in DIR instead of Telegram [env: TGSESS_SANDBOX_DIR]
     #[arg(long, global = true, value_name = "DIR")]
     pub sandbox_dir: Option<PathBuf>,
+    /// The session file's format: the bot's own library's file, used in place
+    /// [env: TGSESS_SESSION_FORMAT]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub session_format: Option<crate::store::SessionFormat>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +188,10 @@ pub struct LoginArgs {
     /// Ask Telegram to send the pending code another way (auth.resendCode)
     #[arg(long)]
     pub resend: bool,
+    /// Request a new code although an earlier request's answer was lost (a code may
+    /// already be on its way)
+    #[arg(long)]
+    pub new_code: bool,
     /// Sign in a bot; the token comes from $TGSESS_BOT_TOKEN or a hidden prompt
     #[arg(long, conflicts_with_all = ["resend", "code_stdin"])]
     pub bot: bool,

@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub session_dir: Option<String>,
     /// The directory of a `tgsess sandbox`: connect to it instead of Telegram.
     pub sandbox_dir: Option<String>,
+    /// The session file's format: grammers (default for a new file), telethon, pyrogram.
+    pub session_format: Option<crate::store::SessionFormat>,
 }
 
 /// Where the config file came from, for `status` and error messages.

@@ -3,11 +3,11 @@
 //! The binary is a thin wrapper around [`run`]. The library is usable on its own: a bot can
 //! resolve the very same session file tgsess uses (see `examples/open_session.rs`).
 
+pub mod atomic;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
-pub mod formats;
 pub mod login;
 pub mod naming;
 pub mod net;
@@ -17,9 +17,9 @@ pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod secret;
-pub mod session_file;
 pub mod settings;
 pub mod state;
+pub mod store;
 
 use std::process::ExitCode;
 

@@ -66,8 +66,10 @@ impl Connection {
 use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::Path;
 
-use grammers_session::storages::{MemorySession, SqliteSession};
-use grammers_session::types::DcOption;
+use grammers_session::storages::{MemorySession, MemorySessionError};
+use grammers_session::types::{DcOption, PeerAuth, PeerInfo};
+
+use crate::store::{AuthKey, Record};
 
 use crate::error::{Error, Result};
 
@@ -134,73 +136,141 @@ where
     }
 }
 
-/// An in-memory copy of a tgsess file for `check`: grammers may update DC options and keys
-/// as it connects, and none of that may reach the file. Returns `None` when the home DC has
-/// no key (nothing to ask Telegram about: a new key cannot be signed in).
-pub async fn memory_copy(
-    path: &Path,
+/// The in-memory session every network command runs grammers over, built from what the
+/// store loaded (`None`: a new session, no key yet). Nothing grammers changes while it
+/// connects (DC options, new keys) reaches any file: the command saves the outcome through
+/// the store when it means to. A test-mode record gets the test DCs (never production).
+pub async fn memory_session(
+    record: Option<&Record>,
     sandbox: Option<&Path>,
-) -> Result<Option<Arc<MemorySession>>> {
-    let data = crate::formats::sqlite::read_grammers(path)
-        .await
-        .map_err(|e| Error::file(format!("cannot read session {}: {e}", path.display())))?;
-    let home_has_key = data
-        .dc_options
-        .iter()
-        .any(|(id, _, _, k)| *id == data.home_dc && k.is_some());
-    if !home_has_key {
-        return Ok(None);
-    }
+    register: bool,
+) -> Result<Arc<MemorySession>> {
     let s = Arc::new(MemorySession::default());
-    let fail = |e: grammers_session::storages::MemorySessionError| {
-        Error::file(format!("session {}: {e}", path.display()))
-    };
-    s.set_home_dc_id(data.home_dc).await.map_err(fail)?;
-    for (id, v4, v6, key) in data.dc_options {
-        let Ok(ipv4) = v4.parse::<SocketAddrV4>() else {
-            continue;
-        };
-        let ipv6 = v6.parse::<SocketAddrV6>().unwrap_or_else(|_| v6_of(ipv4));
+    let fail = |e: MemorySessionError| Error::file(format!("in-memory session: {e}"));
+    if let Some(r) = record {
+        let home = crate::store::write::import_address(r, None)?;
+        s.set_home_dc_id(r.dc_id).await.map_err(fail)?;
+        let mut others = r.other_dcs.clone();
+        if r.test_mode == Some(true) && others.is_empty() {
+            for (id, ip) in crate::store::TEST_DCS {
+                others.push((id, SocketAddrV4::new(ip.into(), 80), None));
+            }
+        }
+        for (id, v4, key) in others.into_iter().filter(|(id, ..)| *id != r.dc_id) {
+            s.set_dc_option(&DcOption {
+                id,
+                ipv4: v4,
+                ipv6: v6_of(v4),
+                auth_key: key.map(|k| k.0),
+            })
+            .await
+            .map_err(fail)?;
+        }
         s.set_dc_option(&DcOption {
-            id,
-            ipv4,
-            ipv6,
-            auth_key: key.map(|k| k.0),
+            id: r.dc_id,
+            ipv4: home,
+            ipv6: v6_of(home),
+            auth_key: Some(r.auth_key.0),
         })
         .await
         .map_err(fail)?;
+        if let Some(id) = r.user_id {
+            s.cache_peer(PeerInfo::User {
+                id,
+                auth: r.access_hash.map(PeerAuth::from_hash),
+                bot: r.bot,
+                is_self: Some(true),
+            })
+            .await
+            .map_err(fail)?;
+        }
     }
     if let Some(dir) = sandbox {
-        attach_sandbox(s.as_ref(), dir, false).await?;
-    }
-    Ok(Some(s))
-}
-
-/// The session file opened for writing by login/logout: created when missing (0600 through
-/// the umask), tightened to 0600 when it is readable by others, attached to the sandbox when
-/// configured. The caller holds the session lock and has checked the format.
-pub async fn open_writable(path: &Path, sandbox: Option<&Path>) -> Result<Arc<SqliteSession>> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = path.parent() {
-        crate::session_file::ensure_dir(dir)?;
-    }
-    let s = Arc::new(crate::session_file::open_grammers(path).await?);
-    if let Ok(m) = std::fs::metadata(path)
-        && m.permissions().mode() & 0o077 != 0
-    {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
-            Error::file(format!(
-                "{} is readable by others and cannot be tightened to 0600: {e}",
-                path.display()
-            ))
-        })?;
-        crate::output::warn(format!(
-            "{} was readable by others; tightened it to 0600",
-            path.display()
-        ));
-    }
-    if let Some(dir) = sandbox {
-        attach_sandbox(s.as_ref(), dir, true).await?;
+        attach_sandbox(s.as_ref(), dir, register).await?;
     }
     Ok(s)
+}
+
+/// What an in-memory session holds now, as a record to save: the home DC and its key, the
+/// other DCs and the update state. `base` supplies the rest: api_id and test mode, which
+/// grammers does not keep, and the self user, which `MemorySession` cannot be asked for
+/// (grammers-session 0.11 src/storages/memory.rs `peer` looks peers up by id only, so
+/// `PeerId::self_user()` finds nothing, unlike the SQLite storage). `None` while the home
+/// DC has no key.
+pub async fn record_of_memory(s: &MemorySession, base: &Record) -> Option<Record> {
+    let home = s.home_dc_id().ok()?;
+    let option = s.dc_option(home).ok()??;
+    let key = option.auth_key?;
+    let mut other_dcs = Vec::new();
+    for id in 1..=5 {
+        if id != home
+            && let Ok(Some(o)) = s.dc_option(id)
+        {
+            other_dcs.push((id, o.ipv4, o.auth_key.map(AuthKey)));
+        }
+    }
+    let st = s.updates_state().await.ok();
+    Some(Record {
+        dc_id: home,
+        address: Some(SocketAddr::V4(option.ipv4)),
+        auth_key: AuthKey(key),
+        user_id: base.user_id,
+        bot: base.bot,
+        test_mode: base.test_mode,
+        api_id: base.api_id,
+        access_hash: base.access_hash,
+        update_state: st
+            .filter(|u| u.date != 0)
+            .map(|u| [u.pts, u.qts, u.date, u.seq]),
+        other_dcs,
+    })
+}
+
+/// Fills in the user id (and bot flag, access hash) of a record whose source did not keep
+/// it, by asking Telegram `users.getUsers([inputUserSelf])`. A Pyrogram session needs it:
+/// without `user_id` Pyrogram and its forks discard the key and ask for a new code. When
+/// Telegram cannot be asked, this refuses rather than write a session the library would
+/// throw away.
+pub async fn with_user_id(settings: &crate::settings::Settings, mut r: Record) -> Result<Record> {
+    use grammers_tl_types as tl;
+    if r.user_id.is_some() {
+        return Ok(r);
+    }
+    let refuse = |why: String| {
+        Error::NoVerdict(format!(
+            "the session does not record its user id, which a Pyrogram session must hold, and \
+             asking Telegram failed ({why}); nothing was written"
+        ))
+    };
+    let (api_id, _) = settings.api_credentials()?;
+    let memory = memory_session(Some(&r), settings.sandbox_dir.as_deref(), false).await?;
+    let conn = Connection::new(memory, api_id);
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        conn.client.invoke(&tl::functions::users::GetUsers {
+            id: vec![tl::enums::InputUser::UserSelf],
+        }),
+    )
+    .await;
+    conn.close().await;
+    match reply {
+        Ok(Ok(users)) => match users.into_iter().next() {
+            Some(tl::enums::User::User(u)) => {
+                r.user_id = Some(u.id);
+                r.bot = Some(u.bot);
+                r.access_hash = u.access_hash;
+                Ok(r)
+            }
+            _ => Err(refuse("Telegram returned no user".into())),
+        },
+        Ok(Err(grammers_mtsender::InvocationError::Rpc(e))) if e.code == 401 => {
+            Err(Error::NotSignedIn(format!(
+                "Telegram says the key is not signed in ({}); there is no user to record, and \
+                 nothing was written",
+                e.name
+            )))
+        }
+        Ok(Err(e)) => Err(refuse(e.to_string())),
+        Err(_) => Err(refuse("no answer within 10 s".into())),
+    }
 }

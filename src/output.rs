@@ -39,3 +39,21 @@ pub fn error(msg: impl AsRef<str>) {
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
+
+/// A value from outside (a file name, a command line) made safe to print: control
+/// characters, including newlines, ESC and bidirectional overrides, are shown escaped.
+pub fn escape(s: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(|c| c.is_control() || bidi(c)) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() || bidi(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

@@ -92,3 +92,32 @@ pub async fn busy<F: std::future::Future>(message: &str, fut: F) -> F::Output {
     bar.finish_and_clear();
     out
 }
+
+/// Ctrl-C while `fut` runs (a login, a confirmation prompt): the terminal is restored and
+/// the command ends with exit 130. Sessions are only written at the end of a successful
+/// step, so nothing is lost.
+pub async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    save_terminal();
+    tokio::select! {
+        r = fut => r,
+        _ = tokio::signal::ctrl_c() => {
+            restore_terminal();
+            eprintln!();
+            crate::output::error("interrupted; the session was left as it was");
+            Err(Error::Interrupted)
+        }
+    }
+}
+
+/// Asks a yes/no question on the terminal; end of input or anything but yes is no.
+pub async fn confirm(question: &str) -> Result<bool> {
+    let answer = interruptible(line(&format!("{question} [y/N] "))).await?;
+    if answer.is_none() {
+        // End of input: the next message must not land on the prompt's line.
+        println!();
+    }
+    Ok(matches!(
+        answer.as_deref().map(str::trim),
+        Some("y" | "Y" | "yes" | "YES" | "Yes")
+    ))
+}

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::formats::{Format, Inspection};
 use crate::naming::DecidedBy;
-use crate::session_file::{FileMeta, Found};
+use crate::store::files::{FileMeta, Found};
+use crate::store::{Format, Inspection, SessionFormat, SignedIn};
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -24,13 +24,17 @@ pub struct SessionReport {
     pub reason: String,
     pub exists: bool,
     pub format: Option<Format>,
+    /// The format tgsess reads and writes this session in, and why.
+    pub session_format: Option<SessionFormat>,
+    pub format_reason: String,
     pub detail: Option<String>,
     pub home_dc: Option<i32>,
     pub dc_address: Option<String>,
     pub has_auth_key: bool,
     /// The auth key's id (public on the wire), never the key.
     pub auth_key_id: Option<String>,
-    pub signed_in: Option<bool>,
+    /// "yes", "no" or "unknown" (a key in a format that does not record the user).
+    pub signed_in: SignedIn,
     pub user_id: Option<i64>,
     pub bot: Option<bool>,
     pub mode: Option<String>,
@@ -48,7 +52,7 @@ impl SessionReport {
         self.dc_address = i.dc_address.map(|a| a.to_string());
         self.has_auth_key = i.has_auth_key();
         self.auth_key_id = i.auth_key.as_ref().map(|k| format!("{:016x}", k.id()));
-        self.signed_in = i.signed_in;
+        self.signed_in = i.signed_in();
         self.user_id = i.user_id;
         self.bot = i.bot;
         self.mode = Some(format!("{:04o}", m.mode));
@@ -69,10 +73,12 @@ pub struct FoundReport {
     pub format: Format,
     pub detail: String,
     pub has_auth_key: bool,
-    pub signed_in: Option<bool>,
+    pub signed_in: SignedIn,
     pub user_id: Option<i64>,
     pub bot: Option<bool>,
     pub size: u64,
+    /// Holds the same key as the session (e.g. the source of an import): not a near miss.
+    pub same_key: bool,
 }
 
 impl From<&Found> for FoundReport {
@@ -83,10 +89,11 @@ impl From<&Found> for FoundReport {
             format: i.format,
             detail: i.detail.clone(),
             has_auth_key: i.has_auth_key(),
-            signed_in: i.signed_in,
+            signed_in: i.signed_in(),
             user_id: i.user_id,
             bot: i.bot,
             size: f.size,
+            same_key: false,
         }
     }
 }
@@ -95,7 +102,7 @@ impl FoundReport {
     /// One line for people: format and what it records.
     pub fn summary(&self) -> String {
         let who = match (self.signed_in, self.user_id) {
-            (Some(true), Some(id)) => format!(
+            (SignedIn::Yes, Some(id)) => format!(
                 "signed in as {} {id}",
                 if self.bot == Some(true) {
                     "bot"
@@ -103,13 +110,19 @@ impl FoundReport {
                     "user"
                 }
             ),
-            (Some(true), None) => "signed in".to_string(),
-            (Some(false), _) if self.has_auth_key => "key, not signed in".to_string(),
-            (Some(false), _) => "no key".to_string(),
-            (None, _) if self.has_auth_key => "key, sign-in not recorded by this format".into(),
-            (None, _) => "no key".to_string(),
+            (SignedIn::Yes, None) => "signed in".to_string(),
+            (SignedIn::No, _) if self.has_auth_key => "key, not signed in".to_string(),
+            (SignedIn::No, _) => "no key".to_string(),
+            (SignedIn::Unknown, _) => {
+                "key; signed in: unknown (this format does not record the user)".into()
+            }
         };
-        format!("{} ({}), {who}", self.format.describe(), self.detail)
+        let same = if self.same_key {
+            "; same key as the session"
+        } else {
+            ""
+        };
+        format!("{} ({}), {who}{same}", self.format.describe(), self.detail)
     }
 }
 
@@ -122,7 +135,8 @@ pub struct ListReport {
 /// `check --json`.
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
-    /// "signed_in", "not_signed_in", "no_verdict" or "file_problem".
+    /// "signed_in", "not_signed_in", "unknown" (offline, a format that records no user),
+    /// "no_verdict", "usage_error" or "file_problem"; always agrees with the exit code.
     pub status: &'static str,
     pub reason: String,
     pub user_id: Option<i64>,

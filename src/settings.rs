@@ -9,6 +9,7 @@ use crate::config::{self, LoadedConfig, Lookup};
 use crate::error::{Error, Result};
 use crate::naming::{self, NamingInput, SessionChoice, Source, Sourced};
 use crate::secret::Secret;
+use crate::store::SessionFormat;
 
 /// The process environment as tgsess sees it; tests pass their own.
 pub trait Env {
@@ -45,9 +46,48 @@ pub struct Settings {
     pub session_file: Option<Sourced<String>>,
     /// A sandbox to talk to instead of Telegram (absolute).
     pub sandbox_dir: Option<std::path::PathBuf>,
+    /// The declared session format, when any (`session_format`).
+    pub session_format: Option<Sourced<SessionFormat>>,
+    /// Global options, quoted for a POSIX shell, that make a printed command act on this
+    /// very session from any directory (see [`Settings::command`]).
+    pub advice_args: Vec<String>,
 }
 
 impl Settings {
+    /// A tgsess command line for the user to paste: every option that chose the session and
+    /// its format (an absolute `--config`, naming flags and variables, `--session-format`,
+    /// `--sandbox-dir`), then `rest`, which the caller has quoted.
+    pub fn command(&self, rest: &str) -> String {
+        let mut words = vec!["tgsess".to_string()];
+        words.extend(self.advice_args.iter().cloned());
+        if !rest.is_empty() {
+            words.push(rest.to_string());
+        }
+        words.join(" ")
+    }
+
+    /// The format to read the file with and why: declared, else detected, else the default.
+    pub fn declared_format(&self) -> Option<SessionFormat> {
+        self.session_format.as_ref().map(|s| s.value)
+    }
+
+    /// How the user declares `format` for this session, as a line they can act on.
+    pub fn declare_hint(&self, format: SessionFormat) -> String {
+        match &self.config {
+            Some(c) => format!(
+                "add `session_format = \"{}\"` to {} (or pass --session-format {})",
+                format.name(),
+                c.path.display(),
+                format.name()
+            ),
+            None => format!(
+                "pass --session-format {} (or set TGSESS_SESSION_FORMAT={}, or \
+                 session_format in a config file)",
+                format.name(),
+                format.name()
+            ),
+        }
+    }
     /// The api_id and api_hash, required by commands that connect.
     pub fn api_credentials(&self) -> Result<(i32, &Secret)> {
         let where_ = match &self.config {
@@ -208,6 +248,22 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
     )
     .filter(|d| !d.value.is_empty())
     .map(|d| naming::absolutize(&base_dir, Path::new(&d.value)));
+    let format_env = match ev("TGSESS_SESSION_FORMAT") {
+        Some(v) => Some(SessionFormat::parse(v.trim()).ok_or_else(|| {
+            Error::usage(format!(
+                "$TGSESS_SESSION_FORMAT is {v:?}; use grammers, telethon or pyrogram"
+            ))
+        })?),
+        None => None,
+    };
+    let session_format = layer(
+        args.session_format,
+        "--session-format",
+        format_env,
+        "TGSESS_SESSION_FORMAT",
+        file.and_then(|f| f.session_format),
+        file_path,
+    );
     let session_flag = args.session.as_ref().map(|p| Sourced {
         value: p.clone(),
         source: Source::Flag("--session"),
@@ -222,6 +278,15 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
     };
     let session = naming::resolve(&input)?;
     let session_dir = naming::session_dir(&input)?;
+    let advice_args = advice_args(&AdviceInput {
+        config: config.as_ref().map(|c| c.path.as_path()),
+        session: args.session.as_ref().map(|_| session.path.as_path()),
+        username: username.as_ref(),
+        session_file: session_file.as_ref(),
+        session_dir: session_dir_flag(&session_dir, &input),
+        session_format: session_format.as_ref(),
+        sandbox_dir: sandbox_dir.as_deref(),
+    });
     Ok(Settings {
         config,
         base_dir,
@@ -233,7 +298,62 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         username,
         session_file,
         sandbox_dir,
+        session_format,
+        advice_args,
     })
+}
+
+/// What [`advice_args`] reproduces.
+struct AdviceInput<'a> {
+    config: Option<&'a Path>,
+    session: Option<&'a Path>,
+    username: Option<&'a Sourced<String>>,
+    session_file: Option<&'a Sourced<String>>,
+    session_dir: Option<&'a Path>,
+    session_format: Option<&'a Sourced<SessionFormat>>,
+    sandbox_dir: Option<&'a Path>,
+}
+
+/// The session directory as an absolute flag value, when a flag or variable set it (a
+/// config value comes back with `--config`).
+fn session_dir_flag<'a>(resolved: &'a Path, input: &NamingInput) -> Option<&'a Path> {
+    input
+        .session_dir
+        .filter(|d| !matches!(d.source, Source::File(_)))
+        .map(|_| resolved)
+}
+
+/// Options set on the command line or in the environment are repeated as flags, so the
+/// command works pasted anywhere; what the config file set comes back with `--config`.
+fn advice_args(a: &AdviceInput) -> Vec<String> {
+    let not_file = |s: &Source| !matches!(s, Source::File(_));
+    let mut out = Vec::new();
+    let mut push = |flag: &str, value: String| {
+        out.push(flag.to_string());
+        out.push(crate::store::files::shell_quote_str(&value));
+    };
+    if let Some(c) = a.config {
+        push("--config", c.display().to_string());
+    }
+    if let Some(p) = a.session {
+        push("--session", p.display().to_string());
+    }
+    if let Some(u) = a.username.filter(|u| not_file(&u.source)) {
+        push("--username", u.value.clone());
+    }
+    if let Some(f) = a.session_file.filter(|f| not_file(&f.source)) {
+        push("--session-file", f.value.clone());
+    }
+    if let Some(d) = a.session_dir {
+        push("--session-dir", d.display().to_string());
+    }
+    if let Some(f) = a.session_format.filter(|f| not_file(&f.source)) {
+        push("--session-format", f.value.name().to_string());
+    }
+    if let Some(d) = a.sandbox_dir {
+        push("--sandbox-dir", d.display().to_string());
+    }
+    out
 }
 
 #[cfg(test)]

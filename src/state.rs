@@ -1,14 +1,24 @@
-//! What tgsess remembers per phone number (not per session file, so it survives `reset`):
-//! Telegram's cooldowns, the pending code request, and future auth tokens.
+//! What tgsess remembers between runs.
+//!
+//! - Per phone number (not per session file, so it survives `reset`): Telegram's cooldowns,
+//!   the pending code request, the in-flight mark of a code request whose answer may be
+//!   lost, and future auth tokens.
+//! - Per session path, until sign-in completes: the draft, i.e. the new key a login works
+//!   with, and whether Telegram is waiting only for the 2FA password. The session file
+//!   itself appears only when it holds a signed-in user.
 //!
 //! One JSON file, `state.json`, in `$TGSESS_STATE_DIR`, else `$XDG_STATE_HOME/tgsess/`, else
 //! `~/.local/state/tgsess/`; 0600 in a 0700 directory, replaced atomically (temp + rename).
+//! Every change is a read-modify-write under an exclusive lock on `state.lock`
+//! ([`Store::modify`]), so two tgsess processes never overwrite each other's changes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::error::{Error, Result};
 use crate::settings::Env;
@@ -37,6 +47,13 @@ pub struct PhoneState {
     /// Unix seconds until which Telegram asked this phone to wait (FLOOD_WAIT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown_until: Option<i64>,
+    /// Why the cooldown runs: "FLOOD_WAIT" or "SEND_CODE_UNAVAILABLE".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown_reason: Option<String>,
+    /// Written just before auth.sendCode is sent, cleared when its answer is saved: found on
+    /// a later run, it says a code may have been sent and its answer lost. (key id, when)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<(String, i64)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Pending>,
     /// future_auth_token values from auth.logOut, base64; sent as logout_tokens.
@@ -44,11 +61,35 @@ pub struct PhoneState {
     pub future_auth_tokens: Vec<String>,
 }
 
+/// A login's key before the session file exists (issue: the file appears only signed in).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    /// The phone key ([`phone_key`]) the draft belongs to ("" for a bot).
+    pub phone_key: String,
+    pub home_dc: i32,
+    /// Every DC the login's in-memory session knew: (id, "ip:port", key base64).
+    pub dcs: Vec<(i32, String, Option<String>)>,
+    /// auth.signIn answered SESSION_PASSWORD_NEEDED for this key: only the password is
+    /// missing, so a rerun goes straight to account.getPassword. The key id it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_needed: Option<String>,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateFile {
     #[serde(default)]
     pub phones: BTreeMap<String, PhoneState>,
+    /// Keyed by the session's absolute path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drafts: BTreeMap<String, Draft>,
+}
+
+impl StateFile {
+    pub fn phone(&mut self, key: &str) -> &mut PhoneState {
+        self.phones.entry(key.to_string()).or_default()
+    }
 }
 
 pub fn now() -> i64 {
@@ -80,12 +121,16 @@ pub fn phone_key(phone: &str, sandbox: Option<&Path>) -> String {
     }
 }
 
+/// The size state.json may have; anything larger is not ours.
+const MAX_STATE: u64 = 1 << 20;
+
 pub struct Store {
     path: Option<PathBuf>,
     pub data: StateFile,
 }
 
 impl Store {
+    /// Reads the state; `None` keeps nothing (commands that only read).
     pub fn load(dir: Option<PathBuf>) -> Result<Store> {
         let Some(dir) = dir else {
             return Ok(Store {
@@ -94,40 +139,46 @@ impl Store {
             });
         };
         let path = dir.join("state.json");
-        let data = match std::fs::read_to_string(&path) {
-            Ok(t) => serde_json::from_str(&t).map_err(|e| {
-                Error::usage(format!(
-                    "state file {} is damaged ({e}); move it away to start over (it only \
-                     holds cooldowns, pending codes and logout tokens)",
-                    path.display()
-                ))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StateFile::default(),
-            Err(e) => {
-                return Err(Error::usage(format!(
-                    "cannot read state file {}: {e}",
-                    path.display()
-                )));
-            }
-        };
+        let data = read(&path)?;
         Ok(Store {
             path: Some(path),
             data,
         })
     }
 
-    pub fn phone(&mut self, key: &str) -> &mut PhoneState {
-        self.data.phones.entry(key.to_string()).or_default()
+    /// For a login, which must be able to remember what it asks Telegram: the state
+    /// directory must exist (it is created 0700) and be writable before any request, or
+    /// this is exit 2 naming the variable to set.
+    pub fn open_for_login(env: &dyn Env) -> Result<Store> {
+        let Some(d) = dir(env) else {
+            return Err(Error::usage(
+                "tgsess has nowhere to remember a pending code or a cooldown: HOME, \
+                 XDG_STATE_HOME and TGSESS_STATE_DIR are all unset. Set TGSESS_STATE_DIR to \
+                 a private directory; nothing was requested",
+            ));
+        };
+        let store = Store::load(Some(d.clone()))?;
+        store.modify(|_| ()).map_err(|e| {
+            Error::usage(format!(
+                "the state directory {} is not usable ({e}); set TGSESS_STATE_DIR to a \
+                 writable private directory. Nothing was requested",
+                d.display()
+            ))
+        })?;
+        Ok(store)
     }
 
     pub fn get(&self, key: &str) -> PhoneState {
         self.data.phones.get(key).cloned().unwrap_or_default()
     }
 
-    /// Writes atomically; 0600 through the umask and the explicit mode.
-    pub fn save(&self) -> Result<()> {
+    /// Read-modify-write under the state lock: re-reads state.json, applies `f`, writes it
+    /// atomically, and keeps the result in `self.data`.
+    pub fn modify(&self, f: impl FnOnce(&mut StateFile)) -> Result<StateFile> {
         let Some(path) = &self.path else {
-            return Ok(());
+            let mut d = StateFile::default();
+            f(&mut d);
+            return Ok(d);
         };
         let dir = path.parent().expect("state.json has a parent");
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -136,10 +187,52 @@ impl Store {
                 dir.display()
             ))
         })?;
-        let text = serde_json::to_string_pretty(&self.data).expect("serializes");
-        crate::session_file::write_private_atomic(path, text.as_bytes())
-            .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))
+        let lock_path = dir.join("state.lock");
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|e| Error::usage(format!("cannot open {}: {e}", lock_path.display())))?;
+        lock.lock()
+            .map_err(|e| Error::usage(format!("cannot lock {}: {e}", lock_path.display())))?;
+        let mut data = read(path)?;
+        f(&mut data);
+        let text = serde_json::to_string_pretty(&data).expect("serializes");
+        crate::atomic::write_private(path, text.as_bytes())
+            .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
+        Ok(data)
     }
+
+    /// [`Store::modify`], keeping the new state.
+    pub fn update(&mut self, f: impl FnOnce(&mut StateFile)) -> Result<()> {
+        self.data = self.modify(f)?;
+        Ok(())
+    }
+}
+
+/// Reads state.json: missing is empty; only a regular file of sane size is read.
+fn read(path: &Path) -> Result<StateFile> {
+    let damaged = |why: String| {
+        Error::usage(format!(
+            "state file {} {why}; move it away to start over (it only holds cooldowns, \
+             pending codes, login drafts and logout tokens)",
+            path.display()
+        ))
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StateFile::default()),
+        Err(e) => return Err(damaged(format!("cannot be read ({e})"))),
+        Ok(m) if !m.is_file() => return Err(damaged("is not a regular file".into())),
+        Ok(m) if m.len() > MAX_STATE => return Err(damaged("is too large".into())),
+        Ok(_) => {}
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| damaged(format!("cannot be read ({e})")))?;
+    serde_json::from_str(&text).map_err(|e| damaged(format!("is damaged ({e})")))
 }
 
 pub fn encode_token(t: &[u8]) -> String {
@@ -160,9 +253,11 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let sd = d.path().join("st");
         let mut s = Store::load(Some(sd.clone())).unwrap();
-        s.phone("123").cooldown_until = Some(99);
-        s.phone("123").future_auth_tokens.push(encode_token(b"tok"));
-        s.save().unwrap();
+        s.update(|d| {
+            d.phone("123").cooldown_until = Some(99);
+            d.phone("123").future_auth_tokens.push(encode_token(b"tok"));
+        })
+        .unwrap();
         let back = Store::load(Some(sd.clone())).unwrap();
         assert_eq!(back.get("123").cooldown_until, Some(99));
         let mode = std::fs::metadata(sd.join("state.json"))
@@ -170,6 +265,21 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn concurrent_changes_are_all_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let sd = d.path().join("st");
+        // Two stores loaded before either writes: the second must not drop the first's token.
+        let a = Store::load(Some(sd.clone())).unwrap();
+        let b = Store::load(Some(sd.clone())).unwrap();
+        a.modify(|d| d.phone("1").future_auth_tokens.push("t".into()))
+            .unwrap();
+        b.modify(|d| d.phone("2").cooldown_until = Some(5)).unwrap();
+        let back = Store::load(Some(sd)).unwrap();
+        assert_eq!(back.get("1").future_auth_tokens, vec!["t".to_string()]);
+        assert_eq!(back.get("2").cooldown_until, Some(5));
     }
 
     #[test]

@@ -1,18 +1,17 @@
 //! `tgsess check`: an exit code for scripts. Never prompts, never requests a code, never
-//! creates or modifies a file.
+//! creates or modifies a file, whatever the session's format.
 
 use std::time::{Duration, Instant};
 
 use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 
-use crate::error::{Exit, Result};
-use crate::formats::Format;
+use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
 use crate::report::CheckReport;
-use crate::session_file::{self, Presence};
 use crate::settings::Settings;
+use crate::store::{SignedIn, Target};
 
 /// How a check ended, before it is printed.
 struct Verdict {
@@ -24,70 +23,91 @@ struct Verdict {
     dc: Option<i32>,
 }
 
-async fn offline(settings: &Settings) -> Result<Verdict> {
-    let path = &settings.session.path;
-    let not_signed = |reason: String| Verdict {
-        exit: Exit::NotSignedIn,
-        status: "not_signed_in",
-        reason,
-        user_id: None,
-        bot: None,
-        dc: None,
-    };
-    match session_file::examine(path).await? {
-        Presence::Missing => Ok(not_signed(format!(
-            "no session file at {} ({})",
-            path.display(),
-            settings.session.reason
-        ))),
-        Presence::File(i, _) if i.format != Format::Tgsess => {
-            Err(session_file::wrong_format_error(path, &i))
-        }
-        Presence::File(i, _) => {
-            if i.signed_in == Some(true) {
-                Ok(Verdict {
-                    exit: Exit::Ok,
-                    status: "signed_in",
-                    reason: format!(
-                        "{} records a signed-in {} (from the file only; Telegram was not asked)",
-                        path.display(),
-                        if i.bot == Some(true) { "bot" } else { "user" }
-                    ),
-                    user_id: i.user_id,
-                    bot: i.bot,
-                    dc: i.home_dc,
-                })
-            } else {
-                let why = if i.has_auth_key() {
-                    "holds a login key that is not signed in"
-                } else {
-                    "holds no login key"
-                };
-                let mut v = not_signed(format!("{} {why}", path.display()));
-                v.dc = i.home_dc;
-                Ok(v)
-            }
+impl Verdict {
+    fn new(exit: Exit, status: &'static str, reason: String) -> Verdict {
+        Verdict {
+            exit,
+            status,
+            reason,
+            user_id: None,
+            bot: None,
+            dc: None,
         }
     }
 }
 
-/// Asks Telegram (updates.getState) with an in-memory copy of the session: only a 401
-/// means "not signed in" (login-facts.md: Telethon's `is_user_authorized` treats any error
-/// as not authorized; Pyrogram never asks). Anything else is no verdict.
-async fn online(settings: &Settings, timeout: Duration) -> Result<Verdict> {
-    let v = offline(settings).await?;
-    if v.status == "not_signed_in" && v.dc.is_none() {
-        // No file: exit 1 at once, no network.
-        return Ok(v);
-    }
-    let path = &settings.session.path;
-    let Some(memory) = crate::net::memory_copy(path, settings.sandbox_dir.as_deref()).await? else {
+async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
+    let path = &target.path;
+    target.read_format(settings)?;
+    let Some(i) = target.inspection() else {
+        return Ok(Verdict::new(
+            Exit::NotSignedIn,
+            "not_signed_in",
+            format!(
+                "no session file at {} ({})",
+                path.display(),
+                settings.session.reason
+            ),
+        ));
+    };
+    let mut v = match i.signed_in() {
+        SignedIn::Yes => Verdict::new(
+            Exit::Ok,
+            "signed_in",
+            format!(
+                "{} records a signed-in {} (from the file only; Telegram was not asked)",
+                path.display(),
+                if i.bot == Some(true) { "bot" } else { "user" }
+            ),
+        ),
+        SignedIn::No => Verdict::new(
+            Exit::NotSignedIn,
+            "not_signed_in",
+            format!(
+                "{} {}",
+                path.display(),
+                if i.has_auth_key() {
+                    "holds a login key that is not signed in"
+                } else {
+                    "holds no login key"
+                }
+            ),
+        ),
+        SignedIn::Unknown => Verdict::new(
+            Exit::NoVerdict,
+            "unknown",
+            format!(
+                "{} holds a login key, but {}s do not record the user, so the file alone \
+                 cannot tell; `{}` asks Telegram",
+                path.display(),
+                i.format.describe(),
+                settings.command("check")
+            ),
+        ),
+    };
+    v.user_id = i.user_id;
+    v.bot = i.bot;
+    v.dc = i.home_dc;
+    Ok(v)
+}
+
+/// Asks Telegram (updates.getState) with an in-memory session built from the store: only a
+/// 401 means "not signed in" (login-facts.md: Telethon's `is_user_authorized` treats any
+/// error as not authorized; Pyrogram never asks). Anything else is no verdict.
+async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Result<Verdict> {
+    let v = offline(settings, target).await?;
+    let path = &target.path;
+    let Some(record) = target.record().await? else {
+        // No file or no key: nothing to ask Telegram about.
         return Ok(Verdict {
-            reason: format!("{} holds no login key", path.display()),
+            exit: Exit::NotSignedIn,
+            status: "not_signed_in",
             ..v
         });
     };
     let (api_id, _) = settings.api_credentials()?;
+    let memory =
+        crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await?;
     let conn = Connection::new(memory, api_id);
     let reply = tokio::time::timeout(
         timeout,
@@ -96,12 +116,10 @@ async fn online(settings: &Settings, timeout: Duration) -> Result<Verdict> {
     .await;
     conn.close().await;
     let base = Verdict {
-        exit: Exit::NoVerdict,
-        status: "no_verdict",
-        reason: String::new(),
         user_id: v.user_id,
         bot: v.bot,
         dc: v.dc,
+        ..Verdict::new(Exit::NoVerdict, "no_verdict", String::new())
     };
     Ok(match reply {
         Ok(Ok(_)) => Verdict {
@@ -117,24 +135,33 @@ async fn online(settings: &Settings, timeout: Duration) -> Result<Verdict> {
             exit: Exit::NotSignedIn,
             status: "not_signed_in",
             reason: format!(
-                "Telegram answered 401 {} for {}: the key is not signed in (logged out,                  revoked or never signed in); `tgsess login` signs in again",
+                "Telegram answered 401 {} for {}: the key is not signed in (logged out, \
+                 revoked or never signed in); `{}` signs in again",
                 r.name,
-                path.display()
+                path.display(),
+                settings.command("login")
             ),
             ..base
         },
         Ok(Err(e)) => Verdict {
-            reason: format!("no verdict: {e}"),
+            reason: format!("Telegram could not be asked: {e}"),
             ..base
         },
         Err(_) => Verdict {
-            reason: format!(
-                "no verdict: no answer within {} s (--timeout)",
-                timeout.as_secs()
-            ),
+            reason: format!("no answer within {} s (--timeout)", timeout.as_secs()),
             ..base
         },
     })
+}
+
+/// The JSON status of an error, agreeing with its exit code.
+fn error_status(e: &Error) -> &'static str {
+    match e.exit() {
+        Exit::NotSignedIn => "not_signed_in",
+        Exit::Usage => "usage_error",
+        Exit::SessionFile => "file_problem",
+        _ => "no_verdict",
+    }
 }
 
 pub async fn run(
@@ -145,49 +172,40 @@ pub async fn run(
     quiet: bool,
 ) -> Result<Exit> {
     let started = Instant::now();
-    let result = if offline_only {
-        offline(settings).await
-    } else {
-        online(settings, Duration::from_secs(timeout.max(1))).await
+    let result = match Target::open(settings).await {
+        Ok(t) if offline_only => offline(settings, &t).await,
+        Ok(t) => online(settings, &t, Duration::from_secs(timeout.max(1))).await,
+        Err(e) => Err(e),
+    };
+    let report = |status, reason, v: Option<&Verdict>| CheckReport {
+        status,
+        reason,
+        user_id: v.and_then(|v| v.user_id),
+        bot: v.and_then(|v| v.bot),
+        dc: v.and_then(|v| v.dc),
+        session: settings.session.path.clone(),
+        offline: offline_only,
+        elapsed_ms: started.elapsed().as_millis() as u64,
     };
     let verdict = match result {
         Ok(v) => v,
-        Err(e) => {
-            // Scripts asked for JSON: give them JSON for file problems too.
-            if json {
-                let exit = e.exit();
-                output::json(&CheckReport {
-                    status: "file_problem",
-                    reason: e.to_string(),
-                    user_id: None,
-                    bot: None,
-                    dc: None,
-                    session: settings.session.path.clone(),
-                    offline: offline_only,
-                    elapsed_ms: started.elapsed().as_millis() as u64,
-                });
-                return Ok(exit);
-            }
-            if quiet {
-                return Ok(e.exit());
-            }
-            return Err(e);
+        Err(e) if json => {
+            // Scripts asked for JSON: give them JSON for every failure too.
+            output::json(&report(error_status(&e), e.to_string(), None));
+            return Ok(e.exit());
         }
+        Err(e) if quiet => return Ok(e.exit()),
+        Err(e) => return Err(e),
     };
     if json {
-        output::json(&CheckReport {
-            status: verdict.status,
-            reason: verdict.reason,
-            user_id: verdict.user_id,
-            bot: verdict.bot,
-            dc: verdict.dc,
-            session: settings.session.path.clone(),
-            offline: offline_only,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-        });
+        output::json(&report(
+            verdict.status,
+            verdict.reason.clone(),
+            Some(&verdict),
+        ));
     } else if !quiet {
-        let head = if verdict.exit == Exit::Ok {
-            match verdict.user_id {
+        let head = match verdict.exit {
+            Exit::Ok => match verdict.user_id {
                 Some(id) => format!(
                     "signed in as {} {id}",
                     if verdict.bot == Some(true) {
@@ -197,11 +215,10 @@ pub async fn run(
                     }
                 ),
                 None => "signed in".to_string(),
-            }
-        } else if verdict.exit == Exit::NoVerdict {
-            "no verdict".to_string()
-        } else {
-            "not signed in".to_string()
+            },
+            Exit::NoVerdict if verdict.status == "unknown" => "unknown offline".to_string(),
+            Exit::NoVerdict => "no verdict".to_string(),
+            _ => "not signed in".to_string(),
         };
         output::out(format!("{head}: {}", verdict.reason));
     }

@@ -5,16 +5,28 @@ use std::path::PathBuf;
 
 use crate::cli::ExportFormat;
 use crate::error::{Error, Exit, Result};
-use crate::formats::{Format, strings, write};
 use crate::output;
-use crate::session_file::{self, Presence};
 use crate::settings::Settings;
+use crate::store::{SessionFormat, Target, strings, write};
 
+/// A new text file (0600), never over an existing one; removed again if the write fails.
 fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;
-    write::create_new(path)?
+    let mut f = crate::atomic::create_exclusive(path).map_err(|e| {
+        Error::file(format!(
+            "cannot create {}: {e}; tgsess never overwrites a file on export: choose another \
+             --output",
+            path.display()
+        ))
+    })?;
+    let r = f
         .write_all(format!("{text}\n").as_bytes())
-        .map_err(|e| Error::file(format!("cannot write {}: {e}", path.display())))
+        .and_then(|()| f.sync_all());
+    if let Err(e) = r {
+        let _ = std::fs::remove_file(path);
+        return Err(Error::file(format!("cannot write {}: {e}", path.display())));
+    }
+    Ok(())
 }
 
 pub async fn run(
@@ -22,21 +34,24 @@ pub async fn run(
     format: ExportFormat,
     output: Option<PathBuf>,
 ) -> Result<Exit> {
-    let path = &settings.session.path;
-    match session_file::examine(path).await? {
-        Presence::Missing => {
-            return Err(Error::NotSignedIn(format!(
-                "no session at {}: nothing to export",
-                path.display()
-            )));
-        }
-        Presence::File(i, _) if i.format != Format::Tgsess => {
-            return Err(session_file::wrong_format_error(path, &i));
-        }
-        Presence::File(..) => {}
+    let target = Target::open(settings).await?;
+    target.read_format(settings)?;
+    let path = &target.path;
+    let Some(mut p) = target.record().await? else {
+        return Err(Error::NotSignedIn(format!(
+            "{} holds no login key: nothing to export",
+            path.display()
+        )));
+    };
+    if p.api_id.is_none() {
+        p.api_id = settings.api_id.as_ref().map(|a| a.value);
     }
-    let mut p = write::portable_of_tgsess(path).await?;
-    p.api_id = settings.api_id.as_ref().map(|a| a.value);
+    if matches!(
+        format,
+        ExportFormat::Pyrogram | ExportFormat::PyrogramString
+    ) {
+        p = crate::net::with_user_id(settings, p).await?;
+    }
     let to_stdout = output.as_deref().is_some_and(|o| o.as_os_str() == "-");
     let text = match format {
         ExportFormat::TelethonString => Some(strings::encode_telethon(&p).map_err(Error::usage)?),
@@ -49,11 +64,12 @@ pub async fn run(
                 "this format is an SQLite file: give --output PATH (a new file)",
             ));
         };
-        if format == ExportFormat::Telethon {
-            write::telethon_sqlite(&out, &p).await?;
+        let as_format = if format == ExportFormat::Telethon {
+            SessionFormat::Telethon
         } else {
-            write::pyrogram_sqlite(&out, &p).await?;
-        }
+            SessionFormat::Pyrogram
+        };
+        write::create(&out, as_format, &p).await?;
         output::out(format!(
             "Wrote {} (0600). It holds the same login key: do not use both files at once \
              (Telegram ends keys used from two places, AUTH_KEY_DUPLICATED).",

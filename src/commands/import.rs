@@ -7,16 +7,16 @@ use std::path::Path;
 
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::{Error, Exit, Result};
-use crate::formats::strings::{self, Portable};
-use crate::formats::{Format, SQLITE_MAGIC, write};
 use crate::output;
-use crate::session_file::{self, Presence, SessionLock};
 use crate::settings::Settings;
+use crate::store::files::{self, SessionLock};
+use crate::store::strings;
+use crate::store::{Format, Record, SQLITE_MAGIC, SessionFormat, Target, write};
 
 /// Text sources larger than this are not session strings.
 const MAX_TEXT: u64 = 64 * 1024;
 
-fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'static str, Portable)> {
+fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'static str, Record)> {
     let bad = |e: String| Error::usage(format!("{origin}: {e}; nothing was written"));
     match format {
         ImportFormat::TelethonString => strings::parse_telethon(text)
@@ -39,7 +39,7 @@ fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'stati
 
 async fn read_source(
     args: &ImportArgs,
-) -> Result<(&'static str, Portable, Option<std::path::PathBuf>)> {
+) -> Result<(&'static str, Record, Option<std::path::PathBuf>)> {
     if args.source == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -98,7 +98,7 @@ async fn read_source(
         let (f, p) = parse_text(&text, args.format, &origin)?;
         return Ok((f, p, Some(path.to_path_buf())));
     }
-    let i = crate::formats::sqlite::inspect(path).await;
+    let i = crate::store::sqlite::inspect(path).await;
     let wanted = match args.format {
         ImportFormat::Telethon => Some(Format::Telethon),
         ImportFormat::Pyrogram => Some(Format::Pyrogram),
@@ -112,11 +112,15 @@ async fn read_source(
         }
     };
     match i.format {
-        Format::Tgsess => Err(Error::usage(format!(
-            "{origin} is already a tgsess session; use it directly with --session {} \
-             (nothing to convert)",
-            session_file::shell_quote(path)
-        ))),
+        Format::Tgsess if wanted.is_none() => {
+            let p = write::record_of_grammers(path).await?.ok_or_else(|| {
+                Error::usage(format!(
+                    "{origin}: this grammers session holds no key for its home DC; nothing \
+                     to import, nothing was written"
+                ))
+            })?;
+            Ok(("grammers", p, Some(path.to_path_buf())))
+        }
         Format::NotASession => Err(Error::usage(format!(
             "{origin} is not a session tgsess can import: it is {}; nothing was written",
             i.detail
@@ -126,8 +130,19 @@ async fn read_source(
             f.describe()
         ))),
         f => {
-            let p = write::portable_of(&i)
-                .map_err(|e| Error::usage(format!("{origin}: {e}; nothing was written")))?;
+            let p = i.record().ok_or_else(|| {
+                Error::usage(format!(
+                    "{origin}: it holds no auth key (empty sessions row): nothing to import; \
+                     nothing was written"
+                ))
+            })?;
+            if !(1..=5).contains(&p.dc_id) {
+                return Err(Error::usage(format!(
+                    "{origin}: its DC id {} is out of range (Telegram's DCs are 1 to 5); \
+                     nothing was written",
+                    p.dc_id
+                )));
+            }
             Ok((
                 if f == Format::Telethon {
                     "telethon"
@@ -142,65 +157,108 @@ async fn read_source(
 }
 
 pub async fn run(settings: &Settings, args: &ImportArgs) -> Result<Exit> {
-    let dest = settings.session.path.clone();
-    let (format, portable, source_path) = read_source(args).await?;
-    if let Some(src) = &source_path {
-        let same =
-            std::fs::canonicalize(src).ok() == std::fs::canonicalize(&dest).ok() && dest.exists();
-        if same {
-            return Err(Error::file(format!(
-                "the source {} is the session path itself; tgsess never writes a foreign file. \
-                 Import it into another session: --session NEW.session, or move it aside first",
-                dest.display()
-            )));
-        }
+    let (source_format, mut record, source_path) = read_source(args).await?;
+    let target = Target::open(settings).await?;
+    let dest = target.path.clone();
+    if let Some(src) = &source_path
+        && target.exists()
+        && std::fs::canonicalize(src).ok() == std::fs::canonicalize(&dest).ok()
+    {
+        return Err(Error::file(format!(
+            "the source {} is the session path itself: it is already the session tgsess \
+             manages (declare its format with session_format to use it in place); nothing \
+             was written",
+            dest.display()
+        )));
     }
-    match session_file::examine(&dest).await? {
-        Presence::Missing => {}
-        Presence::File(i, _) if i.format != Format::Tgsess => {
-            return Err(Error::file(format!(
-                "the destination {} is a {} ({}); tgsess never overwrites it. Choose another \
-                 destination with --session",
-                dest.display(),
-                i.format.describe(),
-                i.detail
-            )));
-        }
-        Presence::File(i, _) if i.has_auth_key() && !args.force => {
-            return Err(Error::file(format!(
-                "the destination {} already holds a login key{}; importing would replace it. \
-                 Use --force to replace it (the old file is kept as a .bak)",
-                dest.display(),
-                match i.user_id {
-                    Some(id) => format!(" (signed in as user {id})"),
-                    None => String::new(),
-                }
-            )));
-        }
-        Presence::File(..) => {}
+    let format = target.write_format(settings, "write")?;
+    if let Some(i) = target.inspection()
+        && i.has_auth_key()
+        && !args.force
+    {
+        return Err(Error::file(format!(
+            "the destination {} already holds a login key{}; importing would replace it. \
+             `{}` replaces it and keeps a backup of the old file",
+            dest.display(),
+            match i.user_id {
+                Some(id) => format!(" (signed in as user {id})"),
+                None => String::new(),
+            },
+            settings.command(&format!("import --force {}", quoted_source(args)))
+        )));
     }
-    let address = write::import_address(&portable, args.dc_address)?;
+    if let Some(a) = args.dc_address {
+        write::import_address(&record, Some(a))?;
+        record.address = Some(a);
+    } else if format == SessionFormat::Grammers {
+        write::import_address(&record, None)?;
+    }
+    if record.api_id.is_none() {
+        record.api_id = settings.api_id.as_ref().map(|a| a.value);
+    }
+    if format == SessionFormat::Pyrogram {
+        record = crate::net::with_user_id(settings, record).await?;
+    }
     if let Some(dir) = dest.parent() {
-        session_file::ensure_dir(dir)?;
+        files::ensure_dir(dir)?;
     }
     let _lock = SessionLock::acquire(&dest)?;
-    let backup = write::tgsess(&dest, &portable, address).await?;
+    let backup = match target.inspection() {
+        Some(i) if i.has_auth_key() => Some(write::backup(&dest)?),
+        _ => None,
+    };
+    write::save(&dest, format, &record).await?;
     output::out(format!(
-        "Imported a {format} session into {}: DC {} at {address}, key id {}{}.",
+        "Imported a {source_format} session into {} ({} format): DC {}, key id {}{}.",
         dest.display(),
-        portable.dc_id,
-        write::key_id_hex(&portable.auth_key),
-        match (portable.user_id, portable.bot) {
-            (Some(id), Some(true)) => format!(", signed in as bot {id}"),
-            (Some(id), _) => format!(", signed in as user {id}"),
+        format.name(),
+        record.dc_id,
+        write::key_id_hex(&record.auth_key),
+        match (record.user_id, record.bot) {
+            (Some(id), Some(true)) => format!(", bot {id}"),
+            (Some(id), _) => format!(", user {id}"),
             _ => String::new(),
         }
     ));
     if let Some(b) = backup {
         output::out(format!("The previous session was kept as {}.", b.display()));
     }
-    output::out(
-        "No login code was requested. `tgsess check` asks Telegram whether the key is signed in.",
-    );
+    if let Some(src) = &source_path {
+        live_source_note(src);
+    }
+    output::out(format!(
+        "No login code was requested. `{}` asks Telegram whether the key is signed in.",
+        settings.command("check")
+    ));
     Ok(Exit::Ok)
+}
+
+/// The source as the user gave it, quoted for a shell (`-` for stdin).
+fn quoted_source(args: &ImportArgs) -> String {
+    if args.source == "-" {
+        "-".into()
+    } else {
+        let p = Path::new(&args.source);
+        files::shell_quote(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+    }
+}
+
+/// The source file looks alive (a program has it open, or has an unfinished write): using one
+/// key from two places ends in AUTH_KEY_DUPLICATED.
+fn live_source_note(src: &Path) {
+    let holder = files::holders(src).into_iter().next();
+    let side = files::unfinished_write(src);
+    if holder.is_none() && side.is_none() {
+        return;
+    }
+    let why = match (holder, side) {
+        (Some((pid, cmd)), _) => format!("pid {pid} ({cmd}) has it open"),
+        (None, Some(s)) => format!("{} is present", s.display()),
+        (None, None) => unreachable!("checked above"),
+    };
+    output::warn(format!(
+        "the source {} looks in use ({why}). Both now hold the same key: do not run both at \
+         once, or Telegram ends the key (AUTH_KEY_DUPLICATED)",
+        src.display()
+    ));
 }

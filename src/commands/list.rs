@@ -3,8 +3,8 @@
 use crate::error::{Exit, Result};
 use crate::output;
 use crate::report::{FoundReport, ListReport};
-use crate::session_file;
 use crate::settings::Settings;
+use crate::store::files;
 
 pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     let dir = &settings.session_dir;
@@ -20,7 +20,7 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             dir.display()
         )));
     }
-    let sessions: Vec<FoundReport> = session_file::scan(dir)
+    let sessions: Vec<FoundReport> = files::scan(dir)
         .await
         .iter()
         .map(FoundReport::from)

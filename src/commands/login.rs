@@ -15,6 +15,7 @@ fn options(args: &LoginArgs, env: &dyn Env) -> Options {
         force: args.force,
         fresh: args.fresh,
         resend: args.resend,
+        new_code: args.new_code,
         bot: args.bot,
         code_stdin: args.code_stdin,
         timeout: Duration::from_secs(args.timeout.max(1)),
@@ -23,28 +24,13 @@ fn options(args: &LoginArgs, env: &dyn Env) -> Options {
     }
 }
 
-/// Ctrl-C anywhere in the login: exit 130. The session is only written at the end of a
-/// successful login, and a pending code is saved before the prompt, so nothing is lost.
-async fn interruptible(fut: impl std::future::Future<Output = Result<Exit>>) -> Result<Exit> {
-    prompt::save_terminal();
-    tokio::select! {
-        r = fut => r,
-        _ = tokio::signal::ctrl_c() => {
-            prompt::restore_terminal();
-            eprintln!();
-            crate::output::error("interrupted; the session was left as it was");
-            Err(Error::Interrupted)
-        }
-    }
-}
-
 pub async fn run(settings: &Settings, env: &dyn Env, args: &LoginArgs) -> Result<Exit> {
     let opts = options(args, env);
     #[cfg(feature = "sandbox")]
     if args.sandbox {
-        return interruptible(rehearse(env, &opts)).await;
+        return prompt::interruptible(rehearse(env, &opts)).await;
     }
-    interruptible(login::run(settings, env, &opts)).await
+    prompt::interruptible(login::run(settings, env, &opts)).await
 }
 
 /// `login --sandbox`: a sandbox on a temporary directory, in this process, and the real

@@ -2,45 +2,42 @@
 //! for the account, then delete the session as `reset` does. When Telegram cannot be
 //! reached the file is kept unless --yes, so a live key is never lost by accident.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 
 use crate::error::{Error, Exit, Result};
-use crate::formats::Format;
 use crate::net::Connection;
 use crate::output;
-use crate::session_file::{self, Presence, SessionLock};
 use crate::settings::{Env, Settings};
 use crate::state::{self, Store};
+use crate::store::Target;
+use crate::store::files::SessionLock;
 
 pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) -> Result<Exit> {
-    let path = settings.session.path.clone();
-    let inspection = match session_file::examine(&path).await? {
-        Presence::Missing => {
-            output::out(format!(
-                "No session at {}; nothing to log out.",
-                path.display()
-            ));
-            return Ok(Exit::Ok);
-        }
-        Presence::File(i, _) => i,
-    };
-    if inspection.format != Format::Tgsess {
-        return Err(session_file::wrong_format_error(&path, &inspection));
+    let target = Target::open(settings).await?;
+    let path = target.path.clone();
+    if !target.exists() {
+        output::out(format!(
+            "No session at {}; nothing to log out.",
+            path.display()
+        ));
+        return Ok(Exit::Ok);
     }
+    target.write_format(settings, "delete")?;
     let lock = SessionLock::acquire(&path)?;
-    if !inspection.has_auth_key() {
+    let Some(record) = target.record().await? else {
         output::out("The session holds no login key: nothing to log out at Telegram.");
         super::reset::delete_reporting(&path, lock)?;
         return Ok(Exit::Ok);
-    }
+    };
     let (api_id, _) = settings.api_credentials()?;
-    let reply = match crate::net::open_writable(&path, settings.sandbox_dir.as_deref()).await {
+    let memory =
+        crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await;
+    let reply = match memory {
         Ok(session) => {
-            let conn = Connection::new(Arc::clone(&session), api_id);
+            let conn = Connection::new(session, api_id);
             let reply = tokio::time::timeout(
                 Duration::from_secs(timeout.max(1)),
                 crate::prompt::busy(
@@ -60,13 +57,13 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         Ok(Ok(tl::enums::auth::LoggedOut::Out(out))) => {
             match (out.future_auth_token, &settings.phone) {
                 (Some(token), Some(phone)) => {
-                    let mut store = Store::load(state::dir(env))?;
+                    let store = Store::load(state::dir(env))?;
                     let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
-                    store
-                        .phone(&key)
-                        .future_auth_tokens
-                        .push(state::encode_token(&token));
-                    store.save()?;
+                    store.modify(|d| {
+                        d.phone(&key)
+                            .future_auth_tokens
+                            .push(state::encode_token(&token))
+                    })?;
                     output::out(
                         "Logged out at Telegram. Its future auth token is kept for this phone \
                          number: the next `tgsess login` may sign in without a code.",

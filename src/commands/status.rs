@@ -3,23 +3,30 @@
 use crate::error::{Exit, Result};
 use crate::output;
 use crate::report::{FoundReport, SessionReport, StatusReport};
-use crate::session_file::{self, Presence, shell_quote};
 use crate::settings::Settings;
+use crate::store::files::{self, Presence, shell_quote};
+use crate::store::{SignedIn, Target};
 
-pub async fn build(settings: &Settings) -> Result<StatusReport> {
+/// The report, and the exit code: 4 when the file is not a session or disagrees with the
+/// declared format (reported in full first).
+pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
     let choice = &settings.session;
+    let target = Target::open(settings).await?;
+    let (session_format, format_reason) = target.format_and_reason();
     let mut session = SessionReport {
         path: choice.path.clone(),
         decided_by: choice.decided_by,
         reason: choice.reason.clone(),
         exists: false,
         format: None,
+        session_format,
+        format_reason,
         detail: None,
         home_dc: None,
         dc_address: None,
         has_auth_key: false,
         auth_key_id: None,
-        signed_in: None,
+        signed_in: SignedIn::No,
         user_id: None,
         bot: None,
         mode: None,
@@ -28,10 +35,10 @@ pub async fn build(settings: &Settings) -> Result<StatusReport> {
         modified: None,
     };
     let mut warnings = choice.warnings.clone();
-    let presence = session_file::examine(&choice.path).await?;
-    if let Presence::File(i, m) = &presence {
+    let mut exit = Exit::Ok;
+    if let Presence::File(i, m) = &target.presence {
         session.fill(i, m);
-        if m.too_open() {
+        if m.too_open() && i.has_auth_key() {
             warnings.push(format!(
                 "{} is readable by others (mode {:04o}): it holds a login key. Fix: chmod 600 {}",
                 choice.path.display(),
@@ -39,43 +46,44 @@ pub async fn build(settings: &Settings) -> Result<StatusReport> {
                 shell_quote(&choice.path)
             ));
         }
-        if i.format != crate::formats::Format::Tgsess {
-            warnings.push(session_file::wrong_format_error(&choice.path, i).to_string());
+        if let Err(e) = target.read_format(settings) {
+            warnings.push(e.to_string());
+            exit = e.exit();
         }
     }
     let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
-    let near: Vec<FoundReport> = session_file::near_misses(&choice.path, &dirs)
+    let own_key = target.inspection().and_then(|i| i.auth_key.clone());
+    let near: Vec<FoundReport> = files::near_misses(&choice.path, &dirs)
         .await
         .iter()
-        .map(FoundReport::from)
+        .map(|f| FoundReport {
+            same_key: own_key.is_some() && f.inspection.auth_key == own_key,
+            ..FoundReport::from(f)
+        })
         .collect();
-    let signed_in_here = session.signed_in == Some(true);
-    if !signed_in_here && !near.is_empty() {
+    let misses = near.iter().filter(|n| !n.same_key).count();
+    if session.signed_in != SignedIn::Yes && misses > 0 {
         warnings.push(format!(
             "{} does not record a signed-in user, but {} other session file(s) nearby hold a \
              login key (listed below). A signed-in session under another name is the classic \
              cause of being asked for a login code again: use it with --session PATH, set \
-             username/session_file in the config, or convert it with `tgsess import PATH`",
+             username/session_file in the config, or reuse its key with `{}`",
             choice.path.display(),
-            near.len()
+            misses,
+            settings.command("import PATH")
         ));
     }
-    Ok(StatusReport {
+    let report = StatusReport {
         config_file: settings.config.as_ref().map(|c| c.path.clone()),
         session,
         near_misses: near,
         warnings,
-    })
+    };
+    Ok((report, exit))
 }
 
 pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
-    let r = build(settings).await?;
-    // A file at the session path that is not a tgsess session is a session file problem
-    // (exit 4), reported in full first.
-    let exit = match r.session.format {
-        Some(f) if f != crate::formats::Format::Tgsess => Exit::SessionFile,
-        _ => Exit::Ok,
-    };
+    let (r, exit) = build(settings).await?;
     if json {
         output::json(&r);
         return Ok(exit);
@@ -96,11 +104,13 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     }
     if !s.exists {
         output::out("  exists:    no (a login would create it and request a new code)");
+        output::out(format!("  managed:   {}", s.format_reason));
     } else {
         output::out("  exists:    yes");
         if let (Some(f), Some(d)) = (s.format, &s.detail) {
             output::out(format!("  format:    {} ({d})", f.describe()));
         }
+        output::out(format!("  managed:   {}", s.format_reason));
         if let Some(dc) = s.home_dc {
             let addr = s.dc_address.as_deref().unwrap_or("address unknown");
             output::out(format!("  home DC:   {dc} ({addr})"));
@@ -113,16 +123,20 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             }
         ));
         let signed = match (s.signed_in, s.user_id) {
-            (Some(true), Some(id)) => format!(
-                "yes, as {} {id}",
+            (SignedIn::Yes, Some(id)) => format!(
+                "yes, as {} {id} (from the file)",
                 if s.bot == Some(true) { "bot" } else { "user" }
             ),
-            (Some(true), None) => "yes".to_string(),
-            (Some(false), _) => "no".to_string(),
-            (None, _) => "not recorded by this format".to_string(),
+            (SignedIn::Yes, None) => "yes (from the file)".to_string(),
+            (SignedIn::No, _) => "no (from the file)".to_string(),
+            (SignedIn::Unknown, _) => format!(
+                "unknown: {}s do not record the user",
+                s.format.map(|f| f.describe()).unwrap_or("session")
+            ),
         };
         output::out(format!(
-            "  signed in: {signed} (from the file; `tgsess check` asks Telegram)"
+            "  signed in: {signed}; `{}` asks Telegram",
+            settings.command("check")
         ));
         output::out(format!(
             "  file:      mode {}, owner uid {}, {} bytes, modified {}",

@@ -47,7 +47,7 @@ pub fn register(dir: &Path, dc: i32, key: &[u8; 256]) -> std::io::Result<()> {
     let mut bytes = Vec::with_capacity(260);
     bytes.extend_from_slice(&dc.to_le_bytes());
     bytes.extend_from_slice(key);
-    crate::session_file::write_private_atomic(&key_file(dir, id), &bytes)
+    crate::atomic::write_private(&key_file(dir, id), &bytes)
 }
 
 /// Looks a key up by id: `(dc, key)`.

@@ -73,8 +73,7 @@ pub fn telethon_string(dc: u8, addr: SocketAddr, key: &[u8; 256]) -> String {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    crate::session_file::write_private_atomic(path, text.as_bytes())
-        .map_err(|e| io_err("write", path, e))
+    crate::atomic::write_private(path, text.as_bytes()).map_err(|e| io_err("write", path, e))
 }
 
 /// Starts serving. Before it returns, DIR holds `tgsess.toml`, `session.string`,

@@ -259,8 +259,7 @@ impl State {
                 .collect(),
         };
         let text = serde_json::to_string(&p).expect("serializes");
-        let _ =
-            crate::session_file::write_private_atomic(&self.dir.join(STATE_FILE), text.as_bytes());
+        let _ = crate::atomic::write_private(&self.dir.join(STATE_FILE), text.as_bytes());
     }
 
     /// The key for an id, loading a newly registered one from the side channel.

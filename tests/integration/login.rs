@@ -175,11 +175,16 @@ fn fresh_login_wrong_code_then_right_one() {
     let out = dc.run(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
     let out = dc.run(&["check", "--offline"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
     // Already signed in: nothing else is sent.
     let before = dc.count("auth.sendCode");
     let out = dc.run(&["login"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::common::stderr_of(&out)
+    );
     assert!(stdout_of(&out).contains("Already signed in"));
     assert_eq!(dc.count("auth.sendCode"), before);
 }
@@ -420,9 +425,32 @@ fn check_exit_codes_including_a_revoked_key() {
     let out = dc.run(&["check", "-q"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
-    crate::common::telethon_session(&dc.dir.join("tl.session"));
-    let out = dc.run(&["--session", "tl.session", "check"]);
+    // A Telethon file is read where it is: offline its sign-in is unknown (exit 3, JSON
+    // "unknown"), online the stopped sandbox gives no verdict; a declared format that
+    // disagrees with the file is exit 4. The file is never changed.
+    let tl = dc.dir.join("tl.session");
+    crate::common::telethon_session(&tl);
+    let tl_before = std::fs::read(&tl).unwrap();
+    let out = dc.run(&["--session", "tl.session", "check", "--offline", "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "unknown");
+    let out = dc.run(&["--session", "tl.session", "check", "--timeout", "2"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout_of(&out));
+    let out = dc.run(&[
+        "--session",
+        "tl.session",
+        "--session-format",
+        "pyrogram",
+        "check",
+    ]);
     assert_eq!(out.status.code(), Some(4));
+    let err = crate::common::stderr_of(&out);
+    assert!(
+        err.contains("Telethon session") && err.contains("\"pyrogram\""),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&tl).unwrap(), tl_before);
 }
 
 #[test]

@@ -27,12 +27,14 @@ struct SessionJ {
     reason: String,
     exists: bool,
     format: Option<String>,
+    session_format: Option<String>,
+    format_reason: String,
     detail: Option<String>,
     home_dc: Option<i32>,
     dc_address: Option<String>,
     has_auth_key: bool,
     auth_key_id: Option<String>,
-    signed_in: Option<bool>,
+    signed_in: String,
     user_id: Option<i64>,
     bot: Option<bool>,
     mode: Option<String>,
@@ -49,10 +51,11 @@ struct FoundJ {
     format: String,
     detail: String,
     has_auth_key: bool,
-    signed_in: Option<bool>,
+    signed_in: String,
     user_id: Option<i64>,
     bot: Option<bool>,
     size: u64,
+    same_key: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,8 +275,8 @@ fn status_lists_signed_in_sessions_under_other_names() {
         .find(|n| n.path.ends_with("old.session"))
         .unwrap();
     assert_eq!(
-        (old.format.as_str(), old.signed_in, old.user_id),
-        ("tgsess", Some(true), Some(4242))
+        (old.format.as_str(), old.signed_in.as_str(), old.user_id),
+        ("tgsess", "yes", Some(4242))
     );
     let tl = s
         .near_misses
@@ -281,6 +284,8 @@ fn status_lists_signed_in_sessions_under_other_names() {
         .find(|n| n.path.ends_with("'karaposu'.session"))
         .unwrap();
     assert_eq!(tl.format, "telethon");
+    // Telethon records no user: unknown, never "not signed in".
+    assert_eq!(tl.signed_in, "unknown");
     assert!(s.warnings.iter().any(|w| w.contains("classic cause")));
     let text = stdout_of(&sb.cmd().arg("status").output().unwrap());
     assert!(text.contains("signed in as user 4242"), "{text}");
@@ -362,8 +367,6 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
     std::fs::create_dir(sb.work.join("dir.session")).unwrap();
     let before = snapshot(&sb.work);
     for (name, expect) in [
-        ("tl", "Telethon session"),
-        ("pg", "Pyrogram session"),
         ("empty", "empty file"),
         ("random", "not an SQLite database"),
         ("trunc", "not a session"),
@@ -387,15 +390,51 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
             assert!(err.contains(&format!("{name}.session")), "{name}: {err}");
         }
     }
+    // Telethon and Pyrogram files are read in place; writing or deleting them needs the
+    // format declared, and the refusal prints the line to add.
+    for (name, format, offline_exit) in [("tl", "telethon", 3), ("pg", "pyrogram", 0)] {
+        let file = format!("{name}.session");
+        let out = sb
+            .cmd()
+            .args(["--session", &file, "check", "--offline"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(offline_exit),
+            "{name}: {}",
+            stdout_of(&out)
+        );
+        let out = sb
+            .cmd()
+            .args(["--session", &file, "reset", "--yes"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{name}");
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(&format!("--session-format {format}")),
+            "{name}: {err}"
+        );
+        let other = if format == "telethon" {
+            "pyrogram"
+        } else {
+            "telethon"
+        };
+        let out = sb
+            .cmd()
+            .args(["--session", &file, "--session-format", other, "status"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{name}: declared format disagrees"
+        );
+    }
     let out = sb
         .cmd()
-        .args(["--session", "tl.session", "check", "--offline"])
-        .output()
-        .unwrap();
-    assert!(stderr_of(&out).contains("tgsess import --format telethon"));
-    let out = sb
-        .cmd()
-        .args(["--session", "pg.session", "check", "--offline", "--json"])
+        .args(["--session", "empty.session", "check", "--offline", "--json"])
         .output()
         .unwrap();
     let j: CheckJ = serde_json::from_slice(&out.stdout).unwrap();
@@ -403,9 +442,15 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
         (j.status.as_str(), out.status.code()),
         ("file_problem", Some(4))
     );
-    // status reports them in full, then exits 4.
-    let s = status_json_exit(&sb, &["--session", "pg.session"], 4);
+    // status reports a Pyrogram file in full, format and reason included.
+    let s = status_json_exit(&sb, &["--session", "pg.session"], 0);
     assert_eq!(s.session.format.as_deref(), Some("pyrogram"));
+    assert_eq!(s.session.session_format.as_deref(), Some("pyrogram"));
+    assert!(
+        s.session.format_reason.contains("detected"),
+        "{}",
+        s.session.format_reason
+    );
     assert_eq!(s.session.user_id, Some(777));
     assert_eq!(snapshot(&sb.work), before, "a command changed a file");
 }
@@ -456,7 +501,7 @@ fn reset_refuses_a_session_another_process_holds() {
     let sb = Sandbox::new();
     let p = sb.work.join("telegram_session.session");
     grammers_session(&p, Some((1, false)));
-    let _held = tgsess::session_file::SessionLock::acquire(&p).unwrap();
+    let _held = tgsess::store::files::SessionLock::acquire(&p).unwrap();
     let before = std::fs::read(&p).unwrap();
     let out = sb.cmd().args(["reset", "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4));

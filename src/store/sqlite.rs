@@ -106,21 +106,26 @@ fn text(r: &Row, k: &str) -> Option<String> {
     }
 }
 
-fn blob(r: &Row, k: &str) -> Option<Vec<u8>> {
-    match r.get(k)? {
-        Value::Blob(b) => Some(b.clone()),
-        _ => None,
+/// An auth key column: 256 bytes is a key, empty or NULL is none, anything else is damage.
+/// Any other type (TEXT, a number) is damage too, reported before anything is written:
+/// grammers would panic on it.
+fn key(r: &Row, k: &str) -> Result<Option<AuthKey>, String> {
+    match r.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Blob(b)) if b.is_empty() => Ok(None),
+        Some(Value::Blob(b)) => AuthKey::from_slice(b)
+            .map(Some)
+            .ok_or_else(|| format!("{k} is {} bytes, not 256", b.len())),
+        Some(_) => Err(format!("{k} is not a BLOB")),
     }
 }
 
-/// An auth key column: 256 bytes is a key, empty or NULL is none, anything else is damage.
-fn key(r: &Row, k: &str) -> Result<Option<AuthKey>, String> {
-    match blob(r, k) {
-        None => Ok(None),
-        Some(b) if b.is_empty() => Ok(None),
-        Some(b) => AuthKey::from_slice(&b)
-            .map(Some)
-            .ok_or_else(|| format!("{k} is {} bytes, not 256", b.len())),
+/// An integer column that must be an integer when present.
+fn strict_int(r: &Row, k: &str) -> Result<Option<i64>, String> {
+    match r.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Integer(i)) => Ok(Some(*i)),
+        Some(_) => Err(format!("{k} is not an INTEGER")),
     }
 }
 
@@ -171,6 +176,7 @@ async fn grammers(db: &Db) -> Result<Inspection, String> {
         user_id: data.me.map(|m| m.0),
         bot: data.me.map(|m| m.2),
         test_mode: None,
+        api_id: None,
     })
 }
 
@@ -202,6 +208,7 @@ async fn telethon(db: &Db) -> Result<Inspection, String> {
         user_id: None,
         bot: None,
         test_mode: None,
+        api_id: None,
     })
 }
 
@@ -221,7 +228,7 @@ async fn pyrogram(db: &Db, cols: &HashSet<String>) -> Result<Inspection, String>
         .ok_or("Pyrogram session with an empty sessions table")?;
     let dc = int(row, "dc_id").map(|d| d as i32);
     let test_mode = int(row, "test_mode").map(|t| t != 0);
-    let user_id = int(row, "user_id");
+    let user_id = strict_int(row, "user_id")?;
     let auth_key = key(row, "auth_key")?;
     // kurigram v7 stores an address; upstream Pyrogram derives it from dc_id and test_mode.
     let stored = text(row, "server_address")
@@ -242,6 +249,9 @@ async fn pyrogram(db: &Db, cols: &HashSet<String>) -> Result<Inspection, String>
         user_id,
         bot: int(row, "is_bot").map(|b| b != 0),
         test_mode,
+        api_id: int(row, "api_id")
+            .and_then(|a| i32::try_from(a).ok())
+            .filter(|a| *a > 0),
     })
 }
 
@@ -290,13 +300,12 @@ async fn grammers_data(db: &Db) -> Result<GrammersData, String> {
         .await
         .map_err(e)?
         .first()
-        .and_then(|r| {
-            Some((
-                int(r, "peer_id")?,
-                int(r, "hash"),
-                int(r, "subtype").unwrap_or(0) & SUBTYPE_BOT != 0,
-            ))
-        });
+        .map(|r| -> Result<_, String> {
+            let id = strict_int(r, "peer_id")?.ok_or("peer_info.peer_id is NULL")?;
+            let subtype = strict_int(r, "subtype")?.unwrap_or(0);
+            Ok((id, strict_int(r, "hash")?, subtype & SUBTYPE_BOT != 0))
+        })
+        .transpose()?;
     Ok(GrammersData {
         home_dc,
         dc_options,

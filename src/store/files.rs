@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
-use crate::formats::{self, Format, Inspection};
+use crate::store::{Format, Inspection};
 
 /// File facts `status` reports.
 #[derive(Clone, Debug)]
@@ -67,53 +67,42 @@ pub async fn examine(path: &Path) -> Result<Presence> {
             path.display()
         )));
     }
-    let inspection = formats::sqlite::inspect(path).await;
+    let inspection = super::sqlite::inspect(path).await;
     Ok(Presence::File(Box::new(inspection), FileMeta::of(&meta)))
 }
 
-/// The error for a file at the session path that tgsess must not open with grammers.
+/// The error for a file at the session path that is not a session, or (for a caller that
+/// only opens grammers files) a session of another library.
 pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
     match i.format.import_name() {
-        Some(name) => {
-            let aside = moved_aside(path, name);
-            Error::file(format!(
-                "{} is a {} ({}), not a tgsess session; tgsess never opens or changes it. \
-                 To reuse its login key (no code needed), move it aside and import it: \
-                 mv {} {} && tgsess import --format {name} {}",
-                path.display(),
-                i.format.describe(),
-                i.detail,
-                shell_quote(path),
-                shell_quote(&aside),
-                shell_quote(&aside),
-            ))
-        }
+        Some(name) => Error::file(format!(
+            "{} is a {} ({}), not a grammers session; grammers must not open it. tgsess \
+             manages it in place once its format is declared: session_format = \"{name}\"",
+            path.display(),
+            i.format.describe(),
+            i.detail,
+        )),
         None => Error::file(format!(
-            "{} is not a session file: it is {}. Point tgsess at the right file \
-             (see `tgsess status`) or move this one away",
+            "{} is not a session file: it is {}. tgsess changes nothing here; point it at the \
+             right file (see `tgsess status`) or move this one away",
             path.display(),
             i.detail
         )),
     }
 }
 
-/// `X.session` -> `X.telethon.session`: where a foreign file can be moved before import.
-fn moved_aside(path: &Path, library: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name.strip_suffix(".session").unwrap_or(&name);
-    path.with_file_name(format!("{stem}.{library}.session"))
-}
-
 /// Quotes a path for a shell command line the user can paste.
 pub fn shell_quote(p: &Path) -> String {
-    let s = p.display().to_string();
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    shell_quote_str(&p.display().to_string())
+}
+
+/// Quotes one word for a POSIX shell (single quotes, `'` as `'\''`), only when needed.
+pub fn shell_quote_str(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c))
     {
-        s
+        s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
@@ -146,22 +135,30 @@ pub struct SessionLock {
 }
 
 impl SessionLock {
-    /// Takes the lock or fails fast (exit 4) saying which file is busy. The directory must
-    /// exist; the lock file is created 0600.
+    /// Takes the lock or fails fast (exit 4) saying which file is busy. The lock belongs to
+    /// the resolved file, so two paths to one session (a symlink) share it; the lock file is
+    /// opened without following a symlink planted at its name. The directory must exist.
     pub fn acquire(session: &Path) -> Result<Self> {
-        let path = lock_path(session);
+        let resolved = resolve(session)?;
+        let path = lock_path(&resolved);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(0o600)
             .open(&path)
             .map_err(|e| {
                 Error::file(format!(
-                    "cannot create the lock file {} for session {}: {e}",
+                    "cannot create the lock file {} for session {}: {e}{}",
                     path.display(),
-                    session.display()
+                    session.display(),
+                    if e.raw_os_error() == Some(libc::ELOOP) {
+                        " (it is a symlink; remove it)"
+                    } else {
+                        ""
+                    }
                 ))
             })?;
         match file.try_lock() {
@@ -181,6 +178,102 @@ impl SessionLock {
     }
 }
 
+/// The file a session path stands for: a symlink is followed to its target, a dangling one
+/// is an error (writing would create a file wherever it points).
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|_| {
+            Error::file(format!(
+                "session path {} is a symlink to {}, which does not exist; tgsess does not \
+                 create files through a dangling symlink: remove it or point it at a session",
+                path.display(),
+                std::fs::read_link(path)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default()
+            ))
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Processes other than this one that have `path` (or one of its side files) open, as
+/// (pid, command), found through `/proc/*/fd` on Linux. Processes of other users whose
+/// descriptors cannot be read are not seen.
+pub fn holders(path: &Path) -> Vec<(u32, String)> {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return Vec::new();
+    };
+    let mut names = vec![target.clone()];
+    names.extend(side_files(&target));
+    let me = std::process::id();
+    let mut out = Vec::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for p in procs.filter_map(|e| e.ok()) {
+        let Some(pid) = p.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds
+            .filter_map(|e| e.ok())
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .any(|l| names.contains(&l));
+        if holds {
+            let cmd = std::fs::read(p.path().join("cmdline"))
+                .map(|b| {
+                    b.split(|c| *c == 0)
+                        .filter(|a| !a.is_empty())
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            out.push((pid, crate::output::escape(&cmd)));
+        }
+    }
+    out
+}
+
+/// A side file that says a write to `path` did not finish: a non-empty `-journal` (a hot
+/// journal after a crash, or a write under way) or `-wal`.
+pub fn unfinished_write(path: &Path) -> Option<PathBuf> {
+    side_files(path)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with("-shm"))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+}
+
+/// Before writing or deleting a session file: refuses (exit 4) while another process has it
+/// open, or while a side file says a write is unfinished. Nothing is changed either way.
+pub fn guard_write(path: &Path, action: &str) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    if let Some((pid, cmd)) = holders(path).into_iter().next() {
+        return Err(Error::file(format!(
+            "{} is open in another process (pid {pid}: {cmd}); tgsess does not {action} a \
+             session file while a program uses it. Stop that program first",
+            path.display()
+        )));
+    }
+    if let Some(side) = unfinished_write(path) {
+        return Err(Error::file(format!(
+            "{} has an unfinished write ({} is present); tgsess does not {action} it until \
+             the program that writes it finishes. If none is running, open the session once \
+             with its own library, which completes or rolls back the write",
+            path.display(),
+            side.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Creates the session directory (0700 through the umask) if it does not exist.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
@@ -191,27 +284,25 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     })
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it and a rename, 0600 and
-/// synced, so no reader ever sees half a file.
-pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 /// Deletes a session and its SQLite side files; returns what was deleted.
+/// Every path is checked first (a side file that is a directory stops it before anything
+/// is deleted).
 pub fn delete(path: &Path) -> Result<Vec<PathBuf>> {
+    let all: Vec<PathBuf> = std::iter::once(path.to_path_buf())
+        .chain(side_files(path))
+        .collect();
+    for p in &all {
+        if let Ok(m) = std::fs::symlink_metadata(p)
+            && !m.is_file()
+        {
+            return Err(Error::file(format!(
+                "{} is not a regular file; nothing was deleted. Move it away and try again",
+                p.display()
+            )));
+        }
+    }
     let mut gone = Vec::new();
-    for p in std::iter::once(path.to_path_buf()).chain(side_files(path)) {
+    for p in all {
         match std::fs::remove_file(&p) {
             Ok(()) => gone.push(p),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -265,7 +356,7 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
         if !is_named_session && !starts_with_sqlite_magic(&path) {
             continue;
         }
-        let inspection = formats::sqlite::inspect(&path).await;
+        let inspection = super::sqlite::inspect(&path).await;
         if inspection.format == Format::NotASession && !is_named_session {
             continue;
         }
@@ -284,7 +375,7 @@ fn starts_with_sqlite_magic(path: &Path) -> bool {
     File::open(path)
         .and_then(|mut f| f.read_exact(&mut buf))
         .is_ok()
-        && &buf == formats::SQLITE_MAGIC
+        && &buf == super::SQLITE_MAGIC
 }
 
 /// Other session files near `session` that hold an auth key: in each of `dirs` (deduplicated).

@@ -6,20 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use base64::Engine as _;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 
-use super::AuthKey;
-
-/// What a session carries between formats.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Portable {
-    pub dc_id: i32,
-    /// Telethon stores the address; Pyrogram does not.
-    pub address: Option<SocketAddr>,
-    pub auth_key: AuthKey,
-    pub user_id: Option<i64>,
-    pub bot: Option<bool>,
-    pub test_mode: Option<bool>,
-    pub api_id: Option<i32>,
-}
+use super::{AuthKey, Record};
 
 fn check_dc(dc: i32) -> Result<i32, String> {
     if (1..=5).contains(&dc) {
@@ -42,7 +29,7 @@ fn check_key(key: &[u8]) -> Result<AuthKey, String> {
 
 /// Telethon's StringSession (telethon/sessions/string.py): '1' + urlsafe base64 WITH
 /// padding of `>B{4|16}sH256s`; IPv4 exactly when the base64 part is 352 characters.
-pub fn parse_telethon(s: &str) -> Result<Portable, String> {
+pub fn parse_telethon(s: &str) -> Result<Record, String> {
     let s = s.trim();
     let Some(rest) = s.strip_prefix('1') else {
         return Err(match s.chars().next() {
@@ -78,7 +65,7 @@ pub fn parse_telethon(s: &str) -> Result<Portable, String> {
         Ipv6Addr::from(<[u8; 16]>::try_from(&raw[1..17]).expect("16")).into()
     };
     let port = u16::from_be_bytes([raw[1 + ip_len], raw[2 + ip_len]]);
-    Ok(Portable {
+    Ok(Record {
         dc_id: dc,
         address: Some(SocketAddr::new(ip, port)),
         auth_key: check_key(&raw[3 + ip_len..])?,
@@ -86,10 +73,11 @@ pub fn parse_telethon(s: &str) -> Result<Portable, String> {
         bot: None,
         test_mode: None,
         api_id: None,
+        ..Record::default()
     })
 }
 
-pub fn encode_telethon(p: &Portable) -> Result<String, String> {
+pub fn encode_telethon(p: &Record) -> Result<String, String> {
     let addr = p
         .address
         .ok_or("a Telethon string needs the DC's address")?;
@@ -106,7 +94,7 @@ pub fn encode_telethon(p: &Portable) -> Result<String, String> {
 /// Pyrogram's session string (pyrogram/storage/storage.py and memory_storage.py): urlsafe
 /// base64 with the padding stripped; the layout follows the length: 351 `>B?256sI?`,
 /// 356 `>B?256sQ?`, otherwise `>BI?256sQ?` (normally 362).
-pub fn parse_pyrogram(s: &str) -> Result<Portable, String> {
+pub fn parse_pyrogram(s: &str) -> Result<Record, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("the string is empty".into());
@@ -154,7 +142,7 @@ pub fn parse_pyrogram(s: &str) -> Result<Portable, String> {
     if test > 1 || bot > 1 {
         return Err("test_mode/is_bot are not booleans: not a Pyrogram string".into());
     }
-    Ok(Portable {
+    Ok(Record {
         dc_id: check_dc(i32::from(dc))?,
         address: None,
         auth_key: check_key(key)?,
@@ -164,11 +152,12 @@ pub fn parse_pyrogram(s: &str) -> Result<Portable, String> {
         api_id: api_id
             .and_then(|a| i32::try_from(a).ok())
             .filter(|a| *a != 0),
+        ..Record::default()
     })
 }
 
 /// The current Pyrogram layout `>BI?256sQ?`.
-pub fn encode_pyrogram(p: &Portable) -> Result<String, String> {
+pub fn encode_pyrogram(p: &Record) -> Result<String, String> {
     let mut raw = vec![u8::try_from(p.dc_id).map_err(|_| "DC id out of range")?];
     raw.extend_from_slice(&(p.api_id.unwrap_or(0) as u32).to_be_bytes());
     raw.push(u8::from(p.test_mode.unwrap_or(false)));
@@ -179,7 +168,7 @@ pub fn encode_pyrogram(p: &Portable) -> Result<String, String> {
 }
 
 /// Which string format a text is, by its length and first character.
-pub fn detect(s: &str) -> Result<(&'static str, Portable), String> {
+pub fn detect(s: &str) -> Result<(&'static str, Record), String> {
     let t = s.trim();
     if t.starts_with('1') && matches!(t.len(), 353 | 369) {
         return parse_telethon(t).map(|p| ("telethon-string", p));
@@ -203,12 +192,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn portable() -> Portable {
+    fn portable() -> Record {
         let mut k = [0u8; 256];
         for (i, b) in k.iter_mut().enumerate() {
             *b = i as u8;
         }
-        Portable {
+        Record {
             dc_id: 2,
             address: Some("149.154.167.41:443".parse().unwrap()),
             auth_key: AuthKey(k),
@@ -216,6 +205,7 @@ mod tests {
             bot: Some(false),
             test_mode: Some(false),
             api_id: Some(12345),
+            ..Record::default()
         }
     }
 

@@ -1,0 +1,118 @@
+//! Private files written whole, shared by the client side (sessions, state) and the sandbox.
+//!
+//! A write goes to a temporary file created beside the target with `O_EXCL | O_NOFOLLOW`
+//! (a planted symlink or an earlier temp is never followed or reused), mode 0600, is synced,
+//! then renamed over the target, and the directory is synced. On any failure the temporary
+//! file is removed, so a full disk never leaves a 0-byte or half-written file behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Opens a new file exclusively: never follows a symlink, never reuses an existing file.
+pub fn create_exclusive(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
+        .open(path)
+}
+
+/// A fresh, unused temporary path beside `path`, created empty (0600).
+pub fn temp_beside(path: &Path) -> io::Result<(PathBuf, File)> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    for attempt in 0..16u32 {
+        let mut rand = [0u8; 6];
+        getrandom::fill(&mut rand).map_err(|e| io::Error::other(e.to_string()))?;
+        let tag: String = rand.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = path.with_file_name(format!(".{name}.{}-{tag}.tmp", std::process::id()));
+        match create_exclusive(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 15 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free temporary name"))
+}
+
+/// Syncs the directory that holds `path`, so a rename survives a crash.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// Renames a finished, synced temporary file over `path`; removes it when that fails.
+pub fn commit(tmp: &Path, path: &Path) -> io::Result<()> {
+    let r = std::fs::rename(tmp, path).and_then(|()| sync_dir(path));
+    if r.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    r
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it and a rename, 0600 and
+/// synced, so no reader ever sees half a file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (tmp, mut f) = temp_beside(path)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
+    drop(f);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    commit(&tmp, path)
+}
+
+/// `path` + `suffix`, without touching the file system.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_private_files_and_never_follows_a_planted_temp() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("state.json");
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        // An attacker's symlink at the old fixed temp name is ignored.
+        std::os::unix::fs::symlink(&victim, d.path().join(".state.json.tmp")).unwrap();
+        write_private(&target, b"{}").unwrap();
+        write_private(&target, b"{\"a\":1}").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"{\"a\":1}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let leftovers: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp") && !e.path().is_symlink())
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn create_exclusive_refuses_symlinks_and_existing_files() {
+        let d = tempfile::tempdir().unwrap();
+        let link = d.path().join("l");
+        std::os::unix::fs::symlink(d.path().join("nowhere"), &link).unwrap();
+        assert!(create_exclusive(&link).is_err());
+        assert!(!d.path().join("nowhere").exists());
+        let f = d.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        assert!(create_exclusive(&f).is_err());
+        assert_eq!(std::fs::read(&f).unwrap(), b"x");
+    }
+}

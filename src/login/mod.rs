@@ -1,0 +1,613 @@
+//! `tgsess login`: grammers' sign-in as ONE careful attempt, in small steps.
+//!
+//! It requests at most one code, never repeats a code request by itself, remembers
+//! Telegram's cooldowns, the pending code, a request whose answer was lost and a key that
+//! waits for its 2FA password, and saves the session through the store in the declared
+//! format. Every Telegram call goes through `Client::invoke` with grammers' `NoRetries`
+//! policy (see [`crate::net::connection_params`]): grammers' `request_login_code` would panic
+//! on `auth.sentCodeSuccess`, hit `unimplemented!` on `auth.sentCodePaymentRequired`, send no
+//! `logout_tokens` and drop the code type (grammers-client 0.11 src/client/auth.rs).
+//!
+//! The steps, each in its own place and each owning the state it saves:
+//! 1. resume ([`Run::resume`]): the key from the file, or from the draft an earlier run left
+//!    in the state directory; a signed-in key ends here, with no phone needed;
+//! 2. guard ([`Run::guard`]): cooldowns, a lost request, near misses;
+//! 3. request ([`code`]): auth.sendCode, with the in-flight mark written first;
+//! 4. code ([`code`]): auth.signIn;
+//! 5. password ([`password`]): the 2FA step, also resumed straight away on a rerun;
+//! 6. finish ([`Run::finish`]): the session file appears, signed in, in its format.
+//!
+//! Until step 6 the new key lives only in the state directory (0600), bound to the session
+//! path, so a refused or failed login leaves no session file behind.
+
+mod bot;
+mod code;
+mod password;
+pub mod text;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use grammers_client::Client;
+use grammers_mtsender::InvocationError;
+use grammers_session::Session;
+use grammers_session::storages::MemorySession;
+use grammers_session::types::{PeerAuth, PeerInfo, UpdateState, UpdatesState};
+use grammers_tl_types as tl;
+
+use crate::error::{Error, Exit, Result};
+use crate::net::Connection;
+use crate::output;
+use crate::prompt;
+use crate::secret::Secret;
+use crate::settings::{Env, Settings};
+use crate::state::{self, Draft, Store};
+use crate::store::files::{self, SessionLock, shell_quote};
+use crate::store::{AuthKey, Record, SessionFormat, Target, write};
+use text::Who;
+
+pub use text::code_settings;
+
+/// Codes and passwords may be typed this many times.
+pub const ATTEMPTS: usize = 3;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub force: bool,
+    pub fresh: bool,
+    pub resend: bool,
+    pub new_code: bool,
+    pub bot: bool,
+    pub code_stdin: bool,
+    pub timeout: Duration,
+    /// $TGSESS_PASSWORD, for 2FA without a terminal.
+    pub password: Option<Secret>,
+    /// $TGSESS_BOT_TOKEN.
+    pub bot_token: Option<Secret>,
+}
+
+fn rpc(e: &InvocationError) -> Option<&grammers_mtsender::RpcError> {
+    match e {
+        InvocationError::Rpc(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// A network failure: no verdict, and never an automatic retry.
+fn net_error(what: &str, e: &InvocationError) -> Error {
+    Error::NoVerdict(format!("{what} failed: {e}"))
+}
+
+async fn timed<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = std::result::Result<T, InvocationError>>,
+) -> Result<std::result::Result<T, InvocationError>> {
+    match tokio::time::timeout(limit, prompt::busy(what, fut)).await {
+        Ok(r) => Ok(r),
+        Err(_) => Err(Error::NoVerdict(format!(
+            "{what}: no answer within {} s (--timeout)",
+            limit.as_secs()
+        ))),
+    }
+}
+
+/// Everything one login run works with.
+struct Run<'a> {
+    settings: &'a Settings,
+    opts: &'a Options,
+    path: PathBuf,
+    format: SessionFormat,
+    /// What the session file held before (api_id and test mode carry over).
+    file_record: Option<Record>,
+    session: Arc<MemorySession>,
+    client: Client,
+    store: Store,
+    /// Set once the phone is known ([`Run::phone`]).
+    phone_key: String,
+    api_id: i32,
+    api_hash: Secret,
+    interactive: bool,
+}
+
+pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<Exit> {
+    let target = Target::open(settings).await?;
+    let format = target.write_format(settings, "write")?;
+    let (api_id, api_hash) = settings.api_credentials()?;
+    let api_hash = api_hash.clone();
+    let file_record = target.record().await?;
+    let store = Store::open_for_login(env)?;
+    let path = target.path.clone();
+    let draft = store.data.drafts.get(&draft_key(&path)).cloned();
+    let start = file_record
+        .clone()
+        .or_else(|| draft.as_ref().and_then(draft_record));
+    let interactive = output::interactive();
+    // Without a key nothing can be signed in already: a login without a way to read the
+    // code fails here, before any file or connection is made.
+    let can_answer = interactive || opts.code_stdin || (opts.bot && opts.bot_token.is_some());
+    if start.is_none() && !can_answer {
+        return Err(non_interactive_error());
+    }
+    // A remembered cooldown is honoured before any contact with Telegram, unless the file
+    // may hold a signed-in key (that check needs no code, and must come first).
+    let may_be_signed_in = target
+        .inspection()
+        .is_some_and(|i| i.signed_in() != crate::store::SignedIn::No);
+    if let Some(phone) = settings.phone.as_ref().filter(|_| !may_be_signed_in) {
+        let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
+        check_cooldown(&store, &key, opts.force)?;
+    }
+    for w in &settings.session.warnings {
+        output::warn(w);
+    }
+    output::out(format!(
+        "Session: {} ({}; {} format)",
+        path.display(),
+        settings.session.reason,
+        format.name()
+    ));
+    if let Some(dir) = path.parent() {
+        files::ensure_dir(dir)?;
+    }
+    let lock = SessionLock::acquire(&path)?;
+    let session =
+        crate::net::memory_session(start.as_ref(), settings.sandbox_dir.as_deref(), true).await?;
+    let conn = Connection::new(Arc::clone(&session), api_id);
+    let mut run = Run {
+        settings,
+        opts,
+        path,
+        format,
+        file_record,
+        session,
+        client: conn.client.clone(),
+        store,
+        phone_key: String::new(),
+        api_id,
+        api_hash,
+        interactive,
+    };
+    let result = run.steps().await;
+    conn.close().await;
+    if !run.path.exists() {
+        // No session came of it: leave no lock file behind either.
+        let _ = std::fs::remove_file(&lock.path);
+    }
+    drop(lock);
+    result
+}
+
+fn non_interactive_error() -> Error {
+    Error::usage(
+        "login needs a terminal to ask for the code (stdin and stdout are not both \
+         terminals); nothing was requested. Non-interactive ways: --code-stdin reads the code \
+         from stdin after the request, $TGSESS_PASSWORD supplies a 2FA password, --bot with \
+         $TGSESS_BOT_TOKEN signs in a bot",
+    )
+}
+
+/// Drafts are kept per session path.
+fn draft_key(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// The record a draft holds: its home DC and key, and the other DCs it knew.
+fn draft_record(d: &Draft) -> Option<Record> {
+    let key_of = |k: &Option<String>| {
+        k.as_deref()
+            .and_then(state::decode_token)
+            .and_then(|b| AuthKey::from_slice(&b))
+    };
+    let (_, addr, key) = d.dcs.iter().find(|(id, ..)| *id == d.home_dc)?;
+    let others = d
+        .dcs
+        .iter()
+        .filter(|(id, ..)| *id != d.home_dc)
+        .filter_map(|(id, a, k)| Some((*id, a.parse().ok()?, key_of(k))))
+        .collect();
+    Some(Record {
+        dc_id: d.home_dc,
+        address: Some(addr.parse().ok()?),
+        auth_key: key_of(key)?,
+        other_dcs: others,
+        ..Record::default()
+    })
+}
+
+impl Run<'_> {
+    fn home_key_id(&self) -> Option<String> {
+        let dc = self.session.home_dc_id().ok()?;
+        let key = self.session.dc_option(dc).ok()??.auth_key?;
+        Some(format!("{:016x}", AuthKey(key).id()))
+    }
+
+    /// What the in-memory session holds now, with what the file had (api_id, test mode).
+    async fn current(&self) -> Option<Record> {
+        let mut base = self.file_record.clone().unwrap_or_default();
+        if base.api_id.is_none() {
+            base.api_id = Some(self.api_id);
+        }
+        crate::net::record_of_memory(&self.session, &base).await
+    }
+
+    async fn steps(&mut self) -> Result<Exit> {
+        if self.resume().await? {
+            return self.already_signed_in().await;
+        }
+        self.save_draft(None).await;
+        if self.opts.bot {
+            return self.bot().await;
+        }
+        let phone = self.phone().await?;
+        self.guard().await?;
+        if self.waiting_for_password() {
+            output::out(
+                "Telegram is waiting only for this key's two-step verification password (the \
+                 code was already accepted); no code is requested.",
+            );
+            return self.password().await;
+        }
+        let hash = match self.pending_or_request(&phone).await? {
+            code::Sent::Hash(h) => h,
+            code::Sent::Authorized(auth) => return self.finish(*auth).await,
+            code::Sent::PasswordNeeded => return self.password().await,
+        };
+        self.enter_code(&phone, &hash).await
+    }
+
+    /// Step 1: asks Telegram whether the key we hold (from the file or a draft) is signed
+    /// in. For a new session this first request also makes the key.
+    async fn resume(&mut self) -> Result<bool> {
+        match timed(
+            self.opts.timeout,
+            "Checking the session",
+            self.client.invoke(&tl::functions::updates::GetState {}),
+        )
+        .await?
+        {
+            Ok(_) => Ok(true),
+            Err(e) if rpc(&e).is_some_and(|r| r.code == 401) => Ok(false),
+            Err(e) => Err(net_error("updates.getState", &e)),
+        }
+    }
+
+    /// Keeps the key this login works with in the state directory, bound to the session
+    /// path, so a rerun resumes with it (and its pending code). A failed write is a warning:
+    /// the login goes on.
+    async fn save_draft(&mut self, password_needed: Option<String>) {
+        let Some(r) = self.current().await else {
+            return;
+        };
+        let mut dcs = vec![(
+            r.dc_id,
+            r.address.map(|a| a.to_string()).unwrap_or_default(),
+            Some(state::encode_token(&r.auth_key.0)),
+        )];
+        for (id, a, k) in &r.other_dcs {
+            dcs.push((
+                *id,
+                a.to_string(),
+                k.as_ref().map(|k| state::encode_token(&k.0)),
+            ));
+        }
+        let draft = Draft {
+            phone_key: self.phone_key.clone(),
+            home_dc: r.dc_id,
+            dcs,
+            password_needed,
+        };
+        let key = draft_key(&self.path);
+        if let Err(e) = self.store.update(|d| {
+            d.drafts.insert(key, draft);
+        }) {
+            output::warn(format!("could not remember this login's key: {e}"));
+        }
+    }
+
+    fn waiting_for_password(&self) -> bool {
+        let key = draft_key(&self.path);
+        let stage = self
+            .store
+            .data
+            .drafts
+            .get(&key)
+            .and_then(|d| d.password_needed.clone());
+        stage.is_some() && stage == self.home_key_id()
+    }
+
+    /// The phone number: configured, or asked for, and checked for E.164 shape before it can
+    /// cost a request. Only needed once the key turned out not to be signed in.
+    async fn phone(&mut self) -> Result<String> {
+        let (raw, from) = match &self.settings.phone {
+            Some(p) => (p.value.clone(), p.source.to_string()),
+            None if self.interactive => {
+                match prompt::line("Phone number (international format): ").await? {
+                    Some(p) if !p.is_empty() => (p, "the prompt".to_string()),
+                    _ => return Err(Error::usage("no phone number given")),
+                }
+            }
+            None => {
+                return Err(Error::usage(
+                    "phone is not set; set it in the config, with TGSESS_PHONE or --phone",
+                ));
+            }
+        };
+        let phone = normalize_phone(&raw).ok_or_else(|| {
+            Error::usage(format!(
+                "phone {:?} (from {from}) is not a phone number in international format: a \
+                 + and 7 to 15 digits, country code first; nothing was requested{}",
+                output::escape(&raw),
+                if self.settings.sandbox_dir.is_some() {
+                    " (the sandbox accepts its demo number 9996621234 and numbers 99966XYYYY)"
+                } else {
+                    ""
+                }
+            ))
+        })?;
+        self.phone_key = state::phone_key(&phone, self.settings.sandbox_dir.as_deref());
+        Ok(phone)
+    }
+
+    /// Step 2: what must hold before any code request: no remembered cooldown, no request
+    /// whose answer was lost, no signed-in session nearby under another name.
+    async fn guard(&self) -> Result<()> {
+        check_cooldown(&self.store, &self.phone_key, self.opts.force)?;
+        if self.waiting_for_password() {
+            return Ok(());
+        }
+        let ps = self.store.get(&self.phone_key);
+        let key_id = self.home_key_id();
+        let pending = ps
+            .pending
+            .as_ref()
+            .is_some_and(|p| Some(&p.key_id) == key_id.as_ref());
+        if let Some((k, at)) = &ps.in_flight
+            && !pending
+            && Some(k) == key_id.as_ref()
+            && !self.opts.new_code
+        {
+            let ago = (state::now() - at).max(0);
+            return Err(Error::NotSignedIn(format!(
+                "a code request was sent {} ago, but its answer was lost (the process \
+                 stopped or the connection broke before it was saved). A code may have been \
+                 sent; without that answer tgsess cannot use it. To request another code on \
+                 purpose: {}",
+                text::human_duration(ago),
+                self.settings.command("login --new-code")
+            )));
+        }
+        if !pending && !self.opts.fresh && !self.opts.resend {
+            self.near_miss_guard().await?;
+        }
+        Ok(())
+    }
+
+    async fn already_signed_in(&mut self) -> Result<Exit> {
+        let Some(mut record) = self.current().await else {
+            return Err(Error::NoVerdict("the session lost its key".into()));
+        };
+        if record.user_id.is_none() {
+            // Not recorded (e.g. an imported Telethon key): ask who it is.
+            let users = timed(
+                self.opts.timeout,
+                "Asking who is signed in",
+                self.client.invoke(&tl::functions::users::GetUsers {
+                    id: vec![tl::enums::InputUser::UserSelf],
+                }),
+            )
+            .await?
+            .map_err(|e| net_error("users.getUsers", &e))?;
+            if let Some((w, hash)) = users.first().and_then(Who::from_user) {
+                record.user_id = Some(w.id);
+                record.bot = Some(w.bot);
+                record.access_hash = hash;
+            }
+        }
+        let recorded = self.file_record.as_ref().and_then(|r| r.user_id);
+        let who = match record.user_id {
+            Some(id) => format!("user id {id}"),
+            None => "an unknown user".into(),
+        };
+        if !self.path.exists() || (recorded.is_none() && self.format != SessionFormat::Telethon) {
+            write::save(&self.path, self.format, &record).await?;
+            self.clear_login_state();
+            output::out(format!(
+                "Already signed in as {who}; recorded in {}. Nothing was requested.",
+                self.path.display()
+            ));
+        } else {
+            output::out(format!(
+                "Already signed in as {who}; session {}. Nothing was requested.",
+                self.path.display()
+            ));
+        }
+        Ok(Exit::Ok)
+    }
+
+    async fn near_miss_guard(&self) -> Result<()> {
+        let dirs = [
+            self.settings.session_dir.as_path(),
+            self.settings.base_dir.as_path(),
+        ];
+        let found: Vec<_> = files::near_misses(&self.path, &dirs)
+            .await
+            .into_iter()
+            .filter(|f| f.inspection.signed_in() != crate::store::SignedIn::No)
+            .collect();
+        if found.is_empty() {
+            return Ok(());
+        }
+        let mut msg = format!(
+            "{} is not signed in, but other session files nearby hold a login key that is (or \
+             may be) signed in, so no code was requested:",
+            self.path.display()
+        );
+        for f in &found {
+            let i = &f.inspection;
+            let state = match (i.signed_in(), i.user_id) {
+                (crate::store::SignedIn::Yes, Some(id)) => format!("signed in as user {id}"),
+                (crate::store::SignedIn::Yes, None) => "signed in".into(),
+                _ => "signed in: unknown (this format does not record the user)".into(),
+            };
+            msg.push_str(&format!(
+                "\n  {}: {}, {state}\n    reuse its key: {}",
+                f.path.display(),
+                i.format.describe(),
+                self.settings
+                    .command(&format!("import {}", shell_quote(&f.path)))
+            ));
+        }
+        msg.push_str(&format!(
+            "\nTo log in with a new code anyway: {}",
+            self.settings.command("login --fresh")
+        ));
+        Err(Error::NotSignedIn(msg))
+    }
+
+    fn clear_login_state(&mut self) {
+        let key = draft_key(&self.path);
+        let phone = self.phone_key.clone();
+        let r = self.store.update(|d| {
+            d.drafts.remove(&key);
+            if !phone.is_empty() {
+                let ps = d.phone(&phone);
+                ps.pending = None;
+                ps.in_flight = None;
+                ps.cooldown_until = None;
+                ps.cooldown_reason = None;
+            }
+        });
+        if let Err(e) = r {
+            output::warn(format!("signed in, but the state could not be tidied: {e}"));
+        }
+    }
+
+    /// Step 6, as grammers' private `complete_login` does (grammers-client 0.11
+    /// src/client/auth.rs): cache the self user with `is_self`, store the update state; then
+    /// the session file appears, in its format, signed in.
+    async fn finish(&mut self, auth: tl::types::auth::Authorization) -> Result<Exit> {
+        let Some((who, hash)) = Who::from_user(&auth.user) else {
+            return Err(Error::NotSignedIn("Telegram returned an empty user".into()));
+        };
+        let fail = |e: grammers_session::storages::MemorySessionError| {
+            Error::file(format!("in-memory session: {e}"))
+        };
+        self.session
+            .cache_peer(PeerInfo::User {
+                id: who.id,
+                auth: hash.map(PeerAuth::from_hash),
+                bot: Some(who.bot),
+                is_self: Some(true),
+            })
+            .await
+            .map_err(fail)?;
+        let state = timed(
+            self.opts.timeout,
+            "Verifying",
+            self.client.invoke(&tl::functions::updates::GetState {}),
+        )
+        .await;
+        if let Ok(Ok(tl::enums::updates::State::State(s))) = &state {
+            self.session
+                .set_update_state(UpdateState::All(UpdatesState {
+                    pts: s.pts,
+                    qts: s.qts,
+                    date: s.date,
+                    seq: s.seq,
+                    channels: Vec::new(),
+                }))
+                .await
+                .map_err(fail)?;
+        }
+        let mut record = self
+            .current()
+            .await
+            .ok_or_else(|| Error::NoVerdict("signed in, but the key is gone".into()))?;
+        record.user_id = Some(who.id);
+        record.bot = Some(who.bot);
+        record.access_hash = hash;
+        write::save(&self.path, self.format, &record).await?;
+        self.clear_login_state();
+        output::out(format!(
+            "Signed in as {}; session saved to {} ({} format)",
+            who.describe(),
+            self.path.display(),
+            self.format.name()
+        ));
+        if !matches!(state, Ok(Ok(_))) {
+            output::warn(format!(
+                "the check after signing in got no answer; `{}` asks again",
+                self.settings.command("check")
+            ));
+        }
+        Ok(Exit::Ok)
+    }
+}
+
+/// `+` and 7 to 15 digits (E.164), after dropping spaces, dashes, dots and parentheses; the
+/// `+` is optional (Telegram takes the digits).
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let kept: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = kept.strip_prefix('+').unwrap_or(&kept);
+    let ok = (7..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    ok.then(|| digits.to_string())
+}
+
+fn check_cooldown(store: &Store, key: &str, force: bool) -> Result<()> {
+    let ps = store.get(key);
+    let Some(until) = ps.cooldown_until else {
+        return Ok(());
+    };
+    let left = until - state::now();
+    if left <= 0 || force {
+        return Ok(());
+    }
+    let when = jiff::Timestamp::from_second(until)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let why = match ps.cooldown_reason.as_deref() {
+        Some("SEND_CODE_UNAVAILABLE") => {
+            "Telegram said every way of sending a code to this number is used up \
+             (SEND_CODE_UNAVAILABLE)"
+        }
+        _ => "Telegram asked this phone number to wait (FLOOD_WAIT)",
+    };
+    Err(Error::RateLimited(format!(
+        "{why}; tgsess will not request a code before {when} ({} from now), because every \
+         request made during a wait makes it longer. `tgsess login --force` overrides this",
+        text::human_duration(left)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_checked_for_shape() {
+        assert_eq!(
+            normalize_phone("+1 (555) 123-4567").as_deref(),
+            Some("15551234567")
+        );
+        assert_eq!(normalize_phone("9996621234").as_deref(), Some("9996621234"));
+        for bad in [
+            "abc",
+            "",
+            "+",
+            "123",
+            "+1234567890123456",
+            "+0123456789",
+            "12a4567",
+        ] {
+            assert_eq!(normalize_phone(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The session a command works on: the resolved path, what is there, and the format to read
+//! or write it in, with the reason. Every command starts here.
+
+use std::path::PathBuf;
+
+use super::files::{self, FileMeta, Presence};
+use super::{Format, Inspection, Record, SessionFormat, write};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+pub struct Target {
+    pub path: PathBuf,
+    pub presence: Presence,
+    declared: Option<SessionFormat>,
+    declared_from: String,
+}
+
+impl Target {
+    /// Looks at the session path without changing anything.
+    pub async fn open(settings: &Settings) -> Result<Target> {
+        let path = settings.session.path.clone();
+        let presence = files::examine(&path).await?;
+        let (declared, declared_from) = match &settings.session_format {
+            Some(s) => (Some(s.value), s.source.to_string()),
+            None => (None, String::new()),
+        };
+        Ok(Target {
+            path,
+            presence,
+            declared,
+            declared_from,
+        })
+    }
+
+    pub fn inspection(&self) -> Option<&Inspection> {
+        match &self.presence {
+            Presence::File(i, _) => Some(i),
+            Presence::Missing => None,
+        }
+    }
+
+    pub fn meta(&self) -> Option<&FileMeta> {
+        match &self.presence {
+            Presence::File(_, m) => Some(m),
+            Presence::Missing => None,
+        }
+    }
+
+    pub fn exists(&self) -> bool {
+        matches!(self.presence, Presence::File(..))
+    }
+
+    /// The format of the file on disk, or the one a new file gets; and why, in words.
+    pub fn format_and_reason(&self) -> (Option<SessionFormat>, String) {
+        let found = self.inspection().map(|i| i.format);
+        match (self.declared, found) {
+            (Some(d), Some(f)) if d.format() == f => (
+                Some(d),
+                format!(
+                    "{} declared ({}), matches the file",
+                    d.name(),
+                    self.declared_from
+                ),
+            ),
+            (Some(d), Some(_)) => (
+                Some(d),
+                format!(
+                    "{} declared ({}), but the file is another format",
+                    d.name(),
+                    self.declared_from
+                ),
+            ),
+            (Some(d), None) => (
+                Some(d),
+                format!(
+                    "{} declared ({}); a new file gets this format",
+                    d.name(),
+                    self.declared_from
+                ),
+            ),
+            (None, Some(f)) => match SessionFormat::of(f) {
+                Some(s) => (
+                    Some(s),
+                    format!(
+                        "{} detected from the file (session_format not set: read-only \
+                         commands work; commands that write need it declared unless it is \
+                         grammers)",
+                        s.name()
+                    ),
+                ),
+                None => (None, "not a session file".into()),
+            },
+            (None, None) => (
+                Some(SessionFormat::Grammers),
+                "grammers, the default for a new file (session_format not set)".into(),
+            ),
+        }
+    }
+
+    /// The format to read the file with. A declared format that disagrees with the file, or a
+    /// file that is not a session, is exit 4. `None` when there is no file.
+    pub fn read_format(&self, settings: &Settings) -> Result<Option<SessionFormat>> {
+        let Some(i) = self.inspection() else {
+            return Ok(None);
+        };
+        let Some(found) = SessionFormat::of(i.format) else {
+            return Err(files::wrong_format_error(&self.path, i));
+        };
+        match self.declared {
+            Some(d) if d != found => Err(Error::file(format!(
+                "{} is a {} ({}), but session_format is \"{}\" ({}). tgsess changes nothing \
+                 until they agree: if this is the bot's file, {}",
+                self.path.display(),
+                i.format.describe(),
+                i.detail,
+                d.name(),
+                self.declared_from,
+                settings.declare_hint(found).replacen("add", "set", 1)
+            ))),
+            _ => Ok(Some(found)),
+        }
+    }
+
+    /// The format to write in, for a command that writes or deletes (`action`: "write",
+    /// "delete"). A Telethon or Pyrogram file is written only when that format is declared;
+    /// a file another process holds open, or one with an unfinished write, is refused.
+    pub fn write_format(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
+        let format = match self.read_format(settings)? {
+            None => self.declared.unwrap_or(SessionFormat::Grammers),
+            Some(f) if f == SessionFormat::Grammers || self.declared == Some(f) => f,
+            Some(f) => {
+                return Err(Error::file(format!(
+                    "{} is a {}: the file a {} program reads. tgsess will {action} it in \
+                     place only when you declare that format, so that it never changes a \
+                     bot's file by accident: {}",
+                    self.path.display(),
+                    f.format().describe(),
+                    library_name(f),
+                    settings.declare_hint(f)
+                )));
+            }
+        };
+        files::guard_write(&self.path, action)?;
+        Ok(format)
+    }
+
+    /// What the file holds, for a network command or a save; `None` without a key.
+    pub async fn record(&self) -> Result<Option<Record>> {
+        match self.inspection() {
+            Some(i) if i.format == Format::Tgsess => write::record_of_grammers(&self.path).await,
+            Some(i) => Ok(i.record()),
+            None => Ok(None),
+        }
+    }
+}
+
+pub fn library_name(f: SessionFormat) -> &'static str {
+    match f {
+        SessionFormat::Grammers => "grammers",
+        SessionFormat::Telethon => "Telethon",
+        SessionFormat::Pyrogram => "Pyrogram",
+    }
+}
