@@ -46,6 +46,8 @@ pub struct Settings {
     pub session_file: Option<Sourced<String>>,
     /// A sandbox to talk to instead of Telegram (absolute).
     pub sandbox_dir: Option<std::path::PathBuf>,
+    /// tgsess's state directory (pending codes, cooldowns, locks), when there is one.
+    pub state_dir: Option<PathBuf>,
     /// The declared session format, when any (`session_format`).
     pub session_format: Option<Sourced<SessionFormat>>,
     /// Global options, quoted for a POSIX shell, that make a printed command act on this
@@ -298,6 +300,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         username,
         session_file,
         sandbox_dir,
+        state_dir: crate::state::dir(env),
         session_format,
         advice_args,
     })

@@ -9,7 +9,7 @@ use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::settings::Settings;
-use crate::store::files::{self, SessionLock};
+use crate::store::files;
 use crate::store::strings;
 use crate::store::{Format, Record, SQLITE_MAGIC, SessionFormat, Target, write};
 
@@ -199,10 +199,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> Result<Exit> {
     if format == SessionFormat::Pyrogram {
         record = crate::net::with_user_id(settings, record).await?;
     }
-    if let Some(dir) = dest.parent() {
-        files::ensure_dir(dir)?;
-    }
-    let _lock = SessionLock::acquire(&dest)?;
+    let _lock = target.lock()?;
     let backup = match target.inspection() {
         Some(i) if i.has_auth_key() => Some(write::backup(&dest)?),
         _ => None,

@@ -13,7 +13,6 @@ use crate::output;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Store};
 use crate::store::Target;
-use crate::store::files::SessionLock;
 
 pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) -> Result<Exit> {
     let target = Target::open(settings).await?;
@@ -26,7 +25,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         return Ok(Exit::Ok);
     }
     target.write_format(settings, "delete")?;
-    let lock = SessionLock::acquire(&path)?;
+    let lock = target.lock()?;
     let Some(record) = target.record().await? else {
         output::out("The session holds no login key: nothing to log out at Telegram.");
         super::reset::delete_reporting(&path, lock)?;

@@ -10,13 +10,11 @@ use crate::settings::Settings;
 use crate::store::files::{self, SessionLock};
 use crate::store::{SignedIn, Target};
 
-/// Deletes a session and its side files under its lock, then the lock file, and says what
-/// went. Shared by `reset` and `logout`.
+/// Deletes a session and its side files under its lock, and says what went. Shared by
+/// `reset` and `logout`. (Lock files are never deleted: a process could be waiting on one.)
 pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()> {
     let gone = files::delete(path)?;
-    let lock_file = lock.path.clone();
     drop(lock);
-    let _ = std::fs::remove_file(lock_file);
     let names: Vec<String> = gone.iter().map(|p| p.display().to_string()).collect();
     output::out(format!("Deleted {}.", names.join(", ")));
     Ok(())
@@ -40,7 +38,7 @@ pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
             path.display()
         )));
     }
-    let lock = SessionLock::acquire(path)?;
+    let lock = target.lock()?;
     if !yes {
         let who = match (inspection.signed_in(), inspection.user_id) {
             (SignedIn::Yes, Some(id)) => format!(" (signed in as user {id})"),

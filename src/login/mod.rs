@@ -43,7 +43,7 @@ use crate::prompt;
 use crate::secret::Secret;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Draft, Store};
-use crate::store::files::{self, SessionLock, shell_quote};
+use crate::store::files::{self, shell_quote};
 use crate::store::{AuthKey, Record, SessionFormat, Target, write};
 use text::Who;
 
@@ -148,10 +148,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         settings.session.reason,
         format.name()
     ));
-    if let Some(dir) = path.parent() {
-        files::ensure_dir(dir)?;
-    }
-    let lock = SessionLock::acquire(&path)?;
+    let lock = target.lock()?;
     let session =
         crate::net::memory_session(start.as_ref(), settings.sandbox_dir.as_deref(), true).await?;
     let conn = Connection::new(Arc::clone(&session), api_id);
@@ -171,10 +168,6 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     };
     let result = run.steps().await;
     conn.close().await;
-    if !run.path.exists() {
-        // No session came of it: leave no lock file behind either.
-        let _ = std::fs::remove_file(&lock.path);
-    }
     drop(lock);
     result
 }

@@ -136,11 +136,24 @@ pub struct SessionLock {
 
 impl SessionLock {
     /// Takes the lock or fails fast (exit 4) saying which file is busy. The lock belongs to
-    /// the resolved file, so two paths to one session (a symlink) share it; the lock file is
-    /// opened without following a symlink planted at its name. The directory must exist.
-    pub fn acquire(session: &Path) -> Result<Self> {
+    /// the resolved file, so two paths to one session (a symlink) share it. Lock files live
+    /// in `lock_dir` (the state directory's `locks/`), named by a hash of the resolved path,
+    /// so nothing appears beside a bot's session; without a state directory, beside it. The
+    /// lock file is opened without following a symlink planted at its name.
+    pub fn acquire(session: &Path, lock_dir: Option<&Path>) -> Result<Self> {
         let resolved = resolve(session)?;
-        let path = lock_path(&resolved);
+        let path = match lock_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::file(format!(
+                        "cannot create lock directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+                dir.join(format!("{}.lock", path_hash(&resolved)))
+            }
+            None => lock_path(&resolved),
+        };
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -176,6 +189,14 @@ impl SessionLock {
             ))),
         }
     }
+}
+
+/// A stable name for a path: the first 16 bytes of its SHA-256, in hex.
+fn path_hash(p: &Path) -> String {
+    use sha2::Digest;
+    use std::os::unix::ffi::OsStrExt;
+    let h = sha2::Sha256::digest(p.as_os_str().as_bytes());
+    h[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The file a session path stands for: a symlink is followed to its target, a dangling one
@@ -449,11 +470,18 @@ mod tests {
     fn second_lock_fails_fast() {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("x.session");
-        let first = SessionLock::acquire(&s).unwrap();
-        let e = SessionLock::acquire(&s).unwrap_err();
+        let locks = dir.path().join("locks");
+        let first = SessionLock::acquire(&s, Some(&locks)).unwrap();
+        let e = SessionLock::acquire(&s, Some(&locks)).unwrap_err();
         assert_eq!(e.exit().code(), 4);
         assert!(e.to_string().contains("x.session"), "{e}");
+        // Through a symlink it is the same lock.
+        std::fs::write(&s, b"").unwrap();
+        let link = dir.path().join("link.session");
+        std::os::unix::fs::symlink(&s, &link).unwrap();
+        assert!(SessionLock::acquire(&link, Some(&locks)).is_err());
         drop(first);
-        SessionLock::acquire(&s).unwrap();
+        SessionLock::acquire(&s, Some(&locks)).unwrap();
+        assert!(!dir.path().join("x.session.lock").exists());
     }
 }

@@ -33,6 +33,15 @@ pub async fn inspect(path: &Path) -> Inspection {
     }
     match inspect_sqlite(path).await {
         Ok(i) => i,
+        // Read-only, SQLite cannot roll back a hot journal: that is an unfinished write,
+        // not damage.
+        Err(_) if let Some(side) = super::files::unfinished_write(path) => {
+            Inspection::not_a_session(format!(
+                "an SQLite database with an unfinished write ({} is present: the program \
+                 writing it is still at it, or stopped mid-write)",
+                side.display()
+            ))
+        }
         Err(e) => Inspection::not_a_session(format!("a damaged SQLite database ({e})")),
     }
 }

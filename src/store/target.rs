@@ -13,6 +13,7 @@ pub struct Target {
     pub presence: Presence,
     declared: Option<SessionFormat>,
     declared_from: String,
+    lock_dir: Option<PathBuf>,
 }
 
 impl Target {
@@ -29,7 +30,16 @@ impl Target {
             presence,
             declared,
             declared_from,
+            lock_dir: settings.state_dir.as_ref().map(|d| d.join("locks")),
         })
+    }
+
+    /// The exclusive lock every writer holds while it works on this session.
+    pub fn lock(&self) -> Result<files::SessionLock> {
+        if let Some(dir) = self.path.parent() {
+            files::ensure_dir(dir)?;
+        }
+        files::SessionLock::acquire(&self.path, self.lock_dir.as_deref())
     }
 
     pub fn inspection(&self) -> Option<&Inspection> {
@@ -125,6 +135,7 @@ impl Target {
     /// "delete"). A Telethon or Pyrogram file is written only when that format is declared;
     /// a file another process holds open, or one with an unfinished write, is refused.
     pub fn write_format(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
+        files::guard_write(&self.path, action)?;
         let format = match self.read_format(settings)? {
             None => self.declared.unwrap_or(SessionFormat::Grammers),
             Some(f) if f == SessionFormat::Grammers || self.declared == Some(f) => f,
@@ -140,7 +151,6 @@ impl Target {
                 )));
             }
         };
-        files::guard_write(&self.path, action)?;
         Ok(format)
     }
 

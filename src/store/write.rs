@@ -197,20 +197,89 @@ fn opt_int<T: Into<i64>>(v: Option<T>) -> Value {
     v.map(|v| Value::Integer(v.into())).unwrap_or(Value::Null)
 }
 
+/// The schema Telethon 1.45 creates (telethon/sessions/sqlite.py `_create_table` calls),
+/// byte for byte as it stored it in tests/fixtures/telethon-v8.session.
+const TELETHON_V8_SCHEMA: &[&str] = &[
+    r#"CREATE TABLE version (version integer primary key)"#,
+    r#"CREATE TABLE sessions (
+                    dc_id integer primary key,
+                    server_address text,
+                    port integer,
+                    auth_key blob,
+                    takeout_id integer,
+                    tmp_auth_key blob
+                )"#,
+    r#"CREATE TABLE entities (
+                    id integer primary key,
+                    hash integer not null,
+                    username text,
+                    phone integer,
+                    name text,
+                    date integer
+                )"#,
+    r#"CREATE TABLE sent_files (
+                    md5_digest blob,
+                    file_size integer,
+                    type integer,
+                    id integer,
+                    hash integer,
+                    primary key(md5_digest, file_size, type)
+                )"#,
+    r#"CREATE TABLE update_state (
+                    id integer primary key,
+                    pts integer,
+                    qts integer,
+                    date integer,
+                    seq integer
+                )"#,
+];
+
+/// The schema Pyrogram 2.0 creates (pyrogram/storage/sqlite_storage.py `SCHEMA`), byte for
+/// byte as it stored it in tests/fixtures/pyrogram-v3.session.
+const PYROGRAM_V3_SCHEMA: &[&str] = &[
+    r#"CREATE TABLE sessions
+(
+    dc_id     INTEGER PRIMARY KEY,
+    api_id    INTEGER,
+    test_mode INTEGER,
+    auth_key  BLOB,
+    date      INTEGER NOT NULL,
+    user_id   INTEGER,
+    is_bot    INTEGER
+)"#,
+    r#"CREATE TABLE peers
+(
+    id             INTEGER PRIMARY KEY,
+    access_hash    INTEGER,
+    type           INTEGER NOT NULL,
+    username       TEXT,
+    phone_number   TEXT,
+    last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER))
+)"#,
+    r#"CREATE TABLE version
+(
+    number INTEGER PRIMARY KEY
+)"#,
+    r#"CREATE INDEX idx_peers_id ON peers (id)"#,
+    r#"CREATE INDEX idx_peers_username ON peers (username)"#,
+    r#"CREATE INDEX idx_peers_phone_number ON peers (phone_number)"#,
+    r#"CREATE TRIGGER trg_peers_last_update_on
+    AFTER UPDATE
+    ON peers
+BEGIN
+    UPDATE peers
+    SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER)
+    WHERE id = NEW.id;
+END"#,
+];
+
 /// Telethon 1.45 (version 8); an existing file keeps its version (7 has no tmp_auth_key).
 async fn telethon(tmp: &Path, r: &Record, fresh: bool) -> Result<()> {
     let addr = r.address.expect("checked by check_savable");
     let db = Db::open(tmp).await?;
     if fresh {
-        db.batch(&[
-            "create table version (version integer primary key)",
-            "create table sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer, tmp_auth_key blob)",
-            "create table entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer)",
-            "create table sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer, primary key(md5_digest, file_size, type))",
-            "create table update_state (id integer primary key, pts integer, qts integer, date integer, seq integer)",
-            "insert into version values (8)",
-        ])
-        .await?;
+        db.batch(TELETHON_V8_SCHEMA).await?;
+        db.batch(&["insert into version values (8)"]).await?;
     }
     db.set_session_row(vec![
         ("dc_id", Value::Integer(i64::from(r.dc_id))),
@@ -242,17 +311,8 @@ async fn telethon(tmp: &Path, r: &Record, fresh: bool) -> Result<()> {
 async fn pyrogram(tmp: &Path, r: &Record, fresh: bool) -> Result<()> {
     let db = Db::open(tmp).await?;
     if fresh {
-        db.batch(&[
-            "CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, api_id INTEGER, test_mode INTEGER, auth_key BLOB, date INTEGER NOT NULL, user_id INTEGER, is_bot INTEGER)",
-            "CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER, type INTEGER NOT NULL, username TEXT, phone_number TEXT, last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER)))",
-            "CREATE TABLE version (number INTEGER PRIMARY KEY)",
-            "CREATE INDEX idx_peers_id ON peers (id)",
-            "CREATE INDEX idx_peers_username ON peers (username)",
-            "CREATE INDEX idx_peers_phone_number ON peers (phone_number)",
-            "CREATE TRIGGER trg_peers_last_update_on AFTER UPDATE ON peers BEGIN UPDATE peers SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER) WHERE id = NEW.id; END",
-            "INSERT INTO version VALUES (3)",
-        ])
-        .await?;
+        db.batch(PYROGRAM_V3_SCHEMA).await?;
+        db.batch(&["INSERT INTO version VALUES (3)"]).await?;
     }
     let address = r
         .address

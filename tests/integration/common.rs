@@ -171,3 +171,16 @@ pub fn request_log(dir: &Path) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A path quoted for a POSIX shell the way tgsess prints it: bare when it is safe, else in
+/// single quotes with `'` as `'\''`.
+pub fn quote(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

@@ -23,7 +23,7 @@ impl Drop for Dc {
     }
 }
 
-fn bin() -> PathBuf {
+pub fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("tgsess")
 }
 
@@ -95,6 +95,14 @@ impl Dc {
 
     /// A hermetic tgsess command on this sandbox's config.
     pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.bare(self.tmp.path());
+        c.arg("--config").arg(self.config()).args(args);
+        c
+    }
+
+    /// A hermetic tgsess command run from `cwd`, with no arguments yet: HOME and the state
+    /// directory are this sandbox's, nothing else of the caller's environment leaks in.
+    pub fn bare(&self, cwd: &Path) -> Command {
         let mut c = Command::new(bin());
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -102,10 +110,7 @@ impl Dc {
             .env("TGSESS_STATE_DIR", self.tmp.path().join("state"))
             .env("NO_COLOR", "1")
             .env("TERM", "dumb")
-            .current_dir(self.tmp.path())
-            .arg("--config")
-            .arg(self.config())
-            .args(args);
+            .current_dir(cwd);
         c
     }
 
@@ -115,15 +120,19 @@ impl Dc {
 
     /// Runs tgsess in a pseudo-terminal.
     pub fn pty(&self, args: &[&str]) -> Pty {
-        let mut s = Session::spawn(self.cmd(args)).unwrap();
-        s.set_expect_timeout(Some(Duration::from_secs(30)));
-        Pty(s)
+        Pty::spawn(self.cmd(args))
     }
 }
 
 pub struct Pty(pub Session);
 
 impl Pty {
+    pub fn spawn(cmd: Command) -> Pty {
+        let mut s = Session::spawn(cmd).unwrap();
+        s.set_expect_timeout(Some(Duration::from_secs(30)));
+        Pty(s)
+    }
+
     pub fn expect(&mut self, text: &str) {
         if let Err(e) = self.0.expect(text) {
             panic!("waiting for {text:?}: {e}");
