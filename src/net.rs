@@ -136,6 +136,29 @@ where
     }
 }
 
+/// The address of the running sandbox in `dir`.
+pub fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
+    #[cfg(feature = "sandbox")]
+    {
+        crate::sandbox::keys::read_endpoint(dir)
+            .map(|e| e.address)
+            .map_err(|e| {
+                Error::NoVerdict(format!(
+                    "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
+                    dir.display(),
+                    crate::store::files::shell_quote(dir)
+                ))
+            })
+    }
+    #[cfg(not(feature = "sandbox"))]
+    {
+        Err(Error::usage(format!(
+            "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
+            dir.display()
+        )))
+    }
+}
+
 /// The in-memory session every network command runs grammers over, built from what the
 /// store loaded (`None`: a new session, no key yet). Nothing grammers changes while it
 /// connects (DC options, new keys) reaches any file: the command saves the outcome through
