@@ -238,6 +238,20 @@ async def check(tgsess: str, out: pathlib.Path) -> int:
                 dest = tmp / f"export-{fmt}" if fmt in ("telethon", "pyrogram") else tmp / f"export-{fmt}.txt"
                 if fmt in ("telethon", "pyrogram"):
                     dest = dest.with_suffix(".session")
+                if fmt.startswith("pyrogram") and want.get("user_id") is None:
+                    # A key whose user id is unknown: Pyrogram and its forks would discard
+                    # such a session, so tgsess asks Telegram first. Here it is pointed at a
+                    # sandbox directory where none runs (never at Telegram): it must refuse
+                    # and write nothing.
+                    (tmp / "offline.toml").write_text(
+                        'api_id = 12345\napi_hash = "x"\nsession_file = "imported"\n'
+                        'sandbox_dir = "no-sandbox-here"\n')
+                    r = run([tgsess, "--config", str(tmp / "offline.toml"), "export",
+                             "--format", fmt, "--output", str(dest)], env=env)
+                    refused = (r.returncode == 3 and "user id" in r.stderr and not dest.exists())
+                    results.append(f"{fmt}: {'refused without a user id: ok' if refused else 'NOT REFUSED'}")
+                    failures += 0 if refused else 1
+                    continue
                 r = run(base + ["export", "--format", fmt, "--output", str(dest)], env=env)
                 if r.returncode != 0:
                     results.append(f"{fmt}: export exit {r.returncode} ({r.stderr.strip()[:80]})")

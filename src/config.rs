@@ -15,6 +15,7 @@ use crate::secret::Secret;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    #[serde(default, deserialize_with = "api_id")]
     pub api_id: Option<i64>,
     pub api_hash: Option<Secret>,
     pub phone: Option<String>,
@@ -26,6 +27,22 @@ pub struct FileConfig {
     /// The session file's format: grammers (default for a new file), telethon, pyrogram.
     pub session_format: Option<crate::store::SessionFormat>,
 }
+
+/// A positive 32-bit api_id, checked while parsing so that toml's error names the line and
+/// column.
+fn api_id<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    let id = i64::deserialize(d)?;
+    if id <= 0 || id > i64::from(i32::MAX) {
+        return Err(serde::de::Error::custom(format!(
+            "api_id = {id} is not a positive 32-bit integer; use the api_id from \
+             https://my.telegram.org/apps"
+        )));
+    }
+    Ok(Some(id))
+}
+
+/// Config files larger than this are not config files (`/dev/zero` must not eat memory).
+const MAX_CONFIG: u64 = 256 * 1024;
 
 /// Where the config file came from, for `status` and error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +58,7 @@ impl ConfigOrigin {
         match self {
             ConfigOrigin::Flag => "--config",
             ConfigOrigin::Env => "$TGSESS_CONFIG",
-            ConfigOrigin::CurrentDir => "./tgsess.toml",
+            ConfigOrigin::CurrentDir => "tgsess.toml in the current or a parent directory",
             ConfigOrigin::Xdg => "the user config directory",
         }
     }
@@ -90,9 +107,12 @@ pub fn locate(l: &Lookup) -> Result<Option<(PathBuf, ConfigOrigin)>> {
     if let Some(v) = l.env.filter(|v| !v.is_empty()) {
         return Ok(Some((absolute(Path::new(v)), ConfigOrigin::Env)));
     }
-    let local = l.cwd.join("tgsess.toml");
-    if local.exists() {
-        return Ok(Some((local, ConfigOrigin::CurrentDir)));
+    // ./tgsess.toml, then in each parent directory, as git and cargo look for theirs.
+    for dir in l.cwd.ancestors() {
+        let candidate = dir.join("tgsess.toml");
+        if candidate.is_file() {
+            return Ok(Some((candidate, ConfigOrigin::CurrentDir)));
+        }
     }
     let xdg = match (l.xdg_config_home.filter(|v| !v.is_empty()), l.home) {
         (Some(x), _) => Some(PathBuf::from(x)),
@@ -111,23 +131,15 @@ pub fn locate(l: &Lookup) -> Result<Option<(PathBuf, ConfigOrigin)>> {
 /// Reads and parses the file. Errors name the file, and for syntax, type or unknown-key
 /// errors the line and column (toml's own span report).
 pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::usage(format!(
-                "config file {} (from {}) does not exist; create it (see config.example.toml) \
-                 or name another with --config",
-                path.display(),
-                origin.describe()
-            )));
-        }
-        Err(e) => {
-            return Err(Error::usage(format!(
-                "cannot read config file {}: {e}",
-                path.display()
-            )));
-        }
-    };
+    let text = read_regular(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::usage(format!(
+            "config file {} (from {}) does not exist; create it (the keys are listed in \
+             `tgsess --help`) or name another with --config",
+            path.display(),
+            origin.describe()
+        )),
+        _ => Error::usage(format!("cannot read config file {}: {e}", path.display())),
+    })?;
     let values = parse(&text)
         .map_err(|msg| Error::usage(format!("config file {}: {msg}", path.display())))?;
     // The file exists: canonical form, so `../proj/tgsess.toml` prints as the real place.
@@ -139,23 +151,88 @@ pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
     })
 }
 
-/// Parses config text; the error text carries toml's line/column report.
+/// Reads a config file: a regular file only (a FIFO would hang, a device never ends), at
+/// most [`MAX_CONFIG`] bytes, UTF-8.
+fn read_regular(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "it is not a regular file (a directory, FIFO or device); point --config at a file",
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} KiB; a tgsess config is a few lines",
+            MAX_CONFIG / 1024
+        )));
+    }
+    Ok(text)
+}
+
+/// Parses config text; the error text carries toml's line/column report, with the values of
+/// secret keys redacted from the quoted source line.
 pub fn parse(text: &str) -> std::result::Result<FileConfig, String> {
-    let values: FileConfig = toml::from_str(text).map_err(|e| {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
         // toml's Display is multi-line ("TOML parse error at line 3, column 1\n  |\n3 | ...").
         // Keep it all, but on one logical message.
         let s = e.to_string();
-        s.trim_end().replace("TOML parse error at ", "")
-    })?;
-    if let Some(id) = values.api_id
-        && (id <= 0 || id > i64::from(i32::MAX))
-    {
-        return Err(format!(
-            "api_id = {id} is not a positive 32-bit integer; use the api_id from \
-             https://my.telegram.org/apps"
-        ));
+        redact_secrets(s.trim_end()).replace("TOML parse error at ", "")
+    })
+}
+
+/// Secret keys whose values never appear in an error.
+const SECRET_KEYS: [&str; 2] = ["api_hash", "proxy"];
+
+/// When toml's report quotes a line that sets a secret key, the value is cut from that line,
+/// and quoted literals are cut from the message, which may repeat it.
+fn redact_secrets(msg: &str) -> String {
+    let secret_line = |l: &str| {
+        l.split_once('|').is_some_and(|(n, rest)| {
+            n.trim().parse::<u32>().is_ok() && SECRET_KEYS.iter().any(|k| rest.contains(k))
+        })
+    };
+    if !msg.lines().any(secret_line) {
+        return msg.to_string();
     }
-    Ok(values)
+    msg.lines()
+        .map(|l| {
+            if secret_line(l) {
+                match l.split_once('=') {
+                    Some((head, _)) => format!("{head}= <redacted>"),
+                    None => format!("{} <redacted>", l.split('|').next().unwrap_or("")),
+                }
+            } else {
+                cut_quoted(l)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Replaces every `"…"` and `` `…` `` literal in a line with <redacted>.
+fn cut_quoted(l: &str) -> String {
+    let mut out = String::new();
+    let mut inside: Option<char> = None;
+    for c in l.chars() {
+        match inside {
+            Some(q) if c == q => {
+                out.push_str("<redacted>");
+                inside = None;
+            }
+            Some(_) => {}
+            None if c == '"' || c == '`' => inside = Some(c),
+            None => out.push(c),
+        }
+    }
+    if inside.is_some() {
+        out.push_str("<redacted>");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -177,8 +254,23 @@ mod tests {
     }
 
     #[test]
+    fn secrets_never_appear_in_errors() {
+        for text in [
+            "api_hash = \"s3cr3t-value\"\napi_hash = \"s3cr3t-value\"\n",
+            "api_hash = \"s3cr3t-value\n",
+            "api_hash = s3cr3t-value\n",
+            "api_id = 1\napi_hash = [\"s3cr3t-value\"]\n",
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(!e.contains("s3cr3t"), "{text:?} -> {e}");
+            assert!(e.contains("line"), "{e}");
+        }
+    }
+
+    #[test]
     fn api_id_must_be_positive() {
-        assert!(parse("api_id = 0").unwrap_err().contains("api_id = 0"));
+        let e = parse("username = \"x\"\napi_id = 0").unwrap_err();
+        assert!(e.contains("api_id = 0") && e.contains("line 2"), "{e}");
         assert!(parse("api_id = -5").is_err());
         assert!(parse("api_id = 99999999999").is_err());
         assert_eq!(parse("api_id = 12345").unwrap().api_id, Some(12345));

@@ -42,13 +42,15 @@ pub fn run() -> ExitCode {
     restrict_umask();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // clap's own errors, in tgsess's voice: `tgsess: error: …`.
+            let text = e.render().to_string();
+            output::error(text.trim_end().trim_start_matches("error: "));
+            return Exit::Usage.into();
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage.into()
-            } else {
-                Exit::Ok.into()
-            };
+            return Exit::Ok.into();
         }
     };
     if let Command::Completions { shell } = cli.command {

@@ -62,15 +62,44 @@ pub struct SessionChoice {
     pub warnings: Vec<String>,
 }
 
-/// Inputs to naming; `base_dir` is the config file's directory, or the current directory
-/// when there is no config file.
+/// Inputs to naming. Relative paths from the config file resolve against its directory
+/// (`base_dir`); relative flag and environment values against the current directory, as a
+/// shell's tab completion expects.
 pub struct NamingInput<'a> {
     pub session_flag: Option<&'a Sourced<PathBuf>>,
     pub username: Option<&'a Sourced<String>>,
     pub session_file: Option<&'a Sourced<String>>,
     pub session_dir: Option<&'a Sourced<String>>,
+    /// The config file's directory, or the current directory without a config file.
     pub base_dir: &'a Path,
-    pub base_is_config_dir: bool,
+    pub cwd: &'a Path,
+    /// Where sessions live when session_dir is not set, and those words for `status`.
+    pub default_dir: &'a Path,
+    pub default_word: &'a str,
+    /// For a leading `~` in a path value.
+    pub home: Option<&'a Path>,
+}
+
+impl NamingInput<'_> {
+    /// A path value made absolute: a leading `~` is the home directory; a relative path
+    /// resolves against the config's directory when the config file gave it, else against
+    /// the current directory.
+    pub fn path_of(&self, value: &Path, source: &Source) -> PathBuf {
+        let expanded = expand_home(value, self.home);
+        let base = match source {
+            Source::File(_) => self.base_dir,
+            _ => self.cwd,
+        };
+        absolutize(base, &expanded)
+    }
+}
+
+/// `~` and `~/…` are the home directory; anything else is left alone.
+pub fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
+    match (p.strip_prefix("~"), home) {
+        (Ok(rest), Some(h)) => h.join(rest),
+        _ => p.to_path_buf(),
+    }
 }
 
 /// Appends `.session` unless the name already ends with it.
@@ -155,19 +184,15 @@ pub fn session_dir(input: &NamingInput) -> Result<PathBuf> {
                     d.value, d.source
                 )));
             }
-            Ok(absolutize(input.base_dir, Path::new(&d.value)))
+            Ok(input.path_of(Path::new(&d.value), &d.source))
         }
-        None => Ok(input.base_dir.to_path_buf()),
+        None => Ok(input.default_dir.to_path_buf()),
     }
 }
 
 /// Resolves the session file and says why.
 pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
-    let base_word = if input.base_is_config_dir {
-        "the config file's directory"
-    } else {
-        "the current directory (no config file)"
-    };
+    let base_word = input.default_word;
     let username = set(input.username);
     let session_file = set(input.session_file);
     let mut warnings = Vec::new();
@@ -181,10 +206,10 @@ pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
     let dir = session_dir(input)?;
 
     if let Some(flag) = input.session_flag {
-        let path = absolutize(input.base_dir, &flag.value);
+        let path = input.path_of(&flag.value, &flag.source);
         let mut reason = format!("named outright by {}", flag.source);
         if !flag.value.is_absolute() {
-            reason.push_str(&format!(" (relative, resolved against {base_word})"));
+            reason.push_str(" (relative, resolved against the current directory)");
         }
         let ignored: Vec<String> = [("username", username), ("session_file", session_file)]
             .into_iter()
@@ -258,7 +283,10 @@ mod tests {
             session_file: s,
             session_dir: d,
             base_dir: Path::new("/cfg"),
-            base_is_config_dir: true,
+            cwd: Path::new("/cwd"),
+            default_dir: Path::new("/cfg"),
+            default_word: "the config file's directory",
+            home: Some(Path::new("/home/u")),
         }
     }
 
@@ -321,8 +349,18 @@ mod tests {
         let mut i = input(Some(&u), None, None);
         i.session_flag = Some(&flag);
         let c = resolve(&i).unwrap();
-        assert_eq!(c.path, PathBuf::from("/cfg/x/my.db"));
+        // A flag resolves against the current directory, as tab completion expects.
+        assert_eq!(c.path, PathBuf::from("/cwd/x/my.db"));
         assert_eq!(c.decided_by, DecidedBy::SessionFlag);
+        let home = Sourced {
+            value: PathBuf::from("~/bots/a.session"),
+            source: Source::Flag("--session"),
+        };
+        i.session_flag = Some(&home);
+        assert_eq!(
+            resolve(&i).unwrap().path,
+            PathBuf::from("/home/u/bots/a.session")
+        );
         assert!(c.reason.contains("username \"karaposu\" ignored"));
     }
 

@@ -29,6 +29,9 @@ pub fn connection_params() -> ConnectionParams {
     }
 }
 
+/// How long closing the connections may take before they are dropped.
+pub const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// A running client: the grammers `Client` plus the task that drives its connections.
 pub struct Connection {
     pub client: Client,
@@ -56,10 +59,17 @@ impl Connection {
         }
     }
 
-    /// Closes every connection and waits for the pool to stop.
-    pub async fn close(self) {
+    /// Closes every connection and waits for the pool to stop, at most [`CLOSE_GRACE`]:
+    /// against a server that accepted TCP and never answers, grammers' runner may never
+    /// finish on its own, and a command's deadline includes its shutdown.
+    pub async fn close(mut self) {
         self.handle.quit();
-        let _ = self.runner.await;
+        if tokio::time::timeout(CLOSE_GRACE, &mut self.runner)
+            .await
+            .is_err()
+        {
+            self.runner.abort();
+        }
     }
 }
 
@@ -266,7 +276,9 @@ pub async fn with_user_id(settings: &crate::settings::Settings, mut r: Record) -
         ))
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory = memory_session(Some(&r), settings.sandbox_dir.as_deref(), false).await?;
+    let memory = memory_session(Some(&r), settings.sandbox_dir.as_deref(), false)
+        .await
+        .map_err(|e| refuse(e.to_string()))?;
     let conn = Connection::new(memory, api_id);
     let reply = tokio::time::timeout(
         std::time::Duration::from_secs(10),

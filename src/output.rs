@@ -16,10 +16,20 @@ fn paint(code: &str, text: &str) -> String {
     }
 }
 
-/// Prints a line on stdout; a broken pipe is ignored.
+/// Prints a line on stdout; a broken pipe is ignored. Control characters other than line
+/// breaks and tabs (ESC, bidirectional overrides…, e.g. inside a file name) are escaped.
 pub fn out(line: impl AsRef<str>) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", line.as_ref());
+    let _ = writeln!(stdout, "{}", printable(line.as_ref()));
+}
+
+/// A message made safe for a terminal: see [`escape`]; `\n` and `\t` stay, as messages use
+/// them for layout.
+fn printable(s: &str) -> String {
+    s.split('\n')
+        .map(|l| l.split('\t').map(escape).collect::<Vec<_>>().join("\t"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Prints a JSON value on stdout, one line.
@@ -28,11 +38,19 @@ pub fn json<T: serde::Serialize>(value: &T) {
 }
 
 pub fn warn(msg: impl AsRef<str>) {
-    eprintln!("tgsess: {} {}", paint("33", "warning:"), msg.as_ref());
+    eprintln!(
+        "tgsess: {} {}",
+        paint("33", "warning:"),
+        printable(msg.as_ref())
+    );
 }
 
 pub fn error(msg: impl AsRef<str>) {
-    eprintln!("tgsess: {} {}", paint("31", "error:"), msg.as_ref());
+    eprintln!(
+        "tgsess: {} {}",
+        paint("31", "error:"),
+        printable(msg.as_ref())
+    );
 }
 
 /// stdin and stdout are both terminals: the only case in which tgsess prompts.
@@ -56,4 +74,16 @@ pub fn escape(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_but_layout_stays() {
+        let p = printable("a\u{1b}[31mb\u{202e}c\nnext\tcol");
+        assert_eq!(p, "a\\u{1b}[31mb\\u{202e}c\nnext\tcol");
+        assert_eq!(escape("x\ny"), "x\\u{a}y");
+    }
 }

@@ -248,8 +248,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         file.and_then(|f| f.sandbox_dir.clone()),
         file_path,
     )
-    .filter(|d| !d.value.is_empty())
-    .map(|d| naming::absolutize(&base_dir, Path::new(&d.value)));
+    .filter(|d| !d.value.is_empty());
     let format_env = match ev("TGSESS_SESSION_FORMAT") {
         Some(v) => Some(SessionFormat::parse(v.trim()).ok_or_else(|| {
             Error::usage(format!(
@@ -270,14 +269,20 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         value: p.clone(),
         source: Source::Flag("--session"),
     });
+    let home_path = ev("HOME").map(PathBuf::from);
+    let (default_dir, default_word) = default_session_dir(config.as_ref(), &base_dir, env);
     let input = NamingInput {
         session_flag: session_flag.as_ref(),
         username: username.as_ref(),
         session_file: session_file.as_ref(),
         session_dir: session_dir.as_ref(),
         base_dir: &base_dir,
-        base_is_config_dir: config.is_some(),
+        cwd,
+        default_dir: &default_dir,
+        default_word,
+        home: home_path.as_deref(),
     };
+    let sandbox_dir = sandbox_dir.map(|d| input.path_of(Path::new(&d.value), &d.source));
     let session = naming::resolve(&input)?;
     let session_dir = naming::session_dir(&input)?;
     let advice_args = advice_args(&AdviceInput {
@@ -304,6 +309,36 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         session_format,
         advice_args,
     })
+}
+
+/// Where sessions live when session_dir is not set: beside the config file, or, for the
+/// user-wide config in `$XDG_CONFIG_HOME`, in `$XDG_DATA_HOME/tgsess` (sessions hold keys,
+/// which are data, not configuration), or the current directory without a config file.
+fn default_session_dir(
+    config: Option<&LoadedConfig>,
+    base_dir: &Path,
+    env: &dyn Env,
+) -> (PathBuf, &'static str) {
+    let ev = |name: &str| env.var(name).filter(|v| !v.is_empty());
+    match config {
+        Some(c) if c.origin == config::ConfigOrigin::Xdg => {
+            let data = ev("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| ev("HOME").map(|h| Path::new(&h).join(".local/share")));
+            match data {
+                Some(d) => (
+                    d.join("tgsess"),
+                    "tgsess's data directory ($XDG_DATA_HOME/tgsess)",
+                ),
+                None => (base_dir.to_path_buf(), "the config file's directory"),
+            }
+        }
+        Some(_) => (base_dir.to_path_buf(), "the config file's directory"),
+        None => (
+            base_dir.to_path_buf(),
+            "the current directory (no config file)",
+        ),
+    }
 }
 
 /// What [`advice_args`] reproduces.

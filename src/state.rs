@@ -84,6 +84,10 @@ pub struct StateFile {
     /// Keyed by the session's absolute path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub drafts: BTreeMap<String, Draft>,
+    /// The phone each session signed in with (absolute path to phone), so a later `logout`
+    /// can keep the future auth token for it even when the phone was typed at the prompt.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub session_phones: BTreeMap<String, String>,
 }
 
 impl StateFile {

@@ -46,16 +46,15 @@ pub async fn run(
     if p.api_id.is_none() {
         p.api_id = settings.api_id.as_ref().map(|a| a.value);
     }
-    if let Some(dir) = &settings.sandbox_dir {
-        // A sandbox session lives at the sandbox's address, whatever the file stores
-        // (Pyrogram stores none, and the table's would be Telegram's).
-        p.address = Some(crate::net::sandbox_address(dir)?);
-    }
     if matches!(
         format,
         ExportFormat::Pyrogram | ExportFormat::PyrogramString
     ) {
         p = crate::net::with_user_id(settings, p).await?;
+    } else if let Some(dir) = &settings.sandbox_dir {
+        // A sandbox session lives at the sandbox's address, whatever the file stores
+        // (Pyrogram stores none, and the table's would be Telegram's).
+        p.address = Some(crate::net::sandbox_address(dir)?);
     }
     let to_stdout = output.as_deref().is_some_and(|o| o.as_os_str() == "-");
     let text = match format {

@@ -25,6 +25,18 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         return Ok(Exit::Ok);
     }
     target.write_format(settings, "delete")?;
+    if !yes
+        && output::interactive()
+        && !crate::prompt::confirm(&format!(
+            "Log out {} at Telegram and delete it? The next login requests a new code (or \
+             signs in with the future auth token Telegram returns).",
+            path.display()
+        ))
+        .await?
+    {
+        output::out("Nothing was logged out or deleted.");
+        return Ok(Exit::NotSignedIn);
+    }
     let lock = target.lock()?;
     let Some(record) = target.record().await? else {
         output::out("The session holds no login key: nothing to log out at Telegram.");
@@ -54,10 +66,22 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
     };
     let outcome = match reply {
         Ok(Ok(tl::enums::auth::LoggedOut::Out(out))) => {
-            match (out.future_auth_token, &settings.phone) {
+            let store = Store::load(state::dir(env))?;
+            // The configured phone, else the one this session signed in with.
+            let phone = settings
+                .phone
+                .as_ref()
+                .map(|p| p.value.clone())
+                .or_else(|| {
+                    store
+                        .data
+                        .session_phones
+                        .get(&path.display().to_string())
+                        .cloned()
+                });
+            match (out.future_auth_token, phone) {
                 (Some(token), Some(phone)) => {
-                    let store = Store::load(state::dir(env))?;
-                    let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
+                    let key = state::phone_key(&phone, settings.sandbox_dir.as_deref());
                     store.modify(|d| {
                         d.phone(&key)
                             .future_auth_tokens

@@ -17,6 +17,21 @@ use crate::error::{Exit, Result};
 use crate::settings::{Env, Settings};
 
 pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
+    // Where the name decides which file is created or read, say what is odd about it
+    // (quotes or spaces kept in the name); status reports it itself, and a script that asked
+    // check for JSON or silence gets neither.
+    let quiet = matches!(
+        command,
+        Command::Status { .. }
+            | Command::List { .. }
+            | Command::Check { json: true, .. }
+            | Command::Check { quiet: true, .. }
+    );
+    if !quiet {
+        for w in &settings.session.warnings {
+            crate::output::warn(w);
+        }
+    }
     match command {
         Command::Status { json } => status::run(&settings, json).await,
         Command::Check {

@@ -46,11 +46,35 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
                 shell_quote(&choice.path)
             ));
         }
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        if m.uid != me {
+            warnings.push(format!(
+                "{} belongs to another user (uid {}); whoever owns it can read its key or \
+                 replace it",
+                choice.path.display(),
+                m.uid
+            ));
+        }
         if let Err(e) = target.read_format(settings) {
             warnings.push(e.to_string());
             exit = e.exit();
         }
     }
+    if let Some(dir) = choice.path.parent()
+        && let Ok(d) = std::fs::metadata(dir)
+    {
+        use std::os::unix::fs::MetadataExt;
+        if d.mode() & 0o002 != 0 && d.mode() & 0o1000 == 0 {
+            warnings.push(format!(
+                "the session directory {} is writable by everyone: anyone can replace the \
+                 session. Fix: chmod o-w {}",
+                dir.display(),
+                shell_quote(dir)
+            ));
+        }
+    }
+    warnings.extend(login_state(settings));
     let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
     let own_key = target.inspection().and_then(|i| i.auth_key.clone());
     let near: Vec<FoundReport> = files::near_misses(&choice.path, &dirs)
@@ -82,6 +106,41 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
     Ok((report, exit))
 }
 
+/// A pending code or a running cooldown for the configured phone, with the time left.
+fn login_state(settings: &Settings) -> Vec<String> {
+    let Some(phone) = &settings.phone else {
+        return Vec::new();
+    };
+    let Ok(store) = crate::state::Store::load(settings.state_dir.clone()) else {
+        return Vec::new();
+    };
+    let key = crate::state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
+    let ps = store.get(&key);
+    let now = crate::state::now();
+    let mut out = Vec::new();
+    if let Some(p) = ps
+        .pending
+        .filter(|p| now - p.requested_at < crate::state::PENDING_TTL_SECS)
+    {
+        out.push(format!(
+            "a login code for this phone is pending: requested {} ago, sent {}; `{}` asks for \
+             it without requesting another",
+            crate::login::text::human_duration(now - p.requested_at),
+            p.sent_via,
+            settings.command("login")
+        ));
+    }
+    if let Some(until) = ps.cooldown_until.filter(|u| *u > now) {
+        out.push(format!(
+            "Telegram's wait for this phone ({}) runs for {} more; a login before then is \
+             refused",
+            ps.cooldown_reason.as_deref().unwrap_or("FLOOD_WAIT"),
+            crate::login::text::human_duration(until - now)
+        ));
+    }
+    out
+}
+
 pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     let (r, exit) = build(settings).await?;
     if json {
@@ -100,7 +159,12 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             p.display(),
             c.origin.describe()
         )),
-        _ => output::out("  config:    none found (defaults and environment only)"),
+        _ => output::out(format!(
+            "  config:    none found (looked for tgsess.toml in {} and every parent directory, \
+             then for tgsess/config.toml in $XDG_CONFIG_HOME or ~/.config); defaults and \
+             environment only",
+            settings.base_dir.display()
+        )),
     }
     if !s.exists {
         output::out("  exists:    no (a login would create it and request a new code)");
@@ -113,7 +177,14 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
         output::out(format!("  managed:   {}", s.format_reason));
         if let Some(dc) = s.home_dc {
             let addr = s.dc_address.as_deref().unwrap_or("address unknown");
-            output::out(format!("  home DC:   {dc} ({addr})"));
+            let now = settings
+                .sandbox_dir
+                .as_deref()
+                .and_then(|d| crate::net::sandbox_address(d).ok())
+                .filter(|a| Some(a.to_string()) != s.dc_address)
+                .map(|a| format!("; the sandbox now listens on {a}, and tgsess connects there"))
+                .unwrap_or_default();
+            output::out(format!("  home DC:   {dc} ({addr}{now})"));
         }
         output::out(format!(
             "  auth key:  {}",

@@ -106,6 +106,7 @@ struct Run<'a> {
     store: Store,
     /// Set once the phone is known ([`Run::phone`]).
     phone_key: String,
+    phone: Option<String>,
     api_id: i32,
     api_hash: Secret,
     interactive: bool,
@@ -139,9 +140,6 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
         check_cooldown(&store, &key, opts.force)?;
     }
-    for w in &settings.session.warnings {
-        output::warn(w);
-    }
     output::out(format!(
         "Session: {} ({}; {} format)",
         path.display(),
@@ -162,6 +160,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         client: conn.client.clone(),
         store,
         phone_key: String::new(),
+        phone: None,
         api_id,
         api_hash,
         interactive,
@@ -340,6 +339,7 @@ impl Run<'_> {
             ))
         })?;
         self.phone_key = state::phone_key(&phone, self.settings.sandbox_dir.as_deref());
+        self.phone = Some(phone.clone());
         Ok(phone)
     }
 
@@ -462,8 +462,12 @@ impl Run<'_> {
     fn clear_login_state(&mut self) {
         let key = draft_key(&self.path);
         let phone = self.phone_key.clone();
+        let typed = self.phone.clone();
         let r = self.store.update(|d| {
             d.drafts.remove(&key);
+            if let Some(p) = typed {
+                d.session_phones.insert(key.clone(), p);
+            }
             if !phone.is_empty() {
                 let ps = d.phone(&phone);
                 ps.pending = None;

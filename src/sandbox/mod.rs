@@ -37,6 +37,8 @@ pub struct Running {
     pub address: SocketAddr,
     pub dir: PathBuf,
     task: tokio::task::JoinHandle<()>,
+    /// Held while this sandbox runs: a second one on the same directory is refused.
+    _lock: std::fs::File,
 }
 
 impl Drop for Running {
@@ -96,6 +98,7 @@ pub async fn start(opts: Options) -> Result<Running> {
     std::fs::create_dir_all(keys::keys_dir(&opts.dir))
         .map_err(|e| io_err("create", &opts.dir, e))?;
     let dir = std::fs::canonicalize(&opts.dir).map_err(|e| io_err("open", &opts.dir, e))?;
+    let lock = lock_dir(&dir)?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| Error::usage(format!("sandbox: cannot listen on {}: {e}", opts.listen)))?;
@@ -153,5 +156,40 @@ pub async fn start(opts: Options) -> Result<Running> {
         pushed: tokio::sync::Notify::new(),
     });
     let task = tokio::spawn(server::serve(listener, shared));
-    Ok(Running { address, dir, task })
+    Ok(Running {
+        address,
+        dir,
+        task,
+        _lock: lock,
+    })
+}
+
+/// One sandbox per directory: a second one would overwrite the first's sandbox.json and,
+/// when it stopped, delete it.
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("sandbox.lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| io_err("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = keys::read_endpoint(dir)
+                .map(|e| format!(" (pid {})", e.pid))
+                .unwrap_or_default();
+            Err(Error::usage(format!(
+                "sandbox: another tgsess sandbox{pid} is running in {}; stop it first, or \
+                 give this one another --dir",
+                dir.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(io_err("lock", &path, e)),
+    }
 }

@@ -343,9 +343,9 @@ pub struct Found {
     pub size: u64,
 }
 
-/// At most this many candidate files are inspected per directory, to keep `status` fast in
-/// a directory full of unrelated files.
-const SCAN_LIMIT: usize = 256;
+/// At most this many candidates (`*.session` files and SQLite databases) are inspected per
+/// directory, to keep `status` fast; unrelated files do not count against it.
+const SCAN_LIMIT: usize = 1000;
 
 /// Session files (any format) in `dir`: every regular file that is an SQLite database of a
 /// known session format, plus `*.session` files that are not sessions (so `list` can say so).
@@ -361,8 +361,12 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
             !(name.ends_with("-journal")
                 || name.ends_with("-wal")
                 || name.ends_with("-shm")
-                || name.ends_with(".lock"))
+                || name.ends_with(".lock")
+                || name.ends_with(".tmp")
+                || name.contains(".bak-"))
         })
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .filter(|p| p.extension().is_some_and(|e| e == "session") || starts_with_sqlite_magic(p))
         .collect();
     paths.sort();
     let mut found = Vec::new();
@@ -370,13 +374,7 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
-        if !meta.is_file() {
-            continue;
-        }
         let is_named_session = path.extension().is_some_and(|e| e == "session");
-        if !is_named_session && !starts_with_sqlite_magic(&path) {
-            continue;
-        }
         let inspection = super::sqlite::inspect(&path).await;
         if inspection.format == Format::NotASession && !is_named_session {
             continue;

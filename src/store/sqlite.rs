@@ -23,7 +23,7 @@ const GRAMMERS_DEFAULT_DC: i32 = 2;
 pub async fn inspect(path: &Path) -> Inspection {
     let head = match read_head(path) {
         Ok(h) => h,
-        Err(e) => return Inspection::not_a_session(format!("cannot be read: {e}")),
+        Err(e) => return Inspection::not_a_session(format!("a file that cannot be read ({e})")),
     };
     if head.is_empty() {
         return Inspection::not_a_session("an empty file");
@@ -46,6 +46,27 @@ pub async fn inspect(path: &Path) -> Inspection {
     }
 }
 
+/// Bytes 18 and 19 of the SQLite header are 2 in WAL mode (sqlite.org/fileformat.html).
+fn is_wal(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 20];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && (head[18] == 2 || head[19] == 2)
+}
+
+/// The database and its `-wal` copied into a private temporary directory.
+fn private_copy(path: &Path) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("tgsess-read-").tempdir()?;
+    std::fs::copy(path, dir.path().join("db"))?;
+    let wal = crate::atomic::with_suffix(path, "-wal");
+    if wal.is_file() {
+        std::fs::copy(&wal, dir.path().join("db-wal"))?;
+    }
+    Ok(dir)
+}
+
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(16);
@@ -55,19 +76,39 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 
 type Row = HashMap<String, Value>;
 
-struct Db(libsql::Connection);
+/// A read-only connection. A database in WAL mode is read from a private copy (with its
+/// `-wal`), because SQLite creates `-wal` and `-shm` files beside a WAL database even for a
+/// read-only connection (sqlite.org/wal.html, "Read-Only Databases"): reading must create
+/// nothing beside a session.
+struct Db {
+    conn: libsql::Connection,
+    /// Declared after `conn`, so the copy outlives the connection that reads it.
+    _copy: Option<tempfile::TempDir>,
+}
 
 impl Db {
     async fn open(path: &Path) -> libsql::Result<Db> {
-        let db = libsql::Builder::new_local(path)
+        let copy = if is_wal(path) {
+            Some(private_copy(path).map_err(|e| libsql::Error::Misuse(e.to_string()))?)
+        } else {
+            None
+        };
+        let target = match &copy {
+            Some(d) => d.path().join("db"),
+            None => path.to_path_buf(),
+        };
+        let db = libsql::Builder::new_local(&target)
             .flags(OpenFlags::SQLITE_OPEN_READ_ONLY)
             .build()
             .await?;
-        Ok(Db(db.connect()?))
+        Ok(Db {
+            conn: db.connect()?,
+            _copy: copy,
+        })
     }
 
     async fn rows(&self, sql: &str) -> libsql::Result<Vec<Row>> {
-        let mut rows = self.0.query(sql, ()).await?;
+        let mut rows = self.conn.query(sql, ()).await?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().await? {
             let mut map = HashMap::new();

@@ -34,6 +34,8 @@ pub async fn create(path: &Path, format: SessionFormat, r: &Record) -> Result<()
 
 async fn write(path: &Path, format: SessionFormat, r: &Record, replace: bool) -> Result<()> {
     check_savable(format, r)?;
+    // Through a symlink, the file it points at is replaced, not the link.
+    let path = &super::files::resolve(path)?;
     let fail = |e: std::io::Error| Error::file(format!("cannot write {}: {e}", path.display()));
     let (tmp, mut f) = atomic::temp_beside(path).map_err(fail)?;
     let seeded = replace && path.exists();

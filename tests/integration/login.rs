@@ -439,20 +439,15 @@ fn check_exit_codes_including_a_revoked_key() {
     // disagrees with the file is exit 4. The file is never changed.
     let tl = dc.dir.join("tl.session");
     crate::common::telethon_session(&tl);
+    let tl_arg = tl.to_str().unwrap();
     let tl_before = std::fs::read(&tl).unwrap();
-    let out = dc.run(&["--session", "tl.session", "check", "--offline", "--json"]);
+    let out = dc.run(&["--session", tl_arg, "check", "--offline", "--json"]);
     assert_eq!(out.status.code(), Some(3));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "unknown");
-    let out = dc.run(&["--session", "tl.session", "check", "--timeout", "2"]);
+    let out = dc.run(&["--session", tl_arg, "check", "--timeout", "2"]);
     assert_eq!(out.status.code(), Some(3), "{}", stdout_of(&out));
-    let out = dc.run(&[
-        "--session",
-        "tl.session",
-        "--session-format",
-        "pyrogram",
-        "check",
-    ]);
+    let out = dc.run(&["--session", tl_arg, "--session-format", "pyrogram", "check"]);
     assert_eq!(out.status.code(), Some(4));
     let err = crate::common::stderr_of(&out);
     assert!(

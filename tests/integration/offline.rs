@@ -186,14 +186,56 @@ fn running_from_another_directory_uses_the_same_session() {
 }
 
 #[test]
-fn xdg_config_is_found_and_relative_paths_follow_it() {
+fn xdg_config_is_found_and_sessions_default_to_the_data_dir() {
     let sb = Sandbox::new();
     let cfgdir = sb.home.join(".config/tgsess");
     std::fs::create_dir_all(&cfgdir).unwrap();
     std::fs::write(cfgdir.join("config.toml"), "username = \"x\"\n").unwrap();
     let s = status_json(&sb, &[]);
     assert_eq!(s.config_file, Some(cfgdir.join("config.toml")));
-    assert_eq!(s.session.path, cfgdir.join("x.session"));
+    // Sessions hold keys: data, not configuration ($XDG_DATA_HOME, else ~/.local/share).
+    assert_eq!(
+        s.session.path,
+        sb.home.join(".local/share/tgsess/x.session")
+    );
+    let out = sb
+        .cmd()
+        .env("XDG_DATA_HOME", sb.home.join("data"))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.session.path, sb.home.join("data/tgsess/x.session"));
+    // A relative session_dir in that config still follows the config's directory.
+    std::fs::write(
+        cfgdir.join("config.toml"),
+        "username = \"x\"\nsession_dir = \"s\"\n",
+    )
+    .unwrap();
+    let s = status_json(&sb, &[]);
+    assert_eq!(s.session.path, cfgdir.join("s/x.session"));
+}
+
+#[test]
+fn tgsess_toml_is_found_in_a_parent_directory_and_flags_follow_the_current_one() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"bot\"\n");
+    let deep = sb.work.join("src/handlers");
+    std::fs::create_dir_all(&deep).unwrap();
+    let out = tgsess(&sb.home, &deep)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.config_file, Some(sb.work.join("tgsess.toml")));
+    assert_eq!(s.session.path, sb.work.join("bot.session"));
+    // A relative --session is relative to where the command runs, not to the config.
+    let out = tgsess(&sb.home, &deep)
+        .args(["--session", "here.session", "status", "--json"])
+        .output()
+        .unwrap();
+    let s: Status = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s.session.path, deep.join("here.session"));
 }
 
 #[test]
