@@ -118,6 +118,14 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     let (api_id, api_hash) = settings.api_credentials()?;
     let api_hash = api_hash.clone();
     let file_record = target.record().await?;
+    // A configured phone is checked for shape before anything is set up or sent, unless the
+    // file may already be signed in (then no phone is needed at all).
+    let may_be_signed_in = target
+        .inspection()
+        .is_some_and(|i| i.signed_in() != crate::store::SignedIn::No);
+    if let Some(p) = settings.phone.as_ref().filter(|_| !may_be_signed_in && !opts.bot) {
+        check_phone(&p.value, &p.source.to_string(), settings)?;
+    }
     let store = Store::open_for_login(env)?;
     let path = target.path.clone();
     let draft = store.data.drafts.get(&draft_key(&path)).cloned();
@@ -133,9 +141,6 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     }
     // A remembered cooldown is honoured before any contact with Telegram, unless the file
     // may hold a signed-in key (that check needs no code, and must come first).
-    let may_be_signed_in = target
-        .inspection()
-        .is_some_and(|i| i.signed_in() != crate::store::SignedIn::No);
     if let Some(phone) = settings.phone.as_ref().filter(|_| !may_be_signed_in) {
         let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
         check_cooldown(&store, &key, opts.force)?;
@@ -326,18 +331,7 @@ impl Run<'_> {
                 ));
             }
         };
-        let phone = normalize_phone(&raw).ok_or_else(|| {
-            Error::usage(format!(
-                "phone {:?} (from {from}) is not a phone number in international format: a \
-                 + and 7 to 15 digits, country code first; nothing was requested{}",
-                output::escape(&raw),
-                if self.settings.sandbox_dir.is_some() {
-                    " (the sandbox accepts its demo number 9996621234 and numbers 99966XYYYY)"
-                } else {
-                    ""
-                }
-            ))
-        })?;
+        let phone = check_phone(&raw, &from, self.settings)?;
         self.phone_key = state::phone_key(&phone, self.settings.sandbox_dir.as_deref());
         self.phone = Some(phone.clone());
         Ok(phone)
@@ -541,6 +535,23 @@ impl Run<'_> {
         }
         Ok(Exit::Ok)
     }
+}
+
+/// The phone in the form Telegram takes, or a usage error that says where the value came
+/// from and, against a sandbox, which numbers it accepts.
+fn check_phone(raw: &str, from: &str, settings: &Settings) -> Result<String> {
+    normalize_phone(raw).ok_or_else(|| {
+        Error::usage(format!(
+            "phone {:?} (from {from}) is not a phone number in international format: a + and \
+             7 to 15 digits, country code first; nothing was requested{}",
+            output::escape(raw),
+            if settings.sandbox_dir.is_some() {
+                " (the sandbox accepts its demo number 9996621234 and numbers 99966XYYYY)"
+            } else {
+                ""
+            }
+        ))
+    })
 }
 
 /// `+` and 7 to 15 digits (E.164), after dropping spaces, dashes, dots and parentheses; the

@@ -267,7 +267,7 @@ pub fn unfinished_write(path: &Path) -> Option<PathBuf> {
     side_files(path)
         .into_iter()
         .filter(|p| !p.to_string_lossy().ends_with("-shm"))
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0))
 }
 
 /// Before writing or deleting a session file: refuses (exit 4) while another process has it

@@ -42,8 +42,20 @@ pub async fn inspect(path: &Path) -> Inspection {
                 side.display()
             ))
         }
+        Err(_) if let Some(side) = odd_side_file(path) => Inspection::not_a_session(format!(
+            "an SQLite database whose side file {} is not a regular file; SQLite cannot \
+             open it until that is moved away",
+            side.display()
+        )),
         Err(e) => Inspection::not_a_session(format!("a damaged SQLite database ({e})")),
     }
+}
+
+/// A `-journal`, `-wal` or `-shm` beside `path` that exists but is not a regular file.
+fn odd_side_file(path: &Path) -> Option<std::path::PathBuf> {
+    super::files::side_files(path)
+        .into_iter()
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_file()))
 }
 
 /// Bytes 18 and 19 of the SQLite header are 2 in WAL mode (sqlite.org/fileformat.html).

@@ -1,6 +1,7 @@
 //! Integration tests: the real `tgsess` binary on temp directories, env cleared.
 
 mod common;
+mod discipline;
 mod in_place;
 mod interop;
 mod login;
