@@ -98,14 +98,19 @@ pub async fn busy<F: std::future::Future>(message: &str, fut: F) -> F::Output {
 /// step, so nothing is lost.
 pub async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     save_terminal();
+    // The handler is installed here, before `fut` can print a prompt: `ctrl_c()` would only
+    // install it when first polled, and a Ctrl-C in between would kill the process silently.
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| Error::usage(format!("cannot handle Ctrl-C: {e}")))?;
     tokio::select! {
-        r = fut => r,
-        _ = tokio::signal::ctrl_c() => {
+        biased;
+        _ = sigint.recv() => {
             restore_terminal();
             eprintln!();
             crate::output::error("interrupted; the session was left as it was");
             Err(Error::Interrupted)
         }
+        r = fut => r,
     }
 }
 

@@ -161,6 +161,14 @@ impl Store {
                  a private directory; nothing was requested",
             ));
         };
+        let unusable = |e: String| {
+            Error::usage(format!(
+                "the state directory {} is not usable ({e}); set TGSESS_STATE_DIR to a \
+                 writable private directory. Nothing was requested",
+                d.display()
+            ))
+        };
+        std::fs::create_dir_all(&d).map_err(|e| unusable(e.to_string()))?;
         let store = Store::load(Some(d.clone()))?;
         store.modify(|_| ()).map_err(|e| {
             Error::usage(format!(

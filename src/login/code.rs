@@ -270,7 +270,7 @@ impl Run<'_> {
                 self.remember("the used logout token", |d| {
                     d.phone(&key).future_auth_tokens.clear()
                 });
-                self.save_draft(self.home_key_id()).await;
+                self.save_draft(Some(true)).await;
                 Ok(Sent::PasswordNeeded)
             }
             _ => Err(Error::NoVerdict(format!(
@@ -432,7 +432,7 @@ impl Run<'_> {
                 // The key now waits only for the password: remember that, bound to the key,
                 // so a rerun goes straight to the password (shared/reference/login-facts.md).
                 self.forget_pending();
-                self.save_draft(self.home_key_id()).await;
+                self.save_draft(Some(true)).await;
                 Some(self.password().await)
             }
             Some(_) => Some(Err(net_error("auth.signIn", e))),

@@ -123,7 +123,11 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     let may_be_signed_in = target
         .inspection()
         .is_some_and(|i| i.signed_in() != crate::store::SignedIn::No);
-    if let Some(p) = settings.phone.as_ref().filter(|_| !may_be_signed_in && !opts.bot) {
+    if let Some(p) = settings
+        .phone
+        .as_ref()
+        .filter(|_| !may_be_signed_in && !opts.bot)
+    {
         check_phone(&p.value, &p.source.to_string(), settings)?;
     }
     let store = Store::open_for_login(env)?;
@@ -271,9 +275,10 @@ impl Run<'_> {
     }
 
     /// Keeps the key this login works with in the state directory, bound to the session
-    /// path, so a rerun resumes with it (and its pending code). A failed write is a warning:
-    /// the login goes on.
-    async fn save_draft(&mut self, password_needed: Option<String>) {
+    /// path, so a rerun resumes with it (and its pending code). `password_needed`: `Some`
+    /// sets or clears the mark that the key waits only for its 2FA password; `None` keeps
+    /// the mark as it is for this key. A failed write is a warning: the login goes on.
+    async fn save_draft(&mut self, password_needed: Option<bool>) {
         let Some(r) = self.current().await else {
             return;
         };
@@ -289,6 +294,12 @@ impl Run<'_> {
                 k.as_ref().map(|k| state::encode_token(&k.0)),
             ));
         }
+        let key_id = format!("{:016x}", r.auth_key.id());
+        let password_needed = match password_needed {
+            Some(true) => Some(key_id),
+            Some(false) => None,
+            None => self.waiting_for_password().then_some(key_id),
+        };
         let draft = Draft {
             phone_key: self.phone_key.clone(),
             home_dc: r.dc_id,

@@ -92,7 +92,7 @@ impl Run<'_> {
         {
             Ok(tl::enums::account::Password::Password(p)) => Ok(p),
             Err(e) if rpc(&e).is_some_and(|r| r.code == 401) => {
-                self.save_draft(None).await;
+                self.save_draft(Some(false)).await;
                 Err(Error::NotSignedIn(format!(
                     "Telegram no longer waits for this key's password ({e}); `{}` starts over \
                      and requests a new code",

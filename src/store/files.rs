@@ -199,8 +199,9 @@ fn path_hash(p: &Path) -> String {
     h[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The file a session path stands for: a symlink is followed to its target, a dangling one
-/// is an error (writing would create a file wherever it points).
+/// The file a session path stands for, with every symlink on the way resolved, so that two
+/// paths to one session share its lock and a save replaces the file, not a link. A dangling
+/// symlink is an error (writing would create a file wherever it points).
 pub fn resolve(path: &Path) -> Result<PathBuf> {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|_| {
@@ -213,7 +214,13 @@ pub fn resolve(path: &Path) -> Result<PathBuf> {
                     .unwrap_or_default()
             ))
         }),
-        _ => Ok(path.to_path_buf()),
+        Ok(_) => Ok(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())),
+        Err(_) => Ok(match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+                .map(|d| d.join(name))
+                .unwrap_or_else(|_| path.to_path_buf()),
+            _ => path.to_path_buf(),
+        }),
     }
 }
 

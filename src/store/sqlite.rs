@@ -233,7 +233,13 @@ async fn grammers(db: &Db) -> Result<Inspection, String> {
         detail: "grammers SqliteSession".into(),
         home_dc: Some(home),
         dc_address: address,
-        signed_in: Some(data.me.is_some() && auth_key.is_some()),
+        // A key without a self user is unknown, not "no": tgsess writes a grammers file
+        // only once it is signed in, so such a key was imported (Telethon records no user)
+        // or written by another program; only Telegram can tell.
+        signed_in: match (&auth_key, data.me) {
+            (Some(_), None) => None,
+            (key, me) => Some(key.is_some() && me.is_some()),
+        },
         auth_key,
         user_id: data.me.map(|m| m.0),
         bot: data.me.map(|m| m.2),

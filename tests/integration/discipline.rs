@@ -13,15 +13,15 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::common::{grammers_session, pyrogram_session, rt, telethon_session};
-use crate::login::{Dc, Pty, bin};
+use crate::login::{Dc, bin};
 
 /// Secrets planted in every row; none may ever be printed.
-const API_HASH: &str = "c0ffee5ecret0hash";
-const PASSWORD: &str = "pw-s3cret-2fa";
-const BOT_TOKEN: &str = "123456:bot-t0ken-s3cret";
+pub const API_HASH: &str = "c0ffee5ecret0hash";
+pub const PASSWORD: &str = "pw-s3cret-2fa";
+pub const BOT_TOKEN: &str = "123456:bot-t0ken-s3cret";
 
 /// Every regular file under `root` (symlinks not followed) and its SHA-256.
-fn hashes(root: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
+pub fn hashes(root: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -45,7 +45,7 @@ fn hashes(root: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
 }
 
 /// Files that existed before and are gone or changed, ignoring paths under `allowed`.
-fn changed(
+pub fn changed(
     before: &BTreeMap<PathBuf, [u8; 32]>,
     after: &BTreeMap<PathBuf, [u8; 32]>,
     allowed: &[&Path],
@@ -59,17 +59,21 @@ fn changed(
 }
 
 /// A command's outcome, checked for what must hold after every row.
-struct Outcome {
-    code: Option<i32>,
-    text: String,
-    elapsed: Duration,
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub text: String,
+    pub elapsed: Duration,
 }
 
-fn check_common(what: &str, o: &Outcome, limit: Duration) {
+pub fn check_common(what: &str, o: &Outcome, limit: Duration) {
     assert_ne!(o.code, Some(101), "{what}: panicked: {}", o.text);
     assert!(!o.text.contains("panicked"), "{what}: {}", o.text);
     for secret in [API_HASH, PASSWORD, BOT_TOKEN] {
-        assert!(!o.text.contains(secret), "{what}: printed a secret: {}", o.text);
+        assert!(
+            !o.text.contains(secret),
+            "{what}: printed a secret: {}",
+            o.text
+        );
     }
     assert!(
         o.elapsed <= limit,
@@ -80,7 +84,7 @@ fn check_common(what: &str, o: &Outcome, limit: Duration) {
 
 /// Runs `cmd` with `stdin`, killing it at `limit` + 5 s so a hang fails the row instead of
 /// the suite.
-fn run_bounded(mut cmd: Command, stdin: &[u8], limit: Duration) -> Outcome {
+pub fn run_bounded(mut cmd: Command, stdin: &[u8], limit: Duration) -> Outcome {
     let started = Instant::now();
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -298,18 +302,24 @@ fn config_rows() -> Vec<Bad> {
     for key in keys {
         for (what, value) in wrong {
             let cfg = format!("api_hash = \"{API_HASH}\"\n{key} = {value}\n");
-            rows.push(
-                bad(format!("config {key} is {what}"), &["status"], 2, "line 2").config(cfg),
-            );
+            rows.push(bad(format!("config {key} is {what}"), &["status"], 2, "line 2").config(cfg));
         }
     }
     let texts = [
         ("unknown key", "usernme = \"x\"\n", "usernme"),
         ("unknown key api_hsh", "api_hsh = \"x\"\n", "api_hsh"),
-        ("unknown key proxy", "proxy = \"socks5://u:p@h:1\"\n", "proxy"),
+        (
+            "unknown key proxy",
+            "proxy = \"socks5://u:p@h:1\"\n",
+            "proxy",
+        ),
         ("unterminated string", "username = \"abc\n", "line 1"),
         ("missing equals", "username \"abc\"\n", "line 1"),
-        ("duplicate api_hash", "api_hash = \"A\"\napi_hash = \"B\"\n", "line 2"),
+        (
+            "duplicate api_hash",
+            "api_hash = \"A\"\napi_hash = \"B\"\n",
+            "line 2",
+        ),
         ("bad table header", "[oops\n", "line 1"),
         ("invalid escape", "username = \"a\\qb\"\n", "line 1"),
         ("lone bracket", "]\n", "line 1"),
@@ -317,14 +327,34 @@ fn config_rows() -> Vec<Bad> {
         ("api_id negative", "api_id = -7\n", "api_id = -7"),
         ("api_id too large", "api_id = 4294967296\n", "32-bit"),
         ("api_id as string", "api_id = \"123\"\n", "line 1"),
-        ("username with slash", "username = \"a/b\"\n", "path separator"),
+        (
+            "username with slash",
+            "username = \"a/b\"\n",
+            "path separator",
+        ),
         ("username dot dot", "username = \"..\"\n", "'..'"),
         ("username blank", "username = \"   \"\n", "blank"),
-        ("session_file with slash", "session_file = \"x/y\"\n", "path separator"),
-        ("session_file backslash", "session_file = \"x\\\\y\"\n", "path separator"),
+        (
+            "session_file with slash",
+            "session_file = \"x/y\"\n",
+            "path separator",
+        ),
+        (
+            "session_file backslash",
+            "session_file = \"x\\\\y\"\n",
+            "path separator",
+        ),
         ("session_file dot dot", "session_file = \"a..b\"\n", "'..'"),
-        ("session_format unknown", "session_format = \"telethn\"\n", "telethn"),
-        ("session_format capitalised", "session_format = \"Telethon\"\n", "Telethon"),
+        (
+            "session_format unknown",
+            "session_format = \"telethn\"\n",
+            "telethn",
+        ),
+        (
+            "session_format capitalised",
+            "session_format = \"Telethon\"\n",
+            "Telethon",
+        ),
         ("NUL byte after a value", "username = \"x\"\0\n", "line 1"),
     ];
     for (what, text, frag) in texts {
@@ -355,8 +385,13 @@ fn env_and_flag_rows() -> Vec<Bad> {
     let mut rows = Vec::new();
     for v in ["abc", "0", "-3", "1.5", "99999999999", "0x10"] {
         rows.push(
-            bad(format!("env TGSESS_API_ID {v}"), &["status"], 2, "TGSESS_API_ID")
-                .env("TGSESS_API_ID", v),
+            bad(
+                format!("env TGSESS_API_ID {v}"),
+                &["status"],
+                2,
+                "TGSESS_API_ID",
+            )
+            .env("TGSESS_API_ID", v),
         );
         rows.push(bad(
             format!("flag --api-id {v}"),
@@ -384,8 +419,13 @@ fn env_and_flag_rows() -> Vec<Bad> {
     ));
     for v in ["a/b", "..", "   "] {
         rows.push(
-            bad(format!("env TGSESS_USERNAME {v:?}"), &["status"], 2, "username")
-                .env("TGSESS_USERNAME", v),
+            bad(
+                format!("env TGSESS_USERNAME {v:?}"),
+                &["status"],
+                2,
+                "username",
+            )
+            .env("TGSESS_USERNAME", v),
         );
         rows.push(bad(
             format!("flag --session-file {v:?}"),
@@ -397,25 +437,66 @@ fn env_and_flag_rows() -> Vec<Bad> {
     let flags: [(&str, &[&str], &str); 14] = [
         ("unknown flag", &["status", "--frobnicate"], "--frobnicate"),
         ("unknown command", &["frobnicate"], "frobnicate"),
-        ("check timeout not a number", &["check", "--timeout", "soon"], "soon"),
-        ("check timeout negative", &["check", "--timeout", "-1"], "-1"),
-        ("login timeout not a number", &["login", "--timeout", "x"], "'x'"),
+        (
+            "check timeout not a number",
+            &["check", "--timeout", "soon"],
+            "soon",
+        ),
+        (
+            "check timeout negative",
+            &["check", "--timeout", "-1"],
+            "-1",
+        ),
+        (
+            "login timeout not a number",
+            &["login", "--timeout", "x"],
+            "'x'",
+        ),
         ("import without source", &["import"], "SOURCE"),
         ("export without format", &["export"], "--format"),
-        ("export bad format", &["export", "--format", "tdlib"], "tdlib"),
+        (
+            "export bad format",
+            &["export", "--format", "tdlib"],
+            "tdlib",
+        ),
         ("completions bad shell", &["completions", "tcsh"], "tcsh"),
-        ("json and quiet together", &["check", "--json", "-q"], "cannot be used"),
-        ("bot with resend", &["login", "--bot", "--resend"], "cannot be used"),
-        ("import bad format", &["import", "--format", "x", "-"], "'x'"),
-        ("sandbox not loopback", &["sandbox", "--listen", "10.0.0.1:1"], "loopback"),
-        ("dc-address not an address", &["import", "--dc-address", "nowhere", "-"], "nowhere"),
+        (
+            "json and quiet together",
+            &["check", "--json", "-q"],
+            "cannot be used",
+        ),
+        (
+            "bot with resend",
+            &["login", "--bot", "--resend"],
+            "cannot be used",
+        ),
+        (
+            "import bad format",
+            &["import", "--format", "x", "-"],
+            "'x'",
+        ),
+        (
+            "sandbox not loopback",
+            &["sandbox", "--listen", "10.0.0.1:1"],
+            "loopback",
+        ),
+        (
+            "dc-address not an address",
+            &["import", "--dc-address", "nowhere", "-"],
+            "nowhere",
+        ),
     ];
     for (what, args, frag) in flags {
         rows.push(bad(format!("flag {what}"), args, 2, frag));
     }
     rows.push(
-        bad("config flag missing", &["--config", "nope.toml", "status"], 2, "nope.toml")
-            .no_config(),
+        bad(
+            "config flag missing",
+            &["--config", "nope.toml", "status"],
+            2,
+            "nope.toml",
+        )
+        .no_config(),
     );
     rows.push(
         bad("config env missing", &["status"], 2, "does not exist")
@@ -423,21 +504,41 @@ fn env_and_flag_rows() -> Vec<Bad> {
             .env("TGSESS_CONFIG", "/nonexistent/tgsess.toml"),
     );
     rows.push(
-        bad("config is a directory", &["--config", ".", "status"], 2, "not a regular file")
-            .no_config(),
+        bad(
+            "config is a directory",
+            &["--config", ".", "status"],
+            2,
+            "not a regular file",
+        )
+        .no_config(),
     );
     rows.push(
-        bad("config is /dev/zero", &["--config", "/dev/zero", "status"], 2, "not a regular")
-            .no_config(),
+        bad(
+            "config is /dev/zero",
+            &["--config", "/dev/zero", "status"],
+            2,
+            "not a regular",
+        )
+        .no_config(),
     );
     rows.push(
-        bad("missing api_id for check", &["check"], 2, "api_id is not set")
-            .config(format!("api_hash = \"{API_HASH}\"\nsession_file = \"s\"\n"))
-            .at(At::Grammers),
+        bad(
+            "missing api_id for check",
+            &["check"],
+            2,
+            "api_id is not set",
+        )
+        .config(format!("api_hash = \"{API_HASH}\"\nsession_file = \"s\"\n"))
+        .at(At::Grammers),
     );
     rows.push(
-        bad("missing api_hash for login", &["login"], 2, "api_hash is not set")
-            .config("api_id = 1\nsession_file = \"s\"\n"),
+        bad(
+            "missing api_hash for login",
+            &["login"],
+            2,
+            "api_hash is not set",
+        )
+        .config("api_id = 1\nsession_file = \"s\"\n"),
     );
     rows
 }
@@ -461,28 +562,59 @@ fn session_rows() -> Vec<Bad> {
             &["check", "--offline"],
             &["reset", "--yes"],
             &["login"],
-            &["export", "--format", "telethon-string", "--output", "out.txt"],
+            &[
+                "export",
+                "--format",
+                "telethon-string",
+                "--output",
+                "out.txt",
+            ],
         ] {
             rows.push(bad(format!("{at:?} then {}", args.join(" ")), args, 4, frag).at(at));
         }
     }
     let more: [(At, &[&str], i32, &str); 16] = [
-        (At::PyrogramTextUser, &["check", "--offline"], 4, "not an INTEGER"),
+        (
+            At::PyrogramTextUser,
+            &["check", "--offline"],
+            4,
+            "not an INTEGER",
+        ),
         (At::PyrogramTextUser, &["login"], 4, "not an INTEGER"),
         (At::GrammersTextKey, &["status"], 4, "not a BLOB"),
         (At::GrammersTextKey, &["login"], 4, "not a BLOB"),
-        (At::GrammersTextSubtype, &["check", "--offline"], 4, "not an INTEGER"),
+        (
+            At::GrammersTextSubtype,
+            &["check", "--offline"],
+            4,
+            "not an INTEGER",
+        ),
         (At::GrammersTextSubtype, &["login"], 4, "not an INTEGER"),
         (At::Directory, &["status"], 4, "is a directory"),
         (At::Directory, &["login"], 4, "is a directory"),
         (At::Fifo, &["status"], 4, "not a regular file"),
         (At::Fifo, &["reset", "--yes"], 4, "not a regular file"),
-        (At::DanglingLink, &["login", "--code-stdin"], 4, "dangling symlink"),
-        (At::DanglingLink, &["import", "--force", "-"], 2, "not a session string"),
+        (
+            At::DanglingLink,
+            &["login", "--code-stdin"],
+            4,
+            "dangling symlink",
+        ),
+        (
+            At::DanglingLink,
+            &["import", "--force", "-"],
+            2,
+            "not a session string",
+        ),
         (At::JournalDir, &["reset", "--yes"], 4, "not a regular file"),
         (At::HotJournal, &["reset", "--yes"], 4, "unfinished write"),
         (At::HotJournal, &["login"], 4, "unfinished write"),
-        (At::Telethon, &["logout", "--yes"], 4, "session_format = \"telethon\""),
+        (
+            At::Telethon,
+            &["logout", "--yes"],
+            4,
+            "session_format = \"telethon\"",
+        ),
     ];
     for (at, args, exit, frag) in more {
         rows.push(bad(format!("{at:?} then {}", args.join(" ")), args, exit, frag).at(at));
@@ -507,13 +639,42 @@ fn session_rows() -> Vec<Bad> {
             );
         }
     }
-    rows.push(bad("import over a key without --force", &["import", "SRC"], 4, "--force").at(At::Grammers));
     rows.push(
-        bad("pyrogram export without user id", &["export", "--format", "pyrogram-string", "--output", "-"], 3, "user id")
-            .at(At::Telethon),
+        bad(
+            "import over a key without --force",
+            &["import", "SRC"],
+            4,
+            "--force",
+        )
+        .at(At::Grammers),
     );
-    rows.push(bad("export with no key", &["export", "--format", "telethon-string", "--output", "-"], 1, "no login key").at(At::GrammersNoKey));
-    rows.push(bad("export over an existing file", &["export", "--format", "pyrogram", "--output", "tgsess.toml"], 4, "never overwrites").at(At::Grammers));
+    rows.push(
+        bad(
+            "pyrogram export without user id",
+            &["export", "--format", "pyrogram-string", "--output", "-"],
+            3,
+            "user id",
+        )
+        .at(At::Telethon),
+    );
+    rows.push(
+        bad(
+            "export with no key",
+            &["export", "--format", "telethon-string", "--output", "-"],
+            1,
+            "no login key",
+        )
+        .at(At::GrammersNoKey),
+    );
+    rows.push(
+        bad(
+            "export over an existing file",
+            &["export", "--format", "pyrogram", "--output", "tgsess.toml"],
+            4,
+            "never overwrites",
+        )
+        .at(At::Grammers),
+    );
     rows
 }
 
@@ -531,15 +692,31 @@ fn import_rows() -> Vec<Bad> {
         ("just 1", "1".into(), "characters"),
         ("telethon truncated", good[..200].to_string(), "characters"),
         ("telethon one extra", format!("{good}A"), "characters"),
-        ("telethon bad version", format!("9{}", &good[1..]), "not a session string"),
-        ("telethon star", format!("{}*{}", &good[..40], &good[41..]), "base64"),
+        (
+            "telethon bad version",
+            format!("9{}", &good[1..]),
+            "not a session string",
+        ),
+        (
+            "telethon star",
+            format!("{}*{}", &good[..40], &good[41..]),
+            "base64",
+        ),
         ("pyrogram 350", pg[..350].to_string(), "characters"),
         ("pyrogram 361", pg[..361].to_string(), "characters"),
         ("pyrogram padded", format!("{pg}="), "not a session string"),
         ("pyrogram star", format!("*{}", &pg[1..]), "base64"),
-        ("prose", "hello, this is not a session".into(), "not a session string"),
+        (
+            "prose",
+            "hello, this is not a session".into(),
+            "not a session string",
+        ),
         ("json", "{\"dc\": 2}".into(), "not a session string"),
-        ("url", "https://example.org/session".into(), "not a session string"),
+        (
+            "url",
+            "https://example.org/session".into(),
+            "not a session string",
+        ),
         ("nul bytes", "1\0\0\0".into(), "not a session string"),
     ];
     for (what, text, frag) in strings {
@@ -564,14 +741,64 @@ fn import_rows() -> Vec<Bad> {
         raw[6..262].fill(0);
         rows.push(bad("import zero key", &["import", "-"], 2, "all zero").stdin(e.encode(raw)));
     }
-    rows.push(bad("import big stdin", &["import", "-"], 2, "not a session string").stdin(vec![b'A'; 70_000]));
-    rows.push(bad("import missing file", &["import", "nope/missing.session"], 2, "missing.session"));
+    rows.push(
+        bad(
+            "import big stdin",
+            &["import", "-"],
+            2,
+            "not a session string",
+        )
+        .stdin(vec![b'A'; 70_000]),
+    );
+    rows.push(bad(
+        "import missing file",
+        &["import", "nope/missing.session"],
+        2,
+        "missing.session",
+    ));
     rows.push(bad("import a directory", &["import", "."], 2, "directory"));
-    rows.push(bad("import the config", &["import", "tgsess.toml"], 2, "tgsess.toml"));
-    rows.push(bad("import format telethon for text", &["import", "--format", "telethon", "-"], 2, "SQLite").stdin(good.clone()));
-    rows.push(bad("import format pyrogram-string for telethon", &["import", "--format", "pyrogram-string", "-"], 2, "padding").stdin(good.clone()));
-    rows.push(bad("import ipv6 dc-address", &["import", "--dc-address", "[::1]:443", "-"], 2, "IPv6").stdin(good.clone()));
-    for phone in ["abc", "+", "123", "+0123456789", "+1234567890123456", "12a4567", "++15551234567"] {
+    rows.push(bad(
+        "import the config",
+        &["import", "tgsess.toml"],
+        2,
+        "tgsess.toml",
+    ));
+    rows.push(
+        bad(
+            "import format telethon for text",
+            &["import", "--format", "telethon", "-"],
+            2,
+            "SQLite",
+        )
+        .stdin(good.clone()),
+    );
+    rows.push(
+        bad(
+            "import format pyrogram-string for telethon",
+            &["import", "--format", "pyrogram-string", "-"],
+            2,
+            "padding",
+        )
+        .stdin(good.clone()),
+    );
+    rows.push(
+        bad(
+            "import ipv6 dc-address",
+            &["import", "--dc-address", "[::1]:443", "-"],
+            2,
+            "IPv6",
+        )
+        .stdin(good.clone()),
+    );
+    for phone in [
+        "abc",
+        "+",
+        "123",
+        "+0123456789",
+        "+1234567890123456",
+        "12a4567",
+        "++15551234567",
+    ] {
         rows.push(
             bad(format!("phone {phone:?}"), &["--phone", phone, "login", "--code-stdin"], 2, "international format")
                 .config(format!(
@@ -613,7 +840,12 @@ fn at_least_150_bad_inputs_change_nothing_and_leak_nothing() {
             );
         }
     }
-    assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n---\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows failed:\n{}",
+        failures.len(),
+        failures.join("\n---\n")
+    );
     eprintln!("{} bad inputs checked", rows.len());
 }
 
@@ -644,12 +876,21 @@ fn one_bad_input(r: &Bad, dc: &Dc, fixtures: &Path, limit: Duration) {
             cmd.env(k, v);
         }
         let src = fixtures.join("telethon-ipv4.string");
-        cmd.args(r.args.iter().map(|a| if a == "SRC" { src.to_str().unwrap() } else { a }));
+        cmd.args(
+            r.args
+                .iter()
+                .map(|a| if a == "SRC" { src.to_str().unwrap() } else { a }),
+        );
         let o = run_bounded(cmd, &r.stdin, limit);
         let what = &r.name;
         check_common(what, &o, limit);
         assert_eq!(o.code, Some(r.exit), "{what}: {}", o.text);
-        assert!(o.text.contains(&r.fragment), "{what}: wanted {:?} in: {}", r.fragment, o.text);
+        assert!(
+            o.text.contains(&r.fragment),
+            "{what}: wanted {:?} in: {}",
+            r.fragment,
+            o.text
+        );
         let after = hashes(tmp.path());
         let gone = changed(&before, &after, &[]);
         assert!(gone.is_empty(), "{what}: changed {gone:?}");
@@ -661,6 +902,10 @@ fn one_bad_input(r: &Bad, dc: &Dc, fixtures: &Path, limit: Duration) {
             .filter(|p| !(r.args.iter().any(|a| a == "login") && p.starts_with(&state)))
             .collect();
         assert!(created.is_empty(), "{what}: created {created:?}");
-        assert_eq!(dc.count("auth.sendCode"), sends, "{what}: a code was requested");
+        assert_eq!(
+            dc.count("auth.sendCode"),
+            sends,
+            "{what}: a code was requested"
+        );
     }
 }

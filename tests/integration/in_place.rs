@@ -358,7 +358,7 @@ fn login_on_a_signed_in_key_needs_no_phone_and_records_the_user() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let s = status(&dc);
-    assert_eq!(s["session"]["signed_in"], "no");
+    assert_eq!(s["session"]["signed_in"], "unknown");
     // The import's source holds the same key: not a near miss, no warning.
     let near = &s["near_misses"][0];
     assert_eq!(near["same_key"], true, "{s}");

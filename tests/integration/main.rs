@@ -2,6 +2,7 @@
 
 mod common;
 mod discipline;
+mod faults;
 mod in_place;
 mod interop;
 mod login;

@@ -377,18 +377,38 @@ fn check_offline_signed_in_and_not() {
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
     assert_eq!(snapshot(&sb.work), before);
 
+    // A grammers key with no user recorded (an import from Telethon, say): the file alone
+    // cannot tell, so offline this is no verdict, never "not signed in".
     grammers_session(&sb.work.join("key.session"), None);
     let out = sb
         .cmd()
         .args(["--username", "key", "check", "--offline"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
-        stdout_of(&out).contains("not signed in"),
+        stdout_of(&out).contains("unknown offline"),
         "{}",
         stdout_of(&out)
     );
+    // A file with no key at all is not signed in.
+    grammers_session(&sb.work.join("nokey.session"), None);
+    crate::common::rt().block_on(async {
+        let db = libsql::Builder::new_local(sb.work.join("nokey.session"))
+            .build()
+            .await
+            .unwrap();
+        let c = db.connect().unwrap();
+        c.execute("UPDATE dc_option SET auth_key = NULL", ())
+            .await
+            .unwrap();
+    });
+    let out = sb
+        .cmd()
+        .args(["--username", "nokey", "check", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
 }
 
 #[test]
