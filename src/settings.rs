@@ -53,6 +53,9 @@ pub struct Settings {
     /// Global options, quoted for a POSIX shell, that make a printed command act on this
     /// very session from any directory (see [`Settings::command`]).
     pub advice_args: Vec<String>,
+    /// `login --sandbox`: the sandbox and its session vanish when the command ends, so no
+    /// printed command can act on them later.
+    pub rehearsal: bool,
 }
 
 impl Settings {
@@ -60,6 +63,10 @@ impl Settings {
     /// its format (an absolute `--config`, naming flags and variables, `--session-format`,
     /// `--sandbox-dir`), then `rest`, which the caller has quoted.
     pub fn command(&self, rest: &str) -> String {
+        if self.rehearsal {
+            // Only a new rehearsal can follow: this one's sandbox ends with the command.
+            return "tgsess login --sandbox".into();
+        }
         let mut words = vec!["tgsess".to_string()];
         words.extend(self.advice_args.iter().cloned());
         if !rest.is_empty() {
@@ -308,6 +315,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         state_dir: crate::state::dir(env),
         session_format,
         advice_args,
+        rehearsal: false,
     })
 }
 

@@ -50,8 +50,8 @@ async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
     .await?;
     crate::output::out(format!(
         "Rehearsal: a local Telegram DC is running on {} (nothing leaves this machine).\n\
-         Log in with phone {} and code 22222. It all disappears when this command ends;\n\
-         for a lasting one run `tgsess sandbox --dir DIR`.",
+         Its config gives the phone ({}); type the code 22222 when asked. It all disappears\n\
+         when this command ends; for a lasting one run `tgsess sandbox --dir DIR`.",
         running.address,
         sandbox::DEMO_PHONE
     ));
@@ -65,7 +65,8 @@ async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
         config: Some(running.config_path()),
         ..Default::default()
     };
-    let settings = crate::settings::resolve(&args, &demo_env, tmp.path())?;
+    let mut settings = crate::settings::resolve(&args, &demo_env, tmp.path())?;
+    settings.rehearsal = true;
     let _ = env;
     let r = login::run(&settings, &demo_env, opts).await;
     drop(running);

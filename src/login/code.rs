@@ -175,7 +175,13 @@ impl Run<'_> {
     async fn code_sent(&mut self, c: tl::types::auth::SentCode) -> Sent {
         let via = sent_via(&c.r#type);
         output::out(format!("A login code was sent {via}."));
-        if let Some(n) = &c.next_type {
+        if let Some(n) = c.next_type.as_ref().filter(|_| self.settings.rehearsal) {
+            output::out(format!(
+                "(A real login would offer to resend the code by {} here; this rehearsal's \
+                 sandbox ends with this command.)",
+                next_name(n)
+            ));
+        } else if let Some(n) = &c.next_type {
             output::out(format!(
                 "If it does not arrive{}, `{}` asks Telegram to send it by {} instead.",
                 c.timeout

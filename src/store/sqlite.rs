@@ -261,13 +261,23 @@ async fn telethon(db: &Db) -> Result<Inspection, String> {
         .first()
         .ok_or("Telethon session with an empty sessions table")?;
     let dc = int(row, "dc_id").map(|d| d as i32);
-    let ip = text(row, "server_address").and_then(|a| a.parse::<IpAddr>().ok());
+    let raw_address = text(row, "server_address");
+    let ip = raw_address.as_deref().and_then(|a| a.parse::<IpAddr>().ok());
     let port = int(row, "port").and_then(|p| u16::try_from(p).ok());
+    // An address that is not an IP would silently become the DC table's: say so.
+    let garbage = match (&raw_address, ip) {
+        (Some(a), None) if !a.is_empty() => format!(
+            "; its server_address {:?} is not an IP address, so the DC table's address for \
+             its DC is used",
+            crate::output::escape(a)
+        ),
+        _ => String::new(),
+    };
     Ok(Inspection {
         format: Format::Telethon,
         detail: match version {
-            Some(v) => format!("Telethon SQLite session, version {v}"),
-            None => "Telethon SQLite session".into(),
+            Some(v) => format!("Telethon SQLite session, version {v}{garbage}"),
+            None => format!("Telethon SQLite session{garbage}"),
         },
         home_dc: dc,
         dc_address: ip.zip(port).map(|(i, p)| SocketAddr::new(i, p)),
