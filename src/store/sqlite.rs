@@ -262,7 +262,9 @@ async fn telethon(db: &Db) -> Result<Inspection, String> {
         .ok_or("Telethon session with an empty sessions table")?;
     let dc = int(row, "dc_id").map(|d| d as i32);
     let raw_address = text(row, "server_address");
-    let ip = raw_address.as_deref().and_then(|a| a.parse::<IpAddr>().ok());
+    let ip = raw_address
+        .as_deref()
+        .and_then(|a| a.parse::<IpAddr>().ok());
     let port = int(row, "port").and_then(|p| u16::try_from(p).ok());
     // An address that is not an IP would silently become the DC table's: say so.
     let garbage = match (&raw_address, ip) {

@@ -537,7 +537,9 @@ fn login_sandbox_rehearsal_walks_the_real_login() {
     let mut s = Session::spawn(c).unwrap();
     s.set_expect_timeout(Some(Duration::from_secs(30)));
     let mut p = Pty(s);
-    p.expect("phone 9996621234 and code 22222");
+    p.expect("Its config gives the phone (9996621234); type the code 22222");
+    // Advice fits the situation: nothing that needs this rehearsal's sandbox later.
+    p.expect("A real login would offer to resend the code");
     p.expect("Enter the login code");
     p.line("22222");
     p.expect("Signed in as");
