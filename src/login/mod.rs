@@ -429,10 +429,14 @@ impl Run<'_> {
             self.settings.session_dir.as_path(),
             self.settings.base_dir.as_path(),
         ];
+        // A file with this very key (the source of an import) is no near miss: it is signed
+        // in exactly when this session is, and that was just asked.
+        let own_key = self.current().await.map(|r| r.auth_key);
         let found: Vec<_> = files::near_misses(&self.path, &dirs)
             .await
             .into_iter()
             .filter(|f| f.inspection.signed_in() != crate::store::SignedIn::No)
+            .filter(|f| f.inspection.auth_key.is_none() || f.inspection.auth_key != own_key)
             .collect();
         if found.is_empty() {
             return Ok(());
