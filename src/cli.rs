@@ -133,10 +133,35 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
     },
+    /// The account's devices (Telegram's active sessions); `devices revoke HASH` ends one
+    Devices {
+        #[command(subcommand)]
+        action: Option<DevicesAction>,
+        /// One JSON object on stdout
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for Telegram
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
+    },
+}
+
+/// `tgsess devices revoke`.
+#[derive(Debug, Subcommand)]
+pub enum DevicesAction {
+    /// End another session of the account (account.resetAuthorization); asks on a terminal
+    Revoke {
+        /// The session's hash, as `tgsess devices` lists it
+        #[arg(allow_hyphen_values = true)]
+        hash: String,
+        /// Do not ask (required when not on a terminal)
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -174,6 +199,10 @@ pub struct ImportArgs {
     /// Replace an existing session that holds a key (it is kept as a .bak file)
     #[arg(long)]
     pub force: bool,
+    /// Do not copy SOURCE's key: have SOURCE approve a new, independent session (as
+    /// `login --approve-with SOURCE`), so the two never share a key
+    #[arg(long, conflicts_with_all = ["force", "dc_address"])]
+    pub as_new: bool,
 }
 
 /// `tgsess login`.
@@ -199,13 +228,25 @@ pub struct LoginArgs {
     /// 2FA then needs $TGSESS_PASSWORD
     #[arg(long)]
     pub code_stdin: bool,
+    /// Sign in without a code: show a QR code (and its tg://login URL) to scan with Telegram
+    /// on a phone (Settings > Devices > Link Desktop Device)
+    #[arg(long, conflicts_with_all = ["bot", "resend", "new_code", "code_stdin"])]
+    pub qr: bool,
+    /// Sign in without a code: SOURCE, a signed-in session (file in any format, or - for a
+    /// string on stdin), approves this new session; SOURCE is only read
+    #[arg(long, value_name = "SOURCE", conflicts_with_all = ["bot", "resend", "new_code", "code_stdin", "qr"])]
+    pub approve_with: Option<String>,
+    /// With --qr: one JSON line per token, then one for the result
+    #[arg(long, requires = "qr")]
+    pub json: bool,
     /// Rehearse: run a sandbox DC in this process and log in against it
     #[cfg(feature = "sandbox")]
     #[arg(long)]
     pub sandbox: bool,
-    /// Seconds to wait for each answer from Telegram
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
-    pub timeout: u64,
+    /// Seconds to wait for each answer from Telegram (with --qr: for the whole sign-in,
+    /// default 300)
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 /// `tgsess sandbox`: where it lives and which scenario it plays.
@@ -242,6 +283,21 @@ pub struct SandboxArgs {
     /// Signed-in keys answer 401 AUTH_KEY_UNREGISTERED this long after signing in
     #[arg(long, value_name = "SECS")]
     pub revoke_after: Option<u64>,
+    /// QR login tokens expire after this long (default 30; 0: expired at once)
+    #[arg(long, value_name = "SECS")]
+    pub login_token_ttl: Option<u64>,
+    /// Do not serve: scan the tg://login URL read from stdin as a sandbox account (what a
+    /// phone's Telegram app does), on the sandbox running in --dir
+    #[arg(long)]
+    pub scan: bool,
+    /// The account that scans (with --scan)
+    #[arg(
+        long = "as",
+        value_name = "PHONE",
+        default_value = "9996621234",
+        requires = "scan"
+    )]
+    pub scan_as: String,
 }
 
 #[cfg(test)]

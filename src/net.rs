@@ -7,6 +7,7 @@ use std::sync::Arc;
 use grammers_client::Client;
 use grammers_mtsender::{ConnectionParams, NoRetries, SenderPool, SenderPoolHandle};
 use grammers_session::Session;
+use grammers_session::updates::UpdatesLike;
 
 /// Connection parameters built field by field.
 ///
@@ -37,11 +38,26 @@ pub struct Connection {
     pub client: Client,
     handle: SenderPoolHandle,
     runner: tokio::task::JoinHandle<()>,
+    /// Updates Telegram pushes (kept only by [`Connection::with_updates`]).
+    pub updates: Option<tokio::sync::mpsc::Receiver<UpdatesLike>>,
 }
 
 impl Connection {
-    /// Nothing is sent until the first request.
+    /// Nothing is sent until the first request. Updates are not consumed: dropping the
+    /// receiver makes the pool stop forwarding them.
     pub fn new<S>(session: Arc<S>, api_id: i32) -> Self
+    where
+        S: Session + Sized,
+        S::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let mut c = Self::with_updates(session, api_id);
+        c.updates = None;
+        c
+    }
+
+    /// As [`Connection::new`], keeping the update stream (a QR login waits on it for
+    /// updateLoginToken).
+    pub fn with_updates<S>(session: Arc<S>, api_id: i32) -> Self
     where
         S: Session + Sized,
         S::Error: std::error::Error + Send + Sync + 'static,
@@ -49,13 +65,12 @@ impl Connection {
         let pool = SenderPool::with_configuration(session, api_id, connection_params());
         let client = Client::new(pool.handle.clone());
         let handle = pool.handle.thin.clone();
-        // Updates are not consumed: dropping the receiver makes the pool stop forwarding them.
-        drop(pool.updates);
         let runner = tokio::spawn(pool.runner.run());
         Connection {
             client,
             handle,
             runner,
+            updates: Some(pool.updates),
         }
     }
 

@@ -18,10 +18,34 @@ fn options(args: &LoginArgs, env: &dyn Env) -> Options {
         new_code: args.new_code,
         bot: args.bot,
         code_stdin: args.code_stdin,
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: Duration::from_secs(args.timeout.unwrap_or(30).max(1)),
+        qr: args.qr,
+        approve_with: args.approve_with.clone(),
+        json: args.json,
+        sign_in_timeout: Duration::from_secs(args.timeout.unwrap_or(300).max(1)),
         password: secret("TGSESS_PASSWORD"),
         bot_token: secret("TGSESS_BOT_TOKEN"),
     }
+}
+
+/// `import --as-new SOURCE`: `login --approve-with SOURCE` with every other option at its
+/// default.
+pub async fn approve(settings: &Settings, env: &dyn Env, source: &str) -> Result<Exit> {
+    let args = LoginArgs {
+        force: false,
+        fresh: false,
+        resend: false,
+        new_code: false,
+        bot: false,
+        code_stdin: false,
+        qr: false,
+        approve_with: Some(source.to_string()),
+        json: false,
+        #[cfg(feature = "sandbox")]
+        sandbox: false,
+        timeout: None,
+    };
+    run(settings, env, &args).await
 }
 
 pub async fn run(settings: &Settings, env: &dyn Env, args: &LoginArgs) -> Result<Exit> {

@@ -2,6 +2,7 @@
 //! of a run that went as intended, or an [`crate::error::Error`].
 
 pub mod check;
+pub mod devices;
 pub mod export;
 pub mod import;
 pub mod list;
@@ -44,7 +45,12 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
         Command::Reset { yes, logout: true } => logout::run(&settings, env, yes, 10).await,
         Command::Logout { yes, timeout } => logout::run(&settings, env, yes, timeout).await,
         Command::Login(args) => login::run(&settings, env, &args).await,
-        Command::Import(args) => import::run(&settings, &args).await,
+        Command::Import(args) => import::run(&settings, env, &args).await,
+        Command::Devices {
+            action,
+            json,
+            timeout,
+        } => devices::run(&settings, action, json, timeout).await,
         Command::Export { format, output } => export::run(&settings, format, output).await,
         Command::List { json } => list::run(&settings, json).await,
         Command::Completions { .. } => unreachable!("handled before settings are resolved"),

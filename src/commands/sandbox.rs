@@ -20,10 +20,49 @@ pub fn scenario(a: &SandboxArgs) -> Scenario {
         drop_on: a.drop_on.clone(),
         code_ttl: a.code_ttl.map(Duration::from_secs),
         revoke_after: a.revoke_after.map(Duration::from_secs),
+        login_token_ttl: a.login_token_ttl.map(Duration::from_secs),
+    }
+}
+
+/// `--scan`: accept the QR login URL on stdin as a sandbox account.
+fn scan(args: &SandboxArgs) -> Result<Exit> {
+    use std::io::Read;
+    let mut url = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut url)
+        .map_err(|e| Error::usage(format!("cannot read the URL from stdin: {e}")))?;
+    let Some(line) = url
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("tg://login?token="))
+    else {
+        return Err(Error::usage(
+            "sandbox --scan reads a tg://login?token=… URL from stdin (as `tgsess login --qr` \
+             prints it); none was given",
+        ));
+    };
+    let answer = sandbox::scan::request(&args.dir, line, &args.scan_as)
+        .map_err(|e| Error::NoVerdict(format!("sandbox in {}: {e}", args.dir.display())))?;
+    match answer.user_id {
+        Some(id) => {
+            println!(
+                "Scanned: the token was accepted as sandbox user {id} ({}).",
+                args.scan_as
+            );
+            Ok(Exit::Ok)
+        }
+        None => Err(Error::NotSignedIn(format!(
+            "the sandbox refused the token: {}",
+            answer.result
+        ))),
     }
 }
 
 pub async fn run(args: SandboxArgs) -> Result<Exit> {
+    if args.scan {
+        return scan(&args);
+    }
     let mut term = signal(SignalKind::terminate())
         .map_err(|e| Error::usage(format!("cannot watch SIGTERM: {e}")))?;
     let mut int = signal(SignalKind::interrupt())

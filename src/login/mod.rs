@@ -23,6 +23,7 @@
 mod bot;
 mod code;
 mod password;
+pub mod qr;
 pub mod text;
 
 use std::path::PathBuf;
@@ -65,6 +66,21 @@ pub struct Options {
     pub password: Option<Secret>,
     /// $TGSESS_BOT_TOKEN.
     pub bot_token: Option<Secret>,
+    /// `--qr`: sign in by a QR code scanned on a phone.
+    pub qr: bool,
+    /// `--approve-with SOURCE`: a signed-in session approves this one.
+    pub approve_with: Option<String>,
+    /// `--json` (with --qr).
+    pub json: bool,
+    /// The whole QR sign-in's deadline.
+    pub sign_in_timeout: Duration,
+}
+
+impl Options {
+    /// A login that signs in without a code (QR, approval).
+    pub fn codeless(&self) -> bool {
+        self.qr || self.approve_with.is_some()
+    }
 }
 
 fn rpc(e: &InvocationError) -> Option<&grammers_mtsender::RpcError> {
@@ -110,6 +126,8 @@ struct Run<'a> {
     api_id: i32,
     api_hash: Secret,
     interactive: bool,
+    /// Telegram's pushes, kept for a QR login (updateLoginToken).
+    updates: Option<tokio::sync::mpsc::Receiver<grammers_session::updates::UpdatesLike>>,
 }
 
 pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<Exit> {
@@ -126,7 +144,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     if let Some(p) = settings
         .phone
         .as_ref()
-        .filter(|_| !may_be_signed_in && !opts.bot)
+        .filter(|_| !may_be_signed_in && !opts.bot && !opts.codeless())
     {
         check_phone(&p.value, &p.source.to_string(), settings)?;
     }
@@ -139,26 +157,39 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     let interactive = output::interactive();
     // Without a key nothing can be signed in already: a login without a way to read the
     // code fails here, before any file or connection is made.
-    let can_answer = interactive || opts.code_stdin || (opts.bot && opts.bot_token.is_some());
+    let can_answer =
+        interactive || opts.code_stdin || opts.codeless() || (opts.bot && opts.bot_token.is_some());
     if start.is_none() && !can_answer {
         return Err(non_interactive_error());
     }
     // A remembered cooldown is honoured before any contact with Telegram, unless the file
     // may hold a signed-in key (that check needs no code, and must come first).
-    if let Some(phone) = settings.phone.as_ref().filter(|_| !may_be_signed_in) {
+    if let Some(phone) = settings
+        .phone
+        .as_ref()
+        .filter(|_| !may_be_signed_in && !opts.codeless())
+    {
         let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
         check_cooldown(&store, &key, opts.force)?;
     }
-    output::out(format!(
+    let line = format!(
         "Session: {} ({}; {} format)",
         path.display(),
         settings.session.reason,
         format.name()
-    ));
+    );
+    if opts.json {
+        // stdout carries only JSON then.
+        eprintln!("{line}");
+    } else {
+        output::out(line);
+    }
     let lock = target.lock()?;
     let session =
         crate::net::memory_session(start.as_ref(), settings.sandbox_dir.as_deref(), true).await?;
-    let conn = Connection::new(Arc::clone(&session), api_id);
+    let mut conn = Connection::with_updates(Arc::clone(&session), api_id);
+    let updates = if opts.qr { conn.updates.take() } else { None };
+    conn.updates = None;
     let mut run = Run {
         settings,
         opts,
@@ -173,6 +204,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         api_id,
         api_hash,
         interactive,
+        updates,
     };
     let result = run.steps().await;
     conn.close().await;
@@ -236,6 +268,12 @@ impl Run<'_> {
     async fn steps(&mut self) -> Result<Exit> {
         if self.resume().await? {
             return self.already_signed_in().await;
+        }
+        if self.opts.codeless() {
+            if self.waiting_for_password() {
+                return self.password().await;
+            }
+            return self.codeless().await;
         }
         self.save_draft(None).await;
         if self.opts.bot {
@@ -411,12 +449,12 @@ impl Run<'_> {
         if !self.path.exists() || (recorded.is_none() && self.format != SessionFormat::Telethon) {
             write::save(&self.path, self.format, &record).await?;
             self.clear_login_state();
-            output::out(format!(
+            self.say(&format!(
                 "Already signed in as {who}; recorded in {}. Nothing was requested.",
                 self.path.display()
             ));
         } else {
-            output::out(format!(
+            self.say(&format!(
                 "Already signed in as {who}; session {}. Nothing was requested.",
                 self.path.display()
             ));
@@ -536,12 +574,21 @@ impl Run<'_> {
         record.access_hash = hash;
         write::save(&self.path, self.format, &record).await?;
         self.clear_login_state();
-        output::out(format!(
+        self.say(&format!(
             "Signed in as {}; session saved to {} ({} format)",
             who.describe(),
             self.path.display(),
             self.format.name()
         ));
+        if self.opts.json {
+            output::json(&serde_json::json!({
+                "event": "signed_in",
+                "user_id": who.id,
+                "bot": who.bot,
+                "session": self.path,
+                "format": self.format.name(),
+            }));
+        }
         if !matches!(state, Ok(Ok(_))) {
             output::warn(format!(
                 "the check after signing in got no answer; `{}` asks again",

@@ -10,6 +10,7 @@
 
 pub mod keys;
 pub mod rpc;
+pub mod scan;
 pub mod server;
 pub mod srp;
 pub mod wire;
@@ -155,7 +156,11 @@ pub async fn start(opts: Options) -> Result<Running> {
         log: Mutex::new(log),
         pushed: tokio::sync::Notify::new(),
     });
-    let task = tokio::spawn(server::serve(listener, shared));
+    let scans = tokio::spawn(scan::serve(dir.clone(), Arc::clone(&shared)));
+    let task = tokio::spawn(async move {
+        server::serve(listener, shared).await;
+        scans.abort();
+    });
     Ok(Running {
         address,
         dir,

@@ -30,6 +30,17 @@ pub struct Scenario {
     pub drop_on: Option<String>,
     pub code_ttl: Option<Duration>,
     pub revoke_after: Option<Duration>,
+    /// How long a QR login token lives (Telegram: about 30 s).
+    pub login_token_ttl: Option<Duration>,
+}
+
+/// What a client told about itself in initConnection, shown by account.getAuthorizations.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub api_id: i32,
+    pub device_model: String,
+    pub system_version: String,
+    pub app_version: String,
 }
 
 /// A sandbox account.
@@ -58,6 +69,9 @@ pub struct KeyEntry {
     pub key: [u8; 256],
     pub dc: i32,
     auth: Auth,
+    client: ClientInfo,
+    created: i32,
+    active: i32,
 }
 
 struct PendingCode {
@@ -73,6 +87,9 @@ struct LoginTokenEntry {
     expires: i64,
     accepted_by: Option<i64>,
 }
+
+/// Telegram's own words for a QR login token's fate, kept in one place for the scan drop-box.
+pub const TOKEN_ACCEPTED: &str = "ok";
 
 /// Who is calling: the key, its DC, and where pushes for this connection go.
 pub struct Caller {
@@ -277,13 +294,42 @@ impl State {
                 },
                 None => Auth::SignedOut,
             };
-            self.keys.insert(key_id, KeyEntry { key, dc, auth });
+            let now = now_secs();
+            self.keys.insert(
+                key_id,
+                KeyEntry {
+                    key,
+                    dc,
+                    auth,
+                    client: ClientInfo::default(),
+                    created: now,
+                    active: now,
+                },
+            );
         }
         self.keys.get(&key_id)
     }
 
     fn account_dc(&self, phone_dc: i32) -> i32 {
         self.scenario.migrate_to.unwrap_or(phone_dc)
+    }
+
+    /// The DC an account lives on: its phone's X in 99966XYYYY (or --migrate-to).
+    fn user_dc(&self, user: i64) -> Option<i32> {
+        let phone = self.accounts.get(&user)?.phone.as_ref()?;
+        let x = phone.chars().nth(5)?.to_digit(10)? as i32;
+        Some(self.account_dc(x))
+    }
+
+    /// Records what a key's client said in initConnection (device, app) and when it was
+    /// last active.
+    pub fn note_client(&mut self, key_id: u64, info: Option<ClientInfo>) {
+        if let Some(e) = self.keys.get_mut(&key_id) {
+            e.active = now_secs();
+            if let Some(i) = info {
+                e.client = i;
+            }
+        }
     }
 
     fn account_for_phone(&mut self, phone: &str) -> Account {
@@ -683,28 +729,7 @@ impl State {
             }
             f::auth::ImportLoginToken::CONSTRUCTOR_ID => {
                 let req = parse!(f::auth::ImportLoginToken);
-                match self.login_tokens.get(&req.token) {
-                    Some(t) if t.expires >= i64::from(now_secs()) => match t.accepted_by {
-                        Some(user) => {
-                            self.login_tokens.remove(&req.token);
-                            match self.sign_in(caller.key_id, user) {
-                                Reply::Ok(_) => ok(tl::enums::auth::LoginToken::Success(
-                                    tl::types::auth::LoginTokenSuccess {
-                                        authorization: self.authorization(user),
-                                    },
-                                )),
-                                other => other,
-                            }
-                        }
-                        None => ok(tl::enums::auth::LoginToken::Token(
-                            tl::types::auth::LoginToken {
-                                expires: t.expires as i32,
-                                token: req.token,
-                            },
-                        )),
-                    },
-                    _ => err(400, "AUTH_TOKEN_EXPIRED"),
-                }
+                self.import_login_token(caller, req.token)
             }
             f::auth::AcceptLoginToken::CONSTRUCTOR_ID => {
                 let req = parse!(f::auth::AcceptLoginToken);
@@ -712,48 +737,160 @@ impl State {
                     Ok(u) => u,
                     Err(e) => return e,
                 };
-                let Some(t) = self.login_tokens.get_mut(&req.token) else {
-                    return err(400, "AUTH_TOKEN_INVALID");
-                };
-                if t.expires < i64::from(now_secs()) {
-                    return err(400, "AUTH_TOKEN_EXPIRED");
+                match self.accept_login_token(&req.token, user) {
+                    Ok(()) => ok(self.authorization_record(caller.key_id, caller.key_id)),
+                    Err(name) => err(400, name),
                 }
-                t.accepted_by = Some(user);
-                let waiting = t.key_id;
-                // Push updateShort(updateLoginToken) to the exporting client.
-                let push = tl::enums::Updates::UpdateShort(tl::types::UpdateShort {
-                    update: tl::enums::Update::LoginToken,
-                    date: now_secs(),
-                })
-                .to_bytes();
-                self.pushes.entry(waiting).or_default().push(push);
-                ok(self.authorization_record(caller.dc))
+            }
+            f::account::GetAuthorizations::CONSTRUCTOR_ID => {
+                let user = match self.signed_in_user(caller.key_id) {
+                    Ok(u) => u,
+                    Err(e) => return e,
+                };
+                ok(tl::enums::account::Authorizations::Authorizations(
+                    tl::types::account::Authorizations {
+                        authorization_ttl_days: 180,
+                        authorizations: self.authorizations_of(user, caller.key_id),
+                    },
+                ))
+            }
+            f::account::ResetAuthorization::CONSTRUCTOR_ID => {
+                let req = parse!(f::account::ResetAuthorization);
+                let user = match self.signed_in_user(caller.key_id) {
+                    Ok(u) => u,
+                    Err(e) => return e,
+                };
+                self.reset_authorization(user, caller.key_id, req.hash)
             }
             _ => err(400, "METHOD_NOT_IMPLEMENTED_IN_SANDBOX"),
         }
     }
 
-    fn authorization_record(&self, dc: i32) -> tl::enums::Authorization {
+    /// One authorization as account.getAuthorizations shows it: the key's client, from its
+    /// initConnection. The hash is the key id, so a revoke names one key.
+    fn authorization_record(&self, key_id: u64, caller: u64) -> tl::enums::Authorization {
+        let e = self.keys.get(&key_id);
+        let c = e.map(|e| e.client.clone()).unwrap_or_default();
+        let or = |s: String, d: &str| if s.is_empty() { d.to_string() } else { s };
         tl::enums::Authorization::Authorization(tl::types::Authorization {
-            current: false,
+            current: key_id == caller,
             official_app: false,
             password_pending: false,
             encrypted_requests_disabled: false,
             call_requests_disabled: false,
             unconfirmed: false,
-            hash: random_i64(),
-            device_model: "sandbox".into(),
+            hash: key_id as i64,
+            device_model: or(c.device_model, "unknown device"),
             platform: "sandbox".into(),
-            system_version: "sandbox".into(),
-            api_id: 1,
-            app_name: "tgsess sandbox".into(),
-            app_version: env!("CARGO_PKG_VERSION").into(),
-            date_created: now_secs(),
-            date_active: now_secs(),
+            system_version: or(c.system_version, "unknown"),
+            api_id: c.api_id,
+            app_name: "MTProto client".into(),
+            app_version: or(c.app_version, "unknown"),
+            date_created: e.map(|e| e.created).unwrap_or(0),
+            date_active: e.map(|e| e.active).unwrap_or(0),
             ip: "127.0.0.1".into(),
-            country: format!("DC {dc}"),
+            country: format!("Sandbox DC {}", e.map(|e| e.dc).unwrap_or(0)),
             region: String::new(),
         })
+    }
+
+    fn authorizations_of(&self, user: i64, caller: u64) -> Vec<tl::enums::Authorization> {
+        let mut ids: Vec<u64> = self
+            .keys
+            .iter()
+            .filter(|(_, e)| matches!(e.auth, Auth::SignedIn { user: u, .. } if u == user))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_by_key(|id| (*id != caller, *id));
+        ids.into_iter()
+            .map(|id| self.authorization_record(id, caller))
+            .collect()
+    }
+
+    fn reset_authorization(&mut self, user: i64, caller: u64, hash: i64) -> Reply {
+        let target = hash as u64;
+        if target == caller {
+            // Telegram: the current session is ended with auth.logOut, not this.
+            return err(406, "FRESH_RESET_AUTHORISATION_FORBIDDEN");
+        }
+        match self.keys.get_mut(&target) {
+            Some(e) if matches!(e.auth, Auth::SignedIn { user: u, .. } if u == user) => {
+                e.auth = Auth::SignedOut;
+                self.dirty = true;
+                ok(true)
+            }
+            _ => err(400, "HASH_INVALID"),
+        }
+    }
+
+    /// auth.acceptLoginToken on behalf of `user`: the token must exist, be alive and not
+    /// yet accepted. The exporting connection gets an updateLoginToken push.
+    pub fn accept_login_token(&mut self, token: &[u8], user: i64) -> Result<(), &'static str> {
+        let Some(t) = self.login_tokens.get_mut(token) else {
+            return Err("AUTH_TOKEN_INVALID");
+        };
+        if t.expires <= i64::from(now_secs()) {
+            return Err("AUTH_TOKEN_EXPIRED");
+        }
+        if t.accepted_by.is_some() {
+            return Err("AUTH_TOKEN_ALREADY_ACCEPTED");
+        }
+        t.accepted_by = Some(user);
+        let waiting = t.key_id;
+        let push = tl::enums::Updates::UpdateShort(tl::types::UpdateShort {
+            update: tl::enums::Update::LoginToken,
+            date: now_secs(),
+        })
+        .to_bytes();
+        self.pushes.entry(waiting).or_default().push(push);
+        Ok(())
+    }
+
+    /// The account of a sandbox phone, for the scan drop-box (the phone's Telegram app).
+    pub fn account_id_for_phone(&mut self, phone: &str) -> Option<i64> {
+        test_phone(phone)?;
+        Some(self.account_for_phone(phone).id)
+    }
+
+    /// An accepted token signs the key in: on the account's DC only (elsewhere
+    /// auth.loginTokenMigrateTo), and with 2FA only after the password.
+    fn finish_token(&mut self, caller: &Caller, token: Vec<u8>, user: i64) -> Reply {
+        if let Some(dc) = self.user_dc(user).filter(|dc| *dc != caller.dc) {
+            return ok(tl::enums::auth::LoginToken::MigrateTo(
+                tl::types::auth::LoginTokenMigrateTo { dc_id: dc, token },
+            ));
+        }
+        self.login_tokens.remove(&token);
+        if self.verifier.is_some() {
+            if let Some(e) = self.keys.get_mut(&caller.key_id) {
+                e.auth = Auth::PasswordNeeded(user);
+            }
+            return err(401, "SESSION_PASSWORD_NEEDED");
+        }
+        match self.sign_in(caller.key_id, user) {
+            Reply::Ok(_) => ok(tl::enums::auth::LoginToken::Success(
+                tl::types::auth::LoginTokenSuccess {
+                    authorization: self.authorization(user),
+                },
+            )),
+            other => other,
+        }
+    }
+
+    fn import_login_token(&mut self, caller: &Caller, token: Vec<u8>) -> Reply {
+        match self.login_tokens.get(&token) {
+            Some(t) if t.expires > i64::from(now_secs()) => match t.accepted_by {
+                Some(user) => self.finish_token(caller, token, user),
+                None => ok(tl::enums::auth::LoginToken::Token(
+                    tl::types::auth::LoginToken {
+                        expires: t.expires as i32,
+                        token,
+                    },
+                )),
+            },
+            Some(_) => err(400, "AUTH_TOKEN_EXPIRED"),
+            None => err(400, "AUTH_TOKEN_INVALID"),
+        }
     }
 
     fn export_login_token(&mut self, caller: &Caller) -> Reply {
@@ -764,18 +901,15 @@ impl State {
             .find(|(_, t)| t.key_id == caller.key_id && t.accepted_by.is_some())
             .map(|(k, t)| (k.clone(), t.accepted_by.expect("checked")));
         if let Some((token, user)) = accepted {
-            self.login_tokens.remove(&token);
-            return match self.sign_in(caller.key_id, user) {
-                Reply::Ok(_) => ok(tl::enums::auth::LoginToken::Success(
-                    tl::types::auth::LoginTokenSuccess {
-                        authorization: self.authorization(user),
-                    },
-                )),
-                other => other,
-            };
+            return self.finish_token(caller, token, user);
         }
         let token = random_bytes(32);
-        let expires = i64::from(now_secs()) + 30;
+        let ttl = self
+            .scenario
+            .login_token_ttl
+            .map_or(30, |d| d.as_secs() as i64);
+        // 0: expired from the start (for tests of the expiry path).
+        let expires = i64::from(now_secs()) + if ttl == 0 { -1 } else { ttl };
         self.login_tokens.insert(
             token.clone(),
             LoginTokenEntry {

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use super::rpc::{Caller, Reply, State};
+use super::rpc::{Caller, ClientInfo, Reply, State};
 use super::wire::{self, MsgIds};
 
 /// Frames larger than this are refused (Telegram's own limit is about 1 MiB of payload).
@@ -290,9 +290,10 @@ impl Connection {
             key_id: s.key_id,
             dc: s.dc,
         };
-        let (name, reply) = match unwrap_invoke(body) {
-            Some(inner) => match self.shared.state.lock() {
+        let (name, reply) = match unwrap_invoke_noting(body) {
+            Some((inner, info)) => match self.shared.state.lock() {
                 Ok(mut st) => {
+                    st.note_client(caller.key_id, info);
                     let r = st.handle(&caller, inner);
                     if !st.pushes.is_empty() {
                         self.shared.pushed.notify_waiters();
@@ -329,7 +330,13 @@ impl Connection {
 /// returns the request inside. grammers-tl-types cannot deserialize these generic wrappers
 /// (mock-dc.md), so they are unwrapped by hand.
 pub fn unwrap_invoke(body: &[u8]) -> Option<&[u8]> {
+    unwrap_invoke_noting(body).map(|(b, _)| b)
+}
+
+/// [`unwrap_invoke`], also returning what initConnection said about the client.
+pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>)> {
     let mut body = body;
+    let mut info = None;
     for _ in 0..8 {
         if body.len() < 4 {
             return None;
@@ -346,10 +353,19 @@ pub fn unwrap_invoke(body: &[u8]) -> Option<&[u8]> {
             }
             INIT_CONNECTION => {
                 let flags = i32::deserialize(&mut c).ok()?;
-                i32::deserialize(&mut c).ok()?; // api_id
+                let api_id = i32::deserialize(&mut c).ok()?;
+                // device_model, system_version, app_version, system_lang_code, lang_pack,
+                // lang_code (core.telegram.org/method/initConnection).
+                let mut strings = Vec::new();
                 for _ in 0..6 {
-                    String::deserialize(&mut c).ok()?;
+                    strings.push(String::deserialize(&mut c).ok()?);
                 }
+                info = Some(ClientInfo {
+                    api_id,
+                    device_model: strings[0].clone(),
+                    system_version: strings[1].clone(),
+                    app_version: strings[2].clone(),
+                });
                 if flags & 1 != 0 {
                     tl::enums::InputClientProxy::deserialize(&mut c).ok()?;
                 }
@@ -357,7 +373,7 @@ pub fn unwrap_invoke(body: &[u8]) -> Option<&[u8]> {
                     tl::enums::Jsonvalue::deserialize(&mut c).ok()?;
                 }
             }
-            _ => return Some(body),
+            _ => return Some((body, info)),
         }
         body = &body[4 + c.pos()..];
     }

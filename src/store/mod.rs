@@ -14,6 +14,7 @@
 //! would silently add tables and report "not signed in".
 
 pub mod files;
+pub mod source;
 pub mod sqlite;
 pub mod strings;
 pub mod target;

@@ -1,5 +1,6 @@
 //! Integration tests: the real `tgsess` binary on temp directories, env cleared.
 
+mod codeless;
 mod common;
 mod discipline;
 mod faults;

@@ -1,0 +1,210 @@
+//! `tgsess devices`: what Telegram calls active sessions (account.getAuthorizations), and
+//! `devices revoke HASH` (account.resetAuthorization). Read-only on the session file.
+
+use std::time::Duration;
+
+use grammers_mtsender::InvocationError;
+use grammers_tl_types as tl;
+use serde::Serialize;
+
+use crate::cli::DevicesAction;
+use crate::error::{Error, Exit, Result};
+use crate::net::Connection;
+use crate::output;
+use crate::settings::Settings;
+use crate::store::Target;
+
+/// One authorization, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct Device {
+    pub hash: String,
+    pub current: bool,
+    pub device_model: String,
+    pub platform: String,
+    pub system_version: String,
+    pub app_name: String,
+    pub app_version: String,
+    pub api_id: i32,
+    pub ip: String,
+    pub country: String,
+    pub created: Option<String>,
+    pub active: Option<String>,
+}
+
+fn when(unix: i32) -> Option<String> {
+    jiff::Timestamp::from_second(i64::from(unix))
+        .ok()
+        .filter(|_| unix > 0)
+        .map(|t| t.to_string())
+}
+
+impl From<tl::enums::Authorization> for Device {
+    fn from(a: tl::enums::Authorization) -> Self {
+        let tl::enums::Authorization::Authorization(a) = a;
+        Device {
+            hash: a.hash.to_string(),
+            current: a.current,
+            device_model: a.device_model,
+            platform: a.platform,
+            system_version: a.system_version,
+            app_name: a.app_name,
+            app_version: a.app_version,
+            api_id: a.api_id,
+            ip: a.ip,
+            country: a.country,
+            created: when(a.date_created),
+            active: when(a.date_active),
+        }
+    }
+}
+
+/// Runs one request on the session, in memory; the file is never written.
+async fn ask<R: tl::RemoteCall>(
+    settings: &Settings,
+    request: &R,
+    timeout: Duration,
+) -> Result<R::Return> {
+    let target = Target::open(settings).await?;
+    target.read_format(settings)?;
+    let Some(record) = target.record().await? else {
+        return Err(Error::NotSignedIn(format!(
+            "{} holds no login key; `{}` signs in",
+            target.path.display(),
+            settings.command("login")
+        )));
+    };
+    let (api_id, _) = settings.api_credentials()?;
+    let memory =
+        crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await?;
+    let conn = Connection::new(memory, api_id);
+    let reply = tokio::time::timeout(timeout, conn.client.invoke(request)).await;
+    conn.close().await;
+    match reply {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(InvocationError::Rpc(r))) if r.code == 401 => Err(Error::NotSignedIn(format!(
+            "Telegram says the session is not signed in ({}); `{}` signs in",
+            r.name,
+            settings.command("login")
+        ))),
+        Ok(Err(e)) => Err(Error::NoVerdict(format!(
+            "Telegram could not be asked: {e}"
+        ))),
+        Err(_) => Err(Error::NoVerdict(format!(
+            "no answer within {} s (--timeout)",
+            timeout.as_secs()
+        ))),
+    }
+}
+
+pub async fn run(
+    settings: &Settings,
+    action: Option<DevicesAction>,
+    json: bool,
+    timeout: u64,
+) -> Result<Exit> {
+    let timeout = Duration::from_secs(timeout.max(1));
+    if let Some(DevicesAction::Revoke { hash, yes }) = action {
+        return revoke(settings, &hash, yes, timeout).await;
+    }
+    let tl::enums::account::Authorizations::Authorizations(list) = ask(
+        settings,
+        &tl::functions::account::GetAuthorizations {},
+        timeout,
+    )
+    .await?;
+    let devices: Vec<Device> = list.authorizations.into_iter().map(Device::from).collect();
+    if json {
+        output::json(&devices);
+        return Ok(Exit::Ok);
+    }
+    output::out(format!(
+        "{} session(s) of this account (* = this one, {}):",
+        devices.len(),
+        settings.session.path.display()
+    ));
+    for d in &devices {
+        output::out(format!(
+            "{} {:<20} {} {} ({}), {} {} (api_id {}), {} {}, created {}, active {}",
+            if d.current { "*" } else { " " },
+            d.hash,
+            d.device_model,
+            d.system_version,
+            d.platform,
+            d.app_name,
+            d.app_version,
+            d.api_id,
+            d.ip,
+            d.country,
+            d.created.as_deref().unwrap_or("?"),
+            d.active.as_deref().unwrap_or("?"),
+        ));
+    }
+    output::out(format!(
+        "End another one with `{}`; end this one with `{}`.",
+        settings.command("devices revoke HASH"),
+        settings.command("logout")
+    ));
+    Ok(Exit::Ok)
+}
+
+async fn revoke(settings: &Settings, hash: &str, yes: bool, timeout: Duration) -> Result<Exit> {
+    let hash: i64 = hash.trim().parse().map_err(|_| {
+        Error::usage(format!(
+            "{hash:?} is not a session hash; `{}` lists them",
+            settings.command("devices")
+        ))
+    })?;
+    let tl::enums::account::Authorizations::Authorizations(list) = ask(
+        settings,
+        &tl::functions::account::GetAuthorizations {},
+        timeout,
+    )
+    .await?;
+    let Some(device) = list
+        .authorizations
+        .into_iter()
+        .map(Device::from)
+        .find(|d| d.hash == hash.to_string())
+    else {
+        return Err(Error::usage(format!(
+            "no session with hash {hash}; `{}` lists them",
+            settings.command("devices")
+        )));
+    };
+    if device.current {
+        return Err(Error::usage(format!(
+            "{hash} is this session ({}); `{}` ends it and deletes the file",
+            settings.session.path.display(),
+            settings.command("logout")
+        )));
+    }
+    let what = format!(
+        "{} {} ({} {}, api_id {})",
+        device.device_model,
+        device.system_version,
+        device.app_name,
+        device.app_version,
+        device.api_id
+    );
+    if !yes {
+        if !output::interactive() {
+            return Err(Error::usage(format!(
+                "revoking would end the session {what}; not on a terminal, so confirm with --yes"
+            )));
+        }
+        if !crate::prompt::confirm(&format!("End the session {what} at Telegram?")).await? {
+            output::out("Nothing was revoked.");
+            return Ok(Exit::NotSignedIn);
+        }
+    }
+    ask(
+        settings,
+        &tl::functions::account::ResetAuthorization { hash },
+        timeout,
+    )
+    .await?;
+    output::out(format!(
+        "Revoked {what}: that session is signed out at Telegram."
+    ));
+    Ok(Exit::Ok)
+}
