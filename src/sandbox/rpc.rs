@@ -737,8 +737,9 @@ impl State {
                     Ok(u) => u,
                     Err(e) => return e,
                 };
+                // Telegram answers with the authorization of the session being signed in.
                 match self.accept_login_token(&req.token, user) {
-                    Ok(()) => ok(self.authorization_record(caller.key_id, caller.key_id)),
+                    Ok(new_key) => ok(self.authorization_record(new_key, caller.key_id)),
                     Err(name) => err(400, name),
                 }
             }
@@ -825,7 +826,7 @@ impl State {
 
     /// auth.acceptLoginToken on behalf of `user`: the token must exist, be alive and not
     /// yet accepted. The exporting connection gets an updateLoginToken push.
-    pub fn accept_login_token(&mut self, token: &[u8], user: i64) -> Result<(), &'static str> {
+    pub fn accept_login_token(&mut self, token: &[u8], user: i64) -> Result<u64, &'static str> {
         let Some(t) = self.login_tokens.get_mut(token) else {
             return Err("AUTH_TOKEN_INVALID");
         };
@@ -843,7 +844,7 @@ impl State {
         })
         .to_bytes();
         self.pushes.entry(waiting).or_default().push(push);
-        Ok(())
+        Ok(waiting)
     }
 
     /// The account of a sandbox phone, for the scan drop-box (the phone's Telegram app).

@@ -99,7 +99,7 @@ fn accept(req: &Request, shared: &Shared) -> Answer {
         result.err().unwrap_or(TOKEN_ACCEPTED),
     );
     match result {
-        Ok(()) => Answer {
+        Ok(_) => Answer {
             result: TOKEN_ACCEPTED.into(),
             user_id: Some(user),
         },
