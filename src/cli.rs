@@ -63,6 +63,13 @@ pub struct GlobalArgs {
     /// Talk to the `tgsess sandbox` in DIR instead of Telegram [env: TGSESS_SANDBOX_DIR]
     #[arg(long, global = true, value_name = "DIR")]
     pub sandbox_dir: Option<PathBuf>,
+    /// Connect through this SOCKS5 proxy: socks5://[user@]host:port; a password only from the
+    /// config or TGSESS_PROXY, never here [env: TGSESS_PROXY]
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Connect directly, even when a proxy is configured
+    #[arg(long, global = true, conflicts_with = "proxy")]
+    pub no_proxy: bool,
     /// The session file's format: the bot's own library's file, used in place
     /// [env: TGSESS_SESSION_FORMAT]
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]

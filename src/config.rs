@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub sandbox_dir: Option<String>,
     /// The session file's format: grammers (default for a new file), telethon, pyrogram.
     pub session_format: Option<crate::store::SessionFormat>,
+    /// A SOCKS5 proxy URL; it may hold a password, so it is a secret.
+    pub proxy: Option<Secret>,
 }
 
 /// A positive 32-bit api_id, checked while parsing so that toml's error names the line and

@@ -46,6 +46,8 @@ pub struct Settings {
     pub session_file: Option<Sourced<String>>,
     /// A sandbox to talk to instead of Telegram (absolute).
     pub sandbox_dir: Option<std::path::PathBuf>,
+    /// The SOCKS5 proxy to connect through, if any.
+    pub proxy: Option<Sourced<crate::net::Proxy>>,
     /// tgsess's state directory (pending codes, cooldowns, locks), when there is one.
     pub state_dir: Option<PathBuf>,
     /// The declared session format, when any (`session_format`).
@@ -59,6 +61,18 @@ pub struct Settings {
 }
 
 impl Settings {
+    pub fn proxy(&self) -> Option<&crate::net::Proxy> {
+        self.proxy.as_ref().map(|p| &p.value)
+    }
+
+    /// " (through the proxy socks5://host:port)" for messages about a failed connection.
+    pub fn via_proxy(&self) -> String {
+        self.proxy
+            .as_ref()
+            .map(|p| format!(" (through the proxy {}, from {})", p.value, p.source))
+            .unwrap_or_default()
+    }
+
     /// A tgsess command line for the user to paste: every option that chose the session and
     /// its format (an absolute `--config`, naming flags and variables, `--session-format`,
     /// `--sandbox-dir`), then `rest`, which the caller has quoted.
@@ -272,6 +286,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         file.and_then(|f| f.session_format),
         file_path,
     );
+    let proxy = resolve_proxy(args, &ev, file, file_path)?;
     let session_flag = args.session.as_ref().map(|p| Sourced {
         value: p.clone(),
         source: Source::Flag("--session"),
@@ -300,6 +315,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         session_dir: session_dir_flag(&session_dir, &input),
         session_format: session_format.as_ref(),
         sandbox_dir: sandbox_dir.as_deref(),
+        proxy: proxy.as_ref(),
     });
     Ok(Settings {
         config,
@@ -313,6 +329,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         session_file,
         sandbox_dir,
         state_dir: crate::state::dir(env),
+        proxy,
         session_format,
         advice_args,
         rehearsal: false,
@@ -349,6 +366,45 @@ fn default_session_dir(
     }
 }
 
+/// flag > env > file, `--no-proxy` over all; a password is never taken from the flag.
+fn resolve_proxy(
+    args: &GlobalArgs,
+    ev: &dyn Fn(&str) -> Option<String>,
+    file: Option<&config::FileConfig>,
+    file_path: Option<&Path>,
+) -> Result<Option<Sourced<crate::net::Proxy>>> {
+    use crate::net::Proxy;
+    if args.no_proxy {
+        return Ok(None);
+    }
+    if let Some(raw) = &args.proxy {
+        let p = Proxy::parse(raw, "flag --proxy")?;
+        if p.has_password() {
+            return Err(Error::usage(
+                "--proxy holds a password: passwords never go on the command line (other users \
+                 see them in `ps`); put the URL in the config's proxy key or in TGSESS_PROXY",
+            ));
+        }
+        return Ok(Some(Sourced {
+            value: p,
+            source: Source::Flag("--proxy"),
+        }));
+    }
+    if let Some(raw) = ev("TGSESS_PROXY") {
+        return Ok(Some(Sourced {
+            value: Proxy::parse(&raw, "$TGSESS_PROXY")?,
+            source: Source::Env("TGSESS_PROXY"),
+        }));
+    }
+    match (file.and_then(|f| f.proxy.as_ref()), file_path) {
+        (Some(raw), Some(path)) if !raw.is_empty() => Ok(Some(Sourced {
+            value: Proxy::parse(raw.expose(), &format!("config file {}", path.display()))?,
+            source: Source::File(path.to_path_buf()),
+        })),
+        _ => Ok(None),
+    }
+}
+
 /// What [`advice_args`] reproduces.
 struct AdviceInput<'a> {
     config: Option<&'a Path>,
@@ -358,6 +414,7 @@ struct AdviceInput<'a> {
     session_dir: Option<&'a Path>,
     session_format: Option<&'a Sourced<SessionFormat>>,
     sandbox_dir: Option<&'a Path>,
+    proxy: Option<&'a Sourced<crate::net::Proxy>>,
 }
 
 /// The session directory as an absolute flag value, when a flag or variable set it (a
@@ -398,6 +455,11 @@ fn advice_args(a: &AdviceInput) -> Vec<String> {
     }
     if let Some(d) = a.sandbox_dir {
         push("--sandbox-dir", d.display().to_string());
+    }
+    // A proxy from the flag has no password (refused there); one from the environment or
+    // the config comes back by itself.
+    if let Some(p) = a.proxy.filter(|p| matches!(p.source, Source::Flag(_))) {
+        push("--proxy", p.value.to_string());
     }
     out
 }

@@ -108,7 +108,7 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
     let (api_id, _) = settings.api_credentials()?;
     let memory =
         crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await?;
-    let conn = Connection::new(memory, api_id);
+    let conn = Connection::new(memory, api_id, settings.proxy());
     let reply = tokio::time::timeout(
         timeout,
         conn.client.invoke(&tl::functions::updates::GetState {}),
@@ -144,11 +144,15 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
             ..base
         },
         Ok(Err(e)) => Verdict {
-            reason: format!("Telegram could not be asked: {e}"),
+            reason: format!("Telegram could not be asked{}: {e}", settings.via_proxy()),
             ..base
         },
         Err(_) => Verdict {
-            reason: format!("no answer within {} s (--timeout)", timeout.as_secs()),
+            reason: format!(
+                "no answer within {} s (--timeout){}",
+                timeout.as_secs(),
+                settings.via_proxy()
+            ),
             ..base
         },
     })

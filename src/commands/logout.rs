@@ -48,7 +48,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await;
     let reply = match memory {
         Ok(session) => {
-            let conn = Connection::new(session, api_id);
+            let conn = Connection::new(session, api_id, settings.proxy());
             let reply = tokio::time::timeout(
                 Duration::from_secs(timeout.max(1)),
                 crate::prompt::busy(
@@ -120,9 +120,11 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         }
         Err(why) => {
             return Err(Error::NoVerdict(format!(
-                "could not log out at Telegram ({why}); the session {} was kept so its key is \
-                 not lost. Try again later, or `tgsess logout --yes` to delete it anyway",
-                path.display()
+                "could not log out at Telegram{} ({why}); the session {} was kept so its key \
+                 is not lost. Try again later, or `{}` to delete it anyway",
+                settings.via_proxy(),
+                path.display(),
+                settings.command("logout --yes")
             )));
         }
     }

@@ -166,6 +166,9 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             settings.base_dir.display()
         )),
     }
+    if let Some(p) = &settings.proxy {
+        output::out(format!("  proxy:     {} (from {})", p.value, p.source));
+    }
     if !s.exists {
         output::out("  exists:    no (a login would create it and request a new code)");
         output::out(format!("  managed:   {}", s.format_reason));

@@ -187,7 +187,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     let lock = target.lock()?;
     let session =
         crate::net::memory_session(start.as_ref(), settings.sandbox_dir.as_deref(), true).await?;
-    let mut conn = Connection::with_updates(Arc::clone(&session), api_id);
+    let mut conn = Connection::with_updates(Arc::clone(&session), api_id, settings.proxy());
     let updates = if opts.qr { conn.updates.take() } else { None };
     conn.updates = None;
     let mut run = Run {
@@ -308,7 +308,10 @@ impl Run<'_> {
         {
             Ok(_) => Ok(true),
             Err(e) if rpc(&e).is_some_and(|r| r.code == 401) => Ok(false),
-            Err(e) => Err(net_error("updates.getState", &e)),
+            Err(e) => Err(Error::NoVerdict(format!(
+                "updates.getState failed{}: {e}",
+                self.settings.via_proxy()
+            ))),
         }
     }
 

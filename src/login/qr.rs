@@ -281,7 +281,7 @@ impl Run<'_> {
         let memory =
             crate::net::memory_session(Some(&record), self.settings.sandbox_dir.as_deref(), false)
                 .await?;
-        let conn = Connection::new(memory, self.api_id);
+        let conn = Connection::new(memory, self.api_id, self.settings.proxy());
         let state = timed(
             self.opts.timeout,
             "Checking the approving session",

@@ -35,7 +35,16 @@ pub struct Shared {
 
 impl Shared {
     /// Appends one line to requests.jsonl.
-    pub fn log(&self, dc: i32, key_id: u64, method: &str, result: &str) {
+    /// One line of requests.jsonl; `peer` is where the connection came from (a proxy's
+    /// address when a client connects through one).
+    pub fn log(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        dc: i32,
+        key_id: u64,
+        method: &str,
+        result: &str,
+    ) {
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -46,6 +55,7 @@ impl Shared {
             "key_id": format!("{key_id:016x}"),
             "method": method,
             "result": result,
+            "peer": peer.map(|p| p.to_string()),
         });
         if let Ok(mut f) = self.log.lock() {
             let _ = writeln!(f, "{line}");
@@ -79,6 +89,7 @@ enum Step {
 
 struct Connection {
     stream: TcpStream,
+    peer: Option<std::net::SocketAddr>,
     shared: Arc<Shared>,
     transport: transport::Full,
     session: Option<Session>,
@@ -89,6 +100,7 @@ struct Connection {
 impl Connection {
     fn new(stream: TcpStream, shared: Arc<Shared>) -> Self {
         Connection {
+            peer: stream.peer_addr().ok(),
             stream,
             shared,
             transport: transport::Full::new(),
@@ -190,6 +202,7 @@ impl Connection {
                 ""
             };
             self.shared.log(
+                self.peer,
                 0,
                 0,
                 if method.is_empty() { "(plain)" } else { method },
@@ -209,7 +222,8 @@ impl Connection {
                 .and_then(|mut st| st.key(key_id).map(|e| (e.key, e.dc)));
             let Some((key, dc)) = known else {
                 // Unknown key: the transport error -404, as Telegram answers.
-                self.shared.log(0, key_id, "(unknown key)", "-404");
+                self.shared
+                    .log(self.peer, 0, key_id, "(unknown key)", "-404");
                 self.send_raw(&(-404i32).to_le_bytes()).await?;
                 return Ok(Step::Close);
             };
@@ -309,15 +323,18 @@ impl Connection {
         };
         let result = match reply {
             Reply::Drop => {
-                self.shared.log(caller.dc, caller.key_id, &name, "DROPPED");
+                self.shared
+                    .log(self.peer, caller.dc, caller.key_id, &name, "DROPPED");
                 return Step::Close;
             }
             Reply::Ok(bytes) => {
-                self.shared.log(caller.dc, caller.key_id, &name, "ok");
+                self.shared
+                    .log(self.peer, caller.dc, caller.key_id, &name, "ok");
                 bytes
             }
             Reply::Error(code, msg) => {
-                self.shared.log(caller.dc, caller.key_id, &name, &msg);
+                self.shared
+                    .log(self.peer, caller.dc, caller.key_id, &name, &msg);
                 wire::rpc_error(code, &msg)
             }
         };

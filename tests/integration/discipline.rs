@@ -291,6 +291,7 @@ fn config_rows() -> Vec<Bad> {
         "session_dir",
         "sandbox_dir",
         "session_format",
+        "proxy",
     ];
     let wrong = [
         ("a table", "{ a = 1 }"),
@@ -309,9 +310,14 @@ fn config_rows() -> Vec<Bad> {
         ("unknown key", "usernme = \"x\"\n", "usernme"),
         ("unknown key api_hsh", "api_hsh = \"x\"\n", "api_hsh"),
         (
-            "unknown key proxy",
-            "proxy = \"socks5://u:p@h:1\"\n",
-            "proxy",
+            "proxy not socks5",
+            "proxy = \"http://u:PASSWORD@h:1\"\n",
+            "only socks5",
+        ),
+        (
+            "proxy without port",
+            "proxy = \"socks5://u:PASSWORD@h\"\n",
+            "port is missing",
         ),
         ("unterminated string", "username = \"abc\n", "line 1"),
         ("missing equals", "username \"abc\"\n", "line 1"),
@@ -361,7 +367,7 @@ fn config_rows() -> Vec<Bad> {
         let cfg = if what == "duplicate api_hash" {
             format!("api_hash = \"{API_HASH}\"\napi_hash = \"{API_HASH}\"\n")
         } else {
-            text.to_string()
+            text.replace("PASSWORD", PASSWORD)
         };
         rows.push(bad(format!("config {what}"), &["status"], 2, frag).config(cfg));
     }

@@ -8,5 +8,6 @@ mod in_place;
 mod interop;
 mod login;
 mod offline;
+mod proxy;
 mod sandbox_client;
 mod sandbox_wire;

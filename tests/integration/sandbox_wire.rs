@@ -34,7 +34,11 @@ fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> {
 }
 
 async fn still_serves(dc: &crate::sandbox_client::Dc) {
-    let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    let conn = Connection::new(
+        seeded_session(&dc.running.dir, dc.running.address).await,
+        1,
+        None,
+    );
     assert!(!conn.client.is_authorized().await.unwrap());
     conn.close().await;
 }
@@ -80,7 +84,11 @@ async fn bad_input_closes_only_that_connection() {
 #[tokio::test]
 async fn unimplemented_method_gets_an_rpc_error_and_the_connection_lives() {
     let dc = start(Scenario::default()).await;
-    let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    let conn = Connection::new(
+        seeded_session(&dc.running.dir, dc.running.address).await,
+        1,
+        None,
+    );
     let e = conn
         .client
         .invoke(&tl::functions::help::GetNearestDc {})
@@ -102,7 +110,11 @@ async fn drop_on_closes_the_first_time_only() {
         ..Default::default()
     })
     .await;
-    let conn = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    let conn = Connection::new(
+        seeded_session(&dc.running.dir, dc.running.address).await,
+        1,
+        None,
+    );
     let e = conn.client.is_authorized().await.unwrap_err();
     assert!(
         matches!(e, InvocationError::Io(_) | InvocationError::Dropped(_)),
@@ -116,7 +128,11 @@ async fn drop_on_closes_the_first_time_only() {
     // The next client's same request is answered: the drop happens once. (A fresh client,
     // because grammers' pool may still route a request to the dead connection for a moment
     // after a drop, grammers-mtsender 0.11 src/sender_pool.rs `run`.)
-    let again = Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+    let again = Connection::new(
+        seeded_session(&dc.running.dir, dc.running.address).await,
+        1,
+        None,
+    );
     assert!(!again.client.is_authorized().await.unwrap());
     again.close().await;
     let log = std::fs::read_to_string(dc.running.dir.join("requests.jsonl")).unwrap();
@@ -131,8 +147,11 @@ async fn fifty_concurrent_connections() {
     for _ in 0..50 {
         let dc = Arc::clone(&dc);
         tasks.push(tokio::spawn(async move {
-            let conn =
-                Connection::new(seeded_session(&dc.running.dir, dc.running.address).await, 1);
+            let conn = Connection::new(
+                seeded_session(&dc.running.dir, dc.running.address).await,
+                1,
+                None,
+            );
             let ok = !conn.client.is_authorized().await.unwrap();
             (conn, ok)
         }));
