@@ -151,6 +151,18 @@ pub enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECS")]
         timeout: u64,
     },
+    /// Run a program (a bot) while holding the session's lock: writers and a second exec are
+    /// refused while it runs; it gets TGSESS_SESSION, the session's full path
+    Exec {
+        /// The program and its arguments (put -- before them)
+        #[arg(
+            trailing_var_arg = true,
+            required = true,
+            allow_hyphen_values = true,
+            value_name = "PROGRAM"
+        )]
+        program: Vec<std::ffi::OsString>,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

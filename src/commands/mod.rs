@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod devices;
+pub mod exec;
 pub mod export;
 pub mod import;
 pub mod list;
@@ -46,6 +47,7 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
         Command::Logout { yes, timeout } => logout::run(&settings, env, yes, timeout).await,
         Command::Login(args) => login::run(&settings, env, &args).await,
         Command::Import(args) => import::run(&settings, env, &args).await,
+        Command::Exec { program } => exec::run(&settings, &program).await,
         Command::Devices {
             action,
             json,

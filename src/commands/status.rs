@@ -75,6 +75,12 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         }
     }
     warnings.extend(login_state(settings));
+    if let Some(holder) = target.lock_holder() {
+        warnings.push(format!(
+            "{} is in use: {holder} holds its lock; tgsess refuses to write it meanwhile",
+            choice.path.display()
+        ));
+    }
     let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
     let own_key = target.inspection().and_then(|i| i.auth_key.clone());
     let near: Vec<FoundReport> = files::near_misses(&choice.path, &dirs)

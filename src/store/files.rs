@@ -175,12 +175,14 @@ impl SessionLock {
                 ))
             })?;
         match file.try_lock() {
-            Ok(()) => Ok(SessionLock { _file: file, path }),
+            Ok(()) => {
+                note_holder(&file);
+                Ok(SessionLock { _file: file, path })
+            }
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::file(format!(
-                "session {} is busy: another tgsess process holds its lock {}; wait for it \
-                 to finish and try again",
+                "session {} is busy: {} holds its lock; wait for it to finish and try again",
                 session.display(),
-                path.display()
+                holder_of(&path).unwrap_or_else(|| "another tgsess process".into())
             ))),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::file(format!(
                 "cannot lock {} for session {}: {e}",
@@ -188,6 +190,50 @@ impl SessionLock {
                 session.display()
             ))),
         }
+    }
+
+    /// Where the lock file is, for a session and lock directory, without creating anything.
+    pub fn path_for(session: &Path, lock_dir: Option<&Path>) -> Option<PathBuf> {
+        let resolved = resolve(session).ok()?;
+        Some(match lock_dir {
+            Some(dir) => dir.join(format!("{}.lock", path_hash(&resolved))),
+            None => lock_path(&resolved),
+        })
+    }
+}
+
+/// Writes "pid\ncommand" into the lock file just taken, so a refused process can say who
+/// holds it.
+fn note_holder(mut file: &File) {
+    use std::io::{Seek, Write};
+    let cmd: Vec<String> = std::env::args().collect();
+    let text = format!("{}\n{}\n", std::process::id(), cmd.join(" "));
+    let _ = file.set_len(0);
+    let _ = file.seek(std::io::SeekFrom::Start(0));
+    let _ = file.write_all(text.as_bytes());
+}
+
+/// "pid N (command)" of whoever holds the lock at `path`, read without taking anything:
+/// `None` when nobody holds it (or it cannot be told).
+pub fn holder_of(path: &Path) -> Option<String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let mut lines = text.lines();
+            let pid = lines.next().unwrap_or("?");
+            let cmd = crate::output::escape(lines.next().unwrap_or("?"));
+            Some(format!("pid {pid} ({cmd})"))
+        }
+        Err(_) => None,
     }
 }
 

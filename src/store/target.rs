@@ -34,6 +34,13 @@ impl Target {
         })
     }
 
+    /// Who holds this session's lock now (a writer, or `tgsess exec` running a bot), if
+    /// anyone; nothing is created or taken to find out.
+    pub fn lock_holder(&self) -> Option<String> {
+        let path = files::SessionLock::path_for(&self.path, self.lock_dir.as_deref())?;
+        files::holder_of(&path)
+    }
+
     /// The exclusive lock every writer holds while it works on this session.
     pub fn lock(&self) -> Result<files::SessionLock> {
         if let Some(dir) = self.path.parent() {

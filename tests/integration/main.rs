@@ -3,6 +3,7 @@
 mod codeless;
 mod common;
 mod discipline;
+mod exec;
 mod faults;
 mod in_place;
 mod interop;

@@ -1,0 +1,115 @@
+//! `tgsess exec`: a bot runs while tgsess holds its session's lock.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::{stderr_of, stdout_of};
+use crate::login::Dc;
+
+fn signed_in(dc: &Dc) {
+    let mut c = dc.cmd(&["login", "--code-stdin"]);
+    let mut ch = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut ch.stdin.take().unwrap(), b"22222\n").unwrap();
+    assert!(ch.wait().unwrap().success());
+}
+
+#[test]
+fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
+    let dc = Dc::start(&[]);
+    signed_in(&dc);
+    let mut bot = dc
+        .cmd(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "echo \"session=$TGSESS_SESSION format=$TGSESS_SESSION_FORMAT\"; read line; exit 7",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(bot.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(
+        first.trim(),
+        format!("session={} format=grammers", dc.session().display())
+    );
+    let pid = bot.id();
+    let before = std::fs::read(dc.session()).unwrap();
+    for args in [
+        &["reset", "--yes"][..],
+        &["logout", "--yes"],
+        &["login", "--code-stdin"],
+        &["exec", "--", "true"],
+    ] {
+        let out = dc.cmd(args).stdin(Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(&format!("pid {pid}")) && err.contains("exec"),
+            "{args:?}: {err}"
+        );
+    }
+    let status = dc.cmd(&["status"]).output().unwrap();
+    assert!(
+        stderr_of(&status).contains(&format!("pid {pid}")),
+        "{}",
+        stderr_of(&status)
+    );
+    assert_eq!(std::fs::read(dc.session()).unwrap(), before);
+    drop(bot.stdin.take());
+    assert_eq!(
+        bot.wait().unwrap().code(),
+        Some(7),
+        "the bot's own exit status"
+    );
+    // Released: a writer works again.
+    let out = dc.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(dc.cmd(&["status"]).output().unwrap().stderr.is_empty());
+}
+
+#[test]
+fn signals_are_passed_on_and_the_status_comes_back() {
+    let dc = Dc::start(&[]);
+    signed_in(&dc);
+    let mut bot = dc
+        .cmd(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "trap 'exit 42' TERM; echo ready; while :; do sleep 0.1; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(bot.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    // SAFETY: signalling our own child (tgsess), which passes it on.
+    unsafe {
+        libc::kill(bot.id() as i32, libc::SIGTERM);
+    }
+    let started = Instant::now();
+    let status = bot.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(status.code(), Some(42));
+    let out = dc
+        .cmd(&["exec", "--", "no-such-program-here"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("no-such-program-here"));
+}
