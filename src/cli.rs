@@ -13,7 +13,8 @@ use crate::error::EXIT_CODES_HELP;
 const AFTER_HELP: &str = "\
 Settings: every config key can also be given as TGSESS_<KEY> in the environment
 (TGSESS_API_ID, TGSESS_API_HASH, TGSESS_PHONE, TGSESS_USERNAME, TGSESS_SESSION_FILE,
-TGSESS_SESSION_DIR, TGSESS_SESSION_FORMAT, TGSESS_SANDBOX_DIR) and, except api_hash, as a flag. Precedence: flag > environment >
+TGSESS_SESSION_DIR, TGSESS_SESSION_FORMAT, TGSESS_SANDBOX_DIR, TGSESS_PROXY, TGSESS_TEST_DC) and,
+except api_hash and a proxy password, as a flag. Precedence: flag > environment >
 config file > default.
 
 Session naming: --session PATH, else <username>.session, else <session_file>.session,
@@ -67,6 +68,9 @@ pub struct GlobalArgs {
     /// config or TGSESS_PROXY, never here [env: TGSESS_PROXY]
     #[arg(long, global = true, value_name = "URL")]
     pub proxy: Option<String>,
+    /// Use Telegram's test DCs instead of production [env: TGSESS_TEST_DC]
+    #[arg(long, global = true)]
+    pub test_dc: bool,
     /// Connect directly, even when a proxy is configured
     #[arg(long, global = true, conflicts_with = "proxy")]
     pub no_proxy: bool,

@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub session_format: Option<crate::store::SessionFormat>,
     /// A SOCKS5 proxy URL; it may hold a password, so it is a secret.
     pub proxy: Option<Secret>,
+    /// Telegram's test DCs instead of production (core.telegram.org/api/auth#test-accounts).
+    pub test_dc: Option<bool>,
 }
 
 /// A positive 32-bit api_id, checked while parsing so that toml's error names the line and

@@ -264,9 +264,13 @@ pub fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
 /// the store when it means to. A test-mode record gets the test DCs (never production).
 pub async fn memory_session(
     record: Option<&Record>,
-    sandbox: Option<&Path>,
+    settings: &crate::settings::Settings,
     register: bool,
 ) -> Result<Arc<MemorySession>> {
+    let sandbox = settings.sandbox_dir.as_deref();
+    if let Some(r) = record {
+        settings.check_test_mode(r)?;
+    }
     let s = Arc::new(MemorySession::default());
     let fail = |e: MemorySessionError| Error::file(format!("in-memory session: {e}"));
     if let Some(r) = record {
@@ -275,7 +279,11 @@ pub async fn memory_session(
         let mut others = r.other_dcs.clone();
         if r.test_mode == Some(true) && others.is_empty() {
             for (id, ip) in crate::store::TEST_DCS {
-                others.push((id, SocketAddrV4::new(ip.into(), 80), None));
+                others.push((
+                    id,
+                    SocketAddrV4::new(ip.into(), crate::store::TEST_DC_PORT),
+                    None,
+                ));
             }
         }
         for (id, v4, key) in others.into_iter().filter(|(id, ..)| *id != r.dc_id) {
@@ -302,6 +310,31 @@ pub async fn memory_session(
                 auth: r.access_hash.map(PeerAuth::from_hash),
                 bot: r.bot,
                 is_self: Some(true),
+            })
+            .await
+            .map_err(fail)?;
+        }
+    }
+    if record.is_none() && settings.test_dc.value {
+        // A new session for Telegram's test DCs: their table, never production's.
+        for (id, ip) in crate::store::TEST_DCS {
+            let v4 = SocketAddrV4::new(ip.into(), crate::store::TEST_DC_PORT);
+            s.set_dc_option(&DcOption {
+                id,
+                ipv4: v4,
+                ipv6: v6_of(v4),
+                auth_key: None,
+            })
+            .await
+            .map_err(fail)?;
+        }
+        for id in 4..=5 {
+            // No test DC 4 or 5: keep production's out of the session.
+            s.set_dc_option(&DcOption {
+                id,
+                ipv4: SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0),
+                ipv6: SocketAddrV6::new(std::net::Ipv6Addr::LOCALHOST, 0, 0, 0),
+                auth_key: None,
             })
             .await
             .map_err(fail)?;
@@ -365,7 +398,7 @@ pub async fn with_user_id(settings: &crate::settings::Settings, mut r: Record) -
         ))
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory = memory_session(Some(&r), settings.sandbox_dir.as_deref(), false)
+    let memory = memory_session(Some(&r), settings, false)
         .await
         .map_err(|e| refuse(e.to_string()))?;
     let conn = Connection::new(memory, api_id, settings.proxy());

@@ -37,6 +37,8 @@ pub struct SessionReport {
     pub signed_in: SignedIn,
     pub user_id: Option<i64>,
     pub bot: Option<bool>,
+    /// A key for Telegram's test DCs (recorded, or told by its address).
+    pub test_mode: Option<bool>,
     pub mode: Option<String>,
     pub owner_uid: Option<u32>,
     pub size: Option<u64>,
@@ -55,6 +57,7 @@ impl SessionReport {
         self.signed_in = i.signed_in();
         self.user_id = i.user_id;
         self.bot = i.bot;
+        self.test_mode = i.record().and_then(|r| r.test_mode);
         self.mode = Some(format!("{:04o}", m.mode));
         self.owner_uid = Some(m.uid);
         self.size = Some(m.size);

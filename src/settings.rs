@@ -46,6 +46,8 @@ pub struct Settings {
     pub session_file: Option<Sourced<String>>,
     /// A sandbox to talk to instead of Telegram (absolute).
     pub sandbox_dir: Option<std::path::PathBuf>,
+    /// Telegram's test DCs (`test_dc`), and where that came from (`None`: the default).
+    pub test_dc: Sourced<bool>,
     /// The SOCKS5 proxy to connect through, if any.
     pub proxy: Option<Sourced<crate::net::Proxy>>,
     /// tgsess's state directory (pending codes, cooldowns, locks), when there is one.
@@ -61,6 +63,27 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// A key for the other network is refused before any request: a production key with
+    /// `test_dc`, or a test key without it.
+    pub fn check_test_mode(&self, r: &crate::store::Record) -> Result<()> {
+        let test = self.test_dc.value;
+        match r.test_mode {
+            Some(t) if t != test => Err(Error::usage(format!(
+                "the session holds a key for Telegram's {} DCs, but test_dc is {} ({}); keys \
+                 do not cross between the test and production networks: {}",
+                if t { "test" } else { "production" },
+                test,
+                self.test_dc.source,
+                if t {
+                    "set test_dc = true (or --test-dc) to use it"
+                } else {
+                    "remove test_dc to use it, or use another session for the test DCs"
+                }
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub fn proxy(&self) -> Option<&crate::net::Proxy> {
         self.proxy.as_ref().map(|p| &p.value)
     }
@@ -287,6 +310,30 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         file_path,
     );
     let proxy = resolve_proxy(args, &ev, file, file_path)?;
+    let test_env = match ev("TGSESS_TEST_DC") {
+        Some(v) => Some(match v.trim() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            _ => {
+                return Err(Error::usage(format!(
+                    "$TGSESS_TEST_DC is {v:?}; use true or false"
+                )));
+            }
+        }),
+        None => None,
+    };
+    let test_dc = layer(
+        args.test_dc.then_some(true),
+        "--test-dc",
+        test_env,
+        "TGSESS_TEST_DC",
+        file.and_then(|f| f.test_dc),
+        file_path,
+    )
+    .unwrap_or(Sourced {
+        value: false,
+        source: Source::Flag("(default)"),
+    });
     let session_flag = args.session.as_ref().map(|p| Sourced {
         value: p.clone(),
         source: Source::Flag("--session"),
@@ -316,6 +363,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         session_format: session_format.as_ref(),
         sandbox_dir: sandbox_dir.as_deref(),
         proxy: proxy.as_ref(),
+        test_dc: args.test_dc,
     });
     Ok(Settings {
         config,
@@ -329,6 +377,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         session_file,
         sandbox_dir,
         state_dir: crate::state::dir(env),
+        test_dc,
         proxy,
         session_format,
         advice_args,
@@ -415,6 +464,7 @@ struct AdviceInput<'a> {
     session_format: Option<&'a Sourced<SessionFormat>>,
     sandbox_dir: Option<&'a Path>,
     proxy: Option<&'a Sourced<crate::net::Proxy>>,
+    test_dc: bool,
 }
 
 /// The session directory as an absolute flag value, when a flag or variable set it (a
@@ -460,6 +510,9 @@ fn advice_args(a: &AdviceInput) -> Vec<String> {
     // the config comes back by itself.
     if let Some(p) = a.proxy.filter(|p| matches!(p.source, Source::Flag(_))) {
         push("--proxy", p.value.to_string());
+    }
+    if a.test_dc {
+        out.push("--test-dc".into());
     }
     out
 }

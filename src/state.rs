@@ -88,6 +88,10 @@ pub struct StateFile {
     /// can keep the future auth token for it even when the phone was typed at the prompt.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub session_phones: BTreeMap<String, String>,
+    /// The api_id a grammers session's key came with (absolute path to api_id): grammers'
+    /// schema has no place for it, and a Pyrogram export must carry it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub session_api_ids: BTreeMap<String, i32>,
 }
 
 impl StateFile {

@@ -106,8 +106,7 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
         });
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory =
-        crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await?;
+    let memory = crate::net::memory_session(Some(&record), settings, false).await?;
     let conn = Connection::new(memory, api_id, settings.proxy());
     let reply = tokio::time::timeout(
         timeout,

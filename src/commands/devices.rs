@@ -74,8 +74,7 @@ async fn ask<R: tl::RemoteCall>(
         )));
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory =
-        crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await?;
+    let memory = crate::net::memory_session(Some(&record), settings, false).await?;
     let conn = Connection::new(memory, api_id, settings.proxy());
     let reply = tokio::time::timeout(timeout, conn.client.invoke(request)).await;
     conn.close().await;

@@ -65,6 +65,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
         _ => None,
     };
     write::save(&dest, format, &record).await?;
+    target.remember_api_id(format, record.api_id);
     output::out(format!(
         "Imported a {source_format} session into {} ({} format): DC {}, key id {}{}.",
         dest.display(),

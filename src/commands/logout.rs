@@ -44,8 +44,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         return Ok(Exit::Ok);
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory =
-        crate::net::memory_session(Some(&record), settings.sandbox_dir.as_deref(), false).await;
+    let memory = crate::net::memory_session(Some(&record), settings, false).await;
     let reply = match memory {
         Ok(session) => {
             let conn = Connection::new(session, api_id, settings.proxy());

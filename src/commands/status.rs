@@ -29,6 +29,7 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         signed_in: SignedIn::No,
         user_id: None,
         bot: None,
+        test_mode: None,
         mode: None,
         owner_uid: None,
         size: None,
@@ -175,6 +176,12 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     if let Some(p) = &settings.proxy {
         output::out(format!("  proxy:     {} (from {})", p.value, p.source));
     }
+    if settings.test_dc.value {
+        output::out(format!(
+            "  network:   Telegram's test DCs (test_dc from {})",
+            settings.test_dc.source
+        ));
+    }
     if !s.exists {
         output::out("  exists:    no (a login would create it and request a new code)");
         output::out(format!("  managed:   {}", s.format_reason));
@@ -184,6 +191,9 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             output::out(format!("  format:    {} ({d})", f.describe()));
         }
         output::out(format!("  managed:   {}", s.format_reason));
+        if s.test_mode == Some(true) {
+            output::out("  test mode: yes, a key for Telegram's test DCs");
+        }
         if let Some(dc) = s.home_dc {
             let addr = s.dc_address.as_deref().unwrap_or("address unknown");
             let now = settings

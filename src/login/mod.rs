@@ -185,8 +185,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         output::out(line);
     }
     let lock = target.lock()?;
-    let session =
-        crate::net::memory_session(start.as_ref(), settings.sandbox_dir.as_deref(), true).await?;
+    let session = crate::net::memory_session(start.as_ref(), settings, true).await?;
     let mut conn = Connection::with_updates(Arc::clone(&session), api_id, settings.proxy());
     let updates = if opts.qr { conn.updates.take() } else { None };
     conn.updates = None;
@@ -261,6 +260,9 @@ impl Run<'_> {
         let mut base = self.file_record.clone().unwrap_or_default();
         if base.api_id.is_none() {
             base.api_id = Some(self.api_id);
+        }
+        if base.test_mode.is_none() {
+            base.test_mode = Some(self.settings.test_dc.value);
         }
         crate::net::record_of_memory(&self.session, &base).await
     }
@@ -513,8 +515,12 @@ impl Run<'_> {
         let key = draft_key(&self.path);
         let phone = self.phone_key.clone();
         let typed = self.phone.clone();
+        let api_id = (self.format == SessionFormat::Grammers).then_some(self.api_id);
         let r = self.store.update(|d| {
             d.drafts.remove(&key);
+            if let Some(id) = api_id {
+                d.session_api_ids.insert(key.clone(), id);
+            }
             if let Some(p) = typed {
                 d.session_phones.insert(key.clone(), p);
             }

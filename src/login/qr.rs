@@ -278,9 +278,7 @@ impl Run<'_> {
                 self.path.display()
             )));
         }
-        let memory =
-            crate::net::memory_session(Some(&record), self.settings.sandbox_dir.as_deref(), false)
-                .await?;
+        let memory = crate::net::memory_session(Some(&record), self.settings, false).await?;
         let conn = Connection::new(memory, self.api_id, self.settings.proxy());
         let state = timed(
             self.opts.timeout,

@@ -209,7 +209,9 @@ impl Inspection {
             auth_key: self.auth_key.clone()?,
             user_id: self.user_id,
             bot: self.bot,
-            test_mode: self.test_mode,
+            test_mode: self
+                .test_mode
+                .or_else(|| self.dc_address.as_ref().map(is_test_address)),
             api_id: self.api_id,
             ..Record::default()
         })
@@ -273,10 +275,21 @@ pub const TEST_DCS: [(i32, [u8; 4]); 3] = [
     (3, [149, 154, 175, 117]),
 ];
 
+/// The port of Telegram's test DCs as Pyrogram connects to them
+/// (pyrogram/session/internals/data_center.py: `TEST = {1: "149.154.175.10", …}` on 80).
+pub const TEST_DC_PORT: u16 = 80;
+
+/// Whether an address is one of Telegram's test DCs.
+pub fn is_test_address(a: &SocketAddr) -> bool {
+    TEST_DCS
+        .iter()
+        .any(|(_, ip)| a.ip() == std::net::IpAddr::from(*ip))
+}
+
 /// The well-known address of a DC, when a format stores none (Pyrogram).
 pub fn known_dc_address(dc: i32, test_mode: bool) -> Option<SocketAddr> {
     let (table, port): (&[(i32, [u8; 4])], u16) = if test_mode {
-        (&TEST_DCS, 80)
+        (&TEST_DCS, TEST_DC_PORT)
     } else {
         (&PRODUCTION_DCS, 443)
     };

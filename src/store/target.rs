@@ -14,6 +14,7 @@ pub struct Target {
     declared: Option<SessionFormat>,
     declared_from: String,
     lock_dir: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
 }
 
 impl Target {
@@ -31,6 +32,7 @@ impl Target {
             declared,
             declared_from,
             lock_dir: settings.state_dir.as_ref().map(|d| d.join("locks")),
+            state_dir: settings.state_dir.clone(),
         })
     }
 
@@ -164,9 +166,42 @@ impl Target {
     /// What the file holds, for a network command or a save; `None` without a key.
     pub async fn record(&self) -> Result<Option<Record>> {
         match self.inspection() {
-            Some(i) if i.format == Format::Tgsess => write::record_of_grammers(&self.path).await,
+            Some(i) if i.format == Format::Tgsess => {
+                let mut r = write::record_of_grammers(&self.path).await?;
+                if let Some(r) = r.as_mut() {
+                    r.api_id = self.remembered_api_id();
+                }
+                Ok(r)
+            }
             Some(i) => Ok(i.record()),
             None => Ok(None),
+        }
+    }
+
+    /// The api_id remembered for this grammers session (its schema has no column for it).
+    fn remembered_api_id(&self) -> Option<i32> {
+        let store = crate::state::Store::load(self.state_dir.clone()).ok()?;
+        store
+            .data
+            .session_api_ids
+            .get(&self.path.display().to_string())
+            .copied()
+    }
+
+    /// Remembers the api_id a key came with, for a grammers session; a failure is a warning.
+    pub fn remember_api_id(&self, format: SessionFormat, api_id: Option<i32>) {
+        let (SessionFormat::Grammers, Some(id)) = (format, api_id) else {
+            return;
+        };
+        let key = self.path.display().to_string();
+        let store = match crate::state::Store::load(self.state_dir.clone()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        if let Err(e) = store.modify(|d| {
+            d.session_api_ids.insert(key, id);
+        }) {
+            crate::output::warn(format!("could not remember the session's api_id: {e}"));
         }
     }
 }

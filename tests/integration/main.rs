@@ -12,3 +12,4 @@ mod offline;
 mod proxy;
 mod sandbox_client;
 mod sandbox_wire;
+mod test_dc;

@@ -37,6 +37,7 @@ struct SessionJ {
     signed_in: String,
     user_id: Option<i64>,
     bot: Option<bool>,
+    test_mode: Option<bool>,
     mode: Option<String>,
     owner_uid: Option<u32>,
     size: Option<u64>,
