@@ -125,9 +125,19 @@ pub enum Command {
     },
     /// Session files in the session directory, with format, user id and size
     List {
-        /// One JSON object on stdout
+        /// One JSON object on stdout (with --check: one per session, then a summary)
         #[arg(long)]
         json: bool,
+        /// Ask Telegram whether each session is signed in, concurrently; never writes a
+        /// session and never requests a code
+        #[arg(long)]
+        check: bool,
+        /// With --check: at most this many connections at once
+        #[arg(long, default_value_t = 8, value_name = "N", requires = "check")]
+        jobs: usize,
+        /// With --check: one deadline for the whole run, in seconds
+        #[arg(long, default_value_t = 30, value_name = "SECS", requires = "check")]
+        timeout: u64,
     },
     /// Run a local Telegram datacenter (real MTProto on 127.0.0.1) for tests and rehearsals
     #[cfg(feature = "sandbox")]
@@ -306,6 +316,10 @@ pub struct SandboxArgs {
     /// Signed-in keys answer 401 AUTH_KEY_UNREGISTERED this long after signing in
     #[arg(long, value_name = "SECS")]
     pub revoke_after: Option<u64>,
+    /// Delay every reply (and each new connection) by this many milliseconds, as round trips
+    /// to Telegram take
+    #[arg(long, value_name = "MS")]
+    pub latency: Option<u64>,
     /// QR login tokens expire after this long (default 30; 0: expired at once)
     #[arg(long, value_name = "SECS")]
     pub login_token_ttl: Option<u64>,

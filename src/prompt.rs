@@ -126,3 +126,13 @@ pub async fn confirm(question: &str) -> Result<bool> {
         Some("y" | "Y" | "yes" | "YES" | "Yes")
     ))
 }
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+pub fn progress(len: u64, message: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_message(message.to_string());
+    bar
+}

@@ -54,3 +54,145 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     output::out("(* = the session this configuration uses)");
     Ok(Exit::Ok)
 }
+
+/// One session's verdict in `list --check`.
+#[derive(Debug, serde::Serialize)]
+pub struct Checked {
+    pub path: std::path::PathBuf,
+    pub format: crate::store::Format,
+    /// "signed_in", "not_signed_in" or "no_verdict".
+    pub status: &'static str,
+    pub reason: String,
+    pub elapsed_ms: u64,
+}
+
+/// `list --check`: every session in the session directory, asked concurrently with at most
+/// `jobs` connections, under one deadline for the whole run. Read-only: sessions are loaded
+/// into memory, never written, and no code is ever requested.
+pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u64) -> Result<Exit> {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let dir = &settings.session_dir;
+    let found = files::scan(dir).await;
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.max(1));
+    let gate = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let bar = crate::prompt::progress(found.len() as u64, "checking sessions");
+    let mut set = tokio::task::JoinSet::new();
+    for (i, f) in found.iter().enumerate() {
+        let record = match f.inspection.format {
+            crate::store::Format::Tgsess => crate::store::write::record_of_grammers(&f.path)
+                .await
+                .ok()
+                .flatten(),
+            _ => f.inspection.record(),
+        };
+        let memory = match &record {
+            Some(r) => crate::net::memory_session(Some(r), settings, false)
+                .await
+                .map(Some),
+            None => Ok(None),
+        };
+        let (api_id, proxy) = (
+            settings.api_credentials().map(|(id, _)| id),
+            settings.proxy().cloned(),
+        );
+        let gate = Arc::clone(&gate);
+        set.spawn(async move {
+            let t0 = Instant::now();
+            let verdict = match (memory, api_id) {
+                (Err(e), _) | (_, Err(e)) => ("no_verdict", e.to_string()),
+                (Ok(None), _) => ("not_signed_in", "holds no login key".to_string()),
+                (Ok(Some(m)), Ok(api_id)) => {
+                    let _permit = gate.acquire_owned().await;
+                    ask(m, api_id, proxy.as_ref(), deadline).await
+                }
+            };
+            (i, verdict, t0.elapsed())
+        });
+    }
+    let mut results: Vec<Option<Checked>> = found.iter().map(|_| None).collect();
+    while let Some(done) = set.join_next().await {
+        let Ok((i, (status, reason), took)) = done else {
+            continue;
+        };
+        bar.inc(1);
+        results[i] = Some(Checked {
+            path: found[i].path.clone(),
+            format: found[i].inspection.format,
+            status,
+            reason,
+            elapsed_ms: took.as_millis() as u64,
+        });
+    }
+    bar.finish_and_clear();
+    let results: Vec<Checked> = results.into_iter().flatten().collect();
+    let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+    let (ok, not, none) = (
+        count("signed_in"),
+        count("not_signed_in"),
+        count("no_verdict"),
+    );
+    let summary = format!(
+        "{} sessions in {}: {ok} signed in, {not} not signed in, {none} no verdict ({} ms)",
+        results.len(),
+        dir.display(),
+        started.elapsed().as_millis()
+    );
+    if json {
+        for r in &results {
+            output::json(r);
+        }
+        output::json(&serde_json::json!({
+            "summary": summary,
+            "signed_in": ok,
+            "not_signed_in": not,
+            "no_verdict": none,
+        }));
+    } else {
+        for r in &results {
+            output::out(format!(
+                "{:<14} {}  {}",
+                r.status,
+                r.path.file_name().unwrap_or_default().to_string_lossy(),
+                r.reason
+            ));
+        }
+        output::out(summary);
+    }
+    Ok(if none > 0 {
+        Exit::NoVerdict
+    } else if not > 0 {
+        Exit::NotSignedIn
+    } else {
+        Exit::Ok
+    })
+}
+
+/// updates.getState on one in-memory session, by the shared deadline.
+async fn ask(
+    memory: std::sync::Arc<grammers_session::storages::MemorySession>,
+    api_id: i32,
+    proxy: Option<&crate::net::Proxy>,
+    deadline: tokio::time::Instant,
+) -> (&'static str, String) {
+    use grammers_tl_types as tl;
+    let conn = crate::net::Connection::new(memory, api_id, proxy);
+    let reply = tokio::time::timeout_at(
+        deadline,
+        conn.client.invoke(&tl::functions::updates::GetState {}),
+    )
+    .await;
+    conn.close().await;
+    match reply {
+        Ok(Ok(_)) => ("signed_in", "Telegram confirms the key".into()),
+        Ok(Err(grammers_mtsender::InvocationError::Rpc(r))) if r.code == 401 => {
+            ("not_signed_in", format!("Telegram answered 401 {}", r.name))
+        }
+        Ok(Err(e)) => ("no_verdict", format!("Telegram could not be asked: {e}")),
+        Err(_) => (
+            "no_verdict",
+            "no answer before the run's deadline (--timeout)".into(),
+        ),
+    }
+}

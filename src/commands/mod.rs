@@ -54,7 +54,15 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
             timeout,
         } => devices::run(&settings, action, json, timeout).await,
         Command::Export { format, output } => export::run(&settings, format, output).await,
-        Command::List { json } => list::run(&settings, json).await,
+        Command::List {
+            json, check: false, ..
+        } => list::run(&settings, json).await,
+        Command::List {
+            json,
+            jobs,
+            timeout,
+            ..
+        } => list::check_all(&settings, json, jobs, timeout).await,
         Command::Completions { .. } => unreachable!("handled before settings are resolved"),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(_) => unreachable!("handled before settings are resolved"),

@@ -21,6 +21,7 @@ pub fn scenario(a: &SandboxArgs) -> Scenario {
         code_ttl: a.code_ttl.map(Duration::from_secs),
         revoke_after: a.revoke_after.map(Duration::from_secs),
         login_token_ttl: a.login_token_ttl.map(Duration::from_secs),
+        latency: a.latency.map(Duration::from_millis),
     }
 }
 

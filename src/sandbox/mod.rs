@@ -151,7 +151,9 @@ pub async fn start(opts: Options) -> Result<Running> {
         &serde_json::to_string(&endpoint).expect("serializes"),
     )?;
 
+    let latency = opts.scenario.latency.unwrap_or_default();
     let shared = Arc::new(server::Shared {
+        latency,
         state: Mutex::new(rpc::State::new(opts.scenario, dcs, address, &dir)),
         log: Mutex::new(log),
         pushed: tokio::sync::Notify::new(),

@@ -32,6 +32,8 @@ pub struct Scenario {
     pub revoke_after: Option<Duration>,
     /// How long a QR login token lives (Telegram: about 30 s).
     pub login_token_ttl: Option<Duration>,
+    /// Delay before every reply and at the start of every connection.
+    pub latency: Option<Duration>,
 }
 
 /// What a client told about itself in initConnection, shown by account.getAuthorizations.

@@ -31,6 +31,9 @@ pub struct Shared {
     pub log: Mutex<std::fs::File>,
     /// Woken when a push (updateLoginToken) is queued for some key.
     pub pushed: Notify,
+    /// `--latency`: every reply, and the start of every connection, waits this long, as
+    /// round trips to Telegram do (50 to 300 ms).
+    pub latency: std::time::Duration,
 }
 
 impl Shared {
@@ -69,7 +72,14 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(Connection::new(stream, Arc::clone(&shared)).run());
+        let latency = shared.latency;
+        let conn = Connection::new(stream, Arc::clone(&shared));
+        tokio::spawn(async move {
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            conn.run().await
+        });
     }
 }
 
@@ -169,6 +179,9 @@ impl Connection {
             dq.extend(packet);
             self.transport.pack(&mut dq);
             wire_bytes.extend_from_slice(&dq[..]);
+        }
+        if !self.shared.latency.is_zero() {
+            tokio::time::sleep(self.shared.latency).await;
         }
         self.stream.write_all(&wire_bytes).await
     }

@@ -7,6 +7,7 @@ mod exec;
 mod faults;
 mod in_place;
 mod interop;
+mod list_check;
 mod login;
 mod offline;
 mod proxy;
