@@ -166,7 +166,7 @@ use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::Path;
 
 use grammers_session::storages::{MemorySession, MemorySessionError};
-use grammers_session::types::{DcOption, PeerAuth, PeerInfo};
+use grammers_session::types::DcOption;
 
 use crate::store::{AuthKey, Record};
 
@@ -275,45 +275,9 @@ pub async fn memory_session(
     let fail = |e: MemorySessionError| Error::file(format!("in-memory session: {e}"));
     if let Some(r) = record {
         let home = crate::store::write::import_address(r, None)?;
-        s.set_home_dc_id(r.dc_id).await.map_err(fail)?;
-        let mut others = r.other_dcs.clone();
-        if r.test_mode == Some(true) && others.is_empty() {
-            for (id, ip) in crate::store::TEST_DCS {
-                others.push((
-                    id,
-                    SocketAddrV4::new(ip.into(), crate::store::TEST_DC_PORT),
-                    None,
-                ));
-            }
-        }
-        for (id, v4, key) in others.into_iter().filter(|(id, ..)| *id != r.dc_id) {
-            s.set_dc_option(&DcOption {
-                id,
-                ipv4: v4,
-                ipv6: v6_of(v4),
-                auth_key: key.map(|k| k.0),
-            })
+        crate::store::write::load_into(s.as_ref(), r, home)
             .await
             .map_err(fail)?;
-        }
-        s.set_dc_option(&DcOption {
-            id: r.dc_id,
-            ipv4: home,
-            ipv6: v6_of(home),
-            auth_key: Some(r.auth_key.0),
-        })
-        .await
-        .map_err(fail)?;
-        if let Some(id) = r.user_id {
-            s.cache_peer(PeerInfo::User {
-                id,
-                auth: r.access_hash.map(PeerAuth::from_hash),
-                bot: r.bot,
-                is_self: Some(true),
-            })
-            .await
-            .map_err(fail)?;
-        }
     }
     if record.is_none() && settings.test_dc.value {
         // A new session for Telegram's test DCs: their table, never production's.

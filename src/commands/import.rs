@@ -82,7 +82,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
         output::out(format!("The previous session was kept as {}.", b.display()));
     }
     if let Some(src) = &source_path {
-        live_source_note(src);
+        live_source_note(settings, src);
     }
     output::out(format!(
         "No login code was requested. `{}` asks Telegram whether the key is signed in.",
@@ -103,7 +103,7 @@ fn quoted_source(args: &ImportArgs) -> String {
 
 /// The source file looks alive (a program has it open, or has an unfinished write): using one
 /// key from two places ends in AUTH_KEY_DUPLICATED.
-fn live_source_note(src: &Path) {
+fn live_source_note(settings: &Settings, src: &Path) {
     let holder = files::holders(src).into_iter().next();
     let side = files::unfinished_write(src);
     if holder.is_none() && side.is_none() {
@@ -116,7 +116,11 @@ fn live_source_note(src: &Path) {
     };
     output::warn(format!(
         "the source {} looks in use ({why}). Both now hold the same key: do not run both at \
-         once, or Telegram ends the key (AUTH_KEY_DUPLICATED)",
-        src.display()
+         once, or Telegram ends the key (AUTH_KEY_DUPLICATED). For an independent session with \
+         a key of its own, approved by the source, no code needed (reset only forgets the copy \
+         here; the source's key stays valid): `{} && {}`",
+        src.display(),
+        settings.command("reset --yes"),
+        settings.command(&format!("import --as-new {}", files::shell_quote(src)))
     ));
 }

@@ -354,12 +354,24 @@ async fn grammers(tmp: &Path, r: &Record) -> Result<()> {
     let fail = |e: grammers_session::storages::SqliteSessionError| {
         Error::file(format!("cannot write {}: {e}", tmp.display()))
     };
-    s.set_home_dc_id(r.dc_id).await.map_err(fail)?;
+    load_into(&s, r, addr).await.map_err(fail)?;
+    Ok(())
+}
+
+/// Puts a record into any grammers session (the SQLite file being written, or the
+/// in-memory session a network command runs on): home DC and its key at `home`, the other
+/// DCs (the test network's for a test key that lists none, so nothing goes to production),
+/// the self user and the update state.
+pub async fn load_into<S: Session>(
+    s: &S,
+    r: &Record,
+    home: SocketAddrV4,
+) -> std::result::Result<(), S::Error> {
+    s.set_home_dc_id(r.dc_id).await?;
     let mut others = r.other_dcs.clone();
     if r.test_mode == Some(true) && others.is_empty() {
-        // Other DCs of the test network, without keys, so nothing goes to production.
         for (id, ip) in TEST_DCS {
-            others.push((id, SocketAddrV4::new(ip.into(), 80), None));
+            others.push((id, SocketAddrV4::new(ip.into(), super::TEST_DC_PORT), None));
         }
     }
     for (id, v4, key) in others.into_iter().filter(|(id, ..)| *id != r.dc_id) {
@@ -369,17 +381,15 @@ async fn grammers(tmp: &Path, r: &Record) -> Result<()> {
             ipv6: v6_of(v4),
             auth_key: key.map(|k| k.0),
         })
-        .await
-        .map_err(fail)?;
+        .await?;
     }
     s.set_dc_option(&DcOption {
         id: r.dc_id,
-        ipv4: addr,
-        ipv6: v6_of(addr),
+        ipv4: home,
+        ipv6: v6_of(home),
         auth_key: Some(r.auth_key.0),
     })
-    .await
-    .map_err(fail)?;
+    .await?;
     if let Some(id) = r.user_id {
         s.cache_peer(PeerInfo::User {
             id,
@@ -387,8 +397,7 @@ async fn grammers(tmp: &Path, r: &Record) -> Result<()> {
             bot: r.bot,
             is_self: Some(true),
         })
-        .await
-        .map_err(fail)?;
+        .await?;
     }
     if let Some([pts, qts, date, seq]) = r.update_state {
         s.set_update_state(UpdateState::All(UpdatesState {
@@ -398,8 +407,7 @@ async fn grammers(tmp: &Path, r: &Record) -> Result<()> {
             seq,
             channels: Vec::new(),
         }))
-        .await
-        .map_err(fail)?;
+        .await?;
     }
     Ok(())
 }

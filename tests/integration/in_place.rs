@@ -155,6 +155,12 @@ fn story(format: &str, fixture: &str) {
     assert!(!session.exists());
     login_with_one_code(&dc, &["login"]);
     assert_eq!(dc.count("auth.sendCode"), 2);
+    // logout works on the bot's file too: auth.logOut, then the file is gone.
+    let out = run(bot_cmd(&dc, &["logout", "--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("Logged out at Telegram"));
+    assert!(!session.exists());
+    assert_eq!(dc.count("auth.logOut"), 1);
 }
 
 #[test]
