@@ -18,8 +18,6 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use std::os::unix::fs::OpenOptionsExt;
-
 use crate::error::{Error, Result};
 use crate::settings::Env;
 
@@ -204,14 +202,7 @@ impl Store {
             ))
         })?;
         let lock_path = dir.join("state.lock");
-        let lock = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&lock_path)
+        let lock = crate::atomic::open_lock_file(&lock_path)
             .map_err(|e| Error::usage(format!("cannot open {}: {e}", lock_path.display())))?;
         lock.lock()
             .map_err(|e| Error::usage(format!("cannot lock {}: {e}", lock_path.display())))?;

@@ -174,17 +174,8 @@ pub async fn start(opts: Options) -> Result<Running> {
 /// One sandbox per directory: a second one would overwrite the first's sandbox.json and,
 /// when it stopped, delete it.
 fn lock_dir(dir: &Path) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join("sandbox.lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| io_err("open", &path, e))?;
+    let file = crate::atomic::open_lock_file(&path).map_err(|e| io_err("open", &path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -154,26 +154,18 @@ impl SessionLock {
             }
             None => lock_path(&resolved),
         };
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| {
-                Error::file(format!(
-                    "cannot create the lock file {} for session {}: {e}{}",
-                    path.display(),
-                    session.display(),
-                    if e.raw_os_error() == Some(libc::ELOOP) {
-                        " (it is a symlink; remove it)"
-                    } else {
-                        ""
-                    }
-                ))
-            })?;
+        let file = crate::atomic::open_lock_file(&path).map_err(|e| {
+            Error::file(format!(
+                "cannot create the lock file {} for session {}: {e}{}",
+                path.display(),
+                session.display(),
+                if e.raw_os_error() == Some(libc::ELOOP) {
+                    " (it is a symlink; remove it)"
+                } else {
+                    ""
+                }
+            ))
+        })?;
         match file.try_lock() {
             Ok(()) => {
                 note_holder(&file);
