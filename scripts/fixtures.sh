@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates tests/fixtures with the real libraries from PyPI and checks every round trip.
+# Regenerates tests/fixtures with the real libraries from PyPI and npm and checks every round trip.
 #   scripts/fixtures.sh [make|check]   (default: both)
 # Needs python3 with venv and PyPI access; writes venvs under ${VENVS:-/tmp/tgsess-venvs}.
 set -euo pipefail
@@ -19,6 +19,10 @@ if [ "${1:-all}" != check ]; then
   "$OLD" scripts/fixtures.py make --lib telethon-v7 --out "$OUT"
   "$NEW" scripts/fixtures.py make --lib pyrogram-v3 --out "$OUT"
   "$OLD" scripts/fixtures.py make --lib pyrogram-v2 --out "$OUT"
+  # GramJS and mtcute strings, made by the npm packages themselves.
+  NPMDIR="$V/npm"
+  [ -d "$NPMDIR/node_modules/telegram" ] || { mkdir -p "$NPMDIR" && (cd "$NPMDIR" && npm init -y >/dev/null && npm install --silent telegram @mtcute/node); }
+  NODE_PATH="$NPMDIR/node_modules" node scripts/fixtures_js.mjs "$OUT"
   if KURI=$(venv kurigram kurigram 2>/dev/null); then
     "$KURI" scripts/fixtures.py make --lib kurigram --out "$OUT"
   else

@@ -206,6 +206,9 @@ pub enum ImportFormat {
     TelethonString,
     Pyrogram,
     PyrogramString,
+    GramjsString,
+    MtcuteString,
+    MtkrutoString,
 }
 
 /// Target formats of `tgsess export`.
@@ -215,6 +218,8 @@ pub enum ExportFormat {
     Telethon,
     PyrogramString,
     Pyrogram,
+    GramjsString,
+    MtcuteString,
 }
 
 /// `tgsess import`.

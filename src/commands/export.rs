@@ -60,6 +60,12 @@ pub async fn run(
     let text = match format {
         ExportFormat::TelethonString => Some(strings::encode_telethon(&p).map_err(Error::usage)?),
         ExportFormat::PyrogramString => Some(strings::encode_pyrogram(&p).map_err(Error::usage)?),
+        ExportFormat::GramjsString => {
+            Some(crate::store::js_strings::encode_gramjs(&p).map_err(Error::usage)?)
+        }
+        ExportFormat::MtcuteString => {
+            Some(crate::store::js_strings::encode_mtcute(&p).map_err(Error::usage)?)
+        }
         ExportFormat::Telethon | ExportFormat::Pyrogram => None,
     };
     let Some(text) = text else {

@@ -14,6 +14,7 @@
 //! would silently add tables and report "not signed in".
 
 pub mod files;
+pub mod js_strings;
 pub mod source;
 pub mod sqlite;
 pub mod strings;

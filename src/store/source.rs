@@ -27,6 +27,15 @@ fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'stati
         ImportFormat::PyrogramString => strings::parse_pyrogram(text)
             .map(|p| ("pyrogram-string", p))
             .map_err(bad),
+        ImportFormat::GramjsString => super::js_strings::parse_gramjs(text)
+            .map(|p| ("gramjs-string", p))
+            .map_err(bad),
+        ImportFormat::MtcuteString => super::js_strings::parse_mtcute(text)
+            .map(|p| ("mtcute-string", p))
+            .map_err(bad),
+        ImportFormat::MtkrutoString => super::js_strings::parse_mtkruto(text)
+            .map(|p| ("mtkruto-string", p))
+            .map_err(bad),
         ImportFormat::Auto => strings::detect(text).map_err(bad),
         ImportFormat::Telethon | ImportFormat::Pyrogram => Err(bad(format!(
             "--format {} expects an SQLite session file, but this is text",

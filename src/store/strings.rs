@@ -168,23 +168,72 @@ pub fn encode_pyrogram(p: &Record) -> Result<String, String> {
 }
 
 /// Which string format a text is, by its length and first character.
+/// Every string format tgsess reads: (name, the `--format` that picks it, parser).
+type Parser = fn(&str) -> Result<Record, String>;
+pub const STRING_FORMATS: [(&str, &str, Parser); 5] = [
+    ("Telethon StringSession", "telethon-string", parse_telethon),
+    ("Pyrogram string", "pyrogram-string", parse_pyrogram),
+    (
+        "GramJS StringSession",
+        "gramjs-string",
+        super::js_strings::parse_gramjs,
+    ),
+    (
+        "mtcute string",
+        "mtcute-string",
+        super::js_strings::parse_mtcute,
+    ),
+    (
+        "MTKruto string",
+        "mtkruto-string",
+        super::js_strings::parse_mtkruto,
+    ),
+];
+
+/// Decodes `s` with every known format and checks each one's whole structure: exactly one
+/// must fit. Formats share prefixes (GramJS and Telethon both start with '1'), so nothing is
+/// decided by a prefix or a length alone; an ambiguous string is an error that lists the
+/// candidates and the `--format` that picks one.
 pub fn detect(s: &str) -> Result<(&'static str, Record), String> {
     let t = s.trim();
-    if t.starts_with('1') && matches!(t.len(), 353 | 369) {
-        return parse_telethon(t).map(|p| ("telethon-string", p));
-    }
-    if matches!(t.len(), 351 | 356 | 362) {
-        return parse_pyrogram(t).map(|p| ("pyrogram-string", p));
-    }
-    Err(format!(
-        "not a session string tgsess knows: {} characters{} (a Telethon StringSession has \
-         353 or 369 and starts with '1'; a Pyrogram string has 351, 356 or 362)",
-        t.len(),
-        match t.chars().next() {
-            Some(c) => format!(", starting with {c:?}"),
-            None => String::new(),
+    let tries: Vec<(&'static str, &'static str, Result<Record, String>)> = STRING_FORMATS
+        .iter()
+        .map(|(name, flag, parse)| (*name, *flag, parse(t)))
+        .collect();
+    let mut fits = Vec::new();
+    let mut why = Vec::new();
+    for (name, flag, r) in tries {
+        match r {
+            Ok(r) => fits.push((name, flag, r)),
+            Err(e) => why.push(format!("as a {name}: {e}")),
         }
-    ))
+    }
+    match fits.len() {
+        1 => {
+            let (_, flag, r) = fits.into_iter().next().expect("one");
+            Ok((flag, r))
+        }
+        0 => Err(format!(
+            "not a session string tgsess knows ({} characters{}). {}",
+            t.len(),
+            match t.chars().next() {
+                Some(c) => format!(", starting with {c:?}"),
+                None => String::new(),
+            },
+            why.join("; ")
+        )),
+        _ => Err(format!(
+            "this string fits more than one format: {}; pick one with {}",
+            fits.iter()
+                .map(|(n, ..)| *n)
+                .collect::<Vec<_>>()
+                .join(" and "),
+            fits.iter()
+                .map(|(_, f, _)| format!("--format {f}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
+    }
 }
 
 #[cfg(test)]

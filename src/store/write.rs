@@ -386,7 +386,10 @@ pub async fn load_into<S: Session>(
     s.set_dc_option(&DcOption {
         id: r.dc_id,
         ipv4: home,
-        ipv6: v6_of(home),
+        ipv6: match r.address {
+            Some(SocketAddr::V6(v6)) => v6,
+            _ => v6_of(home),
+        },
         auth_key: Some(r.auth_key.0),
     })
     .await?;
@@ -434,13 +437,10 @@ pub fn import_address(p: &Record, dc_address: Option<SocketAddr>) -> Result<Sock
             ))
         });
     }
-    if let Some(a) = p.address {
-        return v4_of(a).ok_or_else(|| {
-            Error::usage(format!(
-                "the source stores an IPv6 address ({a}); tgsess connects over IPv4: give the \
-                 DC's IPv4 address with --dc-address IP:PORT"
-            ))
-        });
+    // An IPv6 address is kept as the DC's IPv6 address; tgsess connects over IPv4, to the
+    // DC table's address for that DC.
+    if let Some(a) = p.address.and_then(v4_of) {
+        return Ok(a);
     }
     let test = p.test_mode.unwrap_or(false);
     known_dc_address(p.dc_id, test)
@@ -462,17 +462,23 @@ pub async fn record_of_grammers(path: &Path) -> Result<Option<Record>> {
         .map_err(|e| Error::file(format!("cannot read session {}: {e}", path.display())))?;
     let mut home = None;
     let mut other_dcs = Vec::new();
-    for (id, v4, _, key) in &data.dc_options {
+    for (id, v4, v6, key) in &data.dc_options {
         let Ok(addr) = v4.parse::<SocketAddrV4>() else {
             continue;
         };
         if *id == data.home_dc {
-            home = Some((addr, key.clone()));
+            // A real IPv6 address (an IPv6 source) is the address the source gave.
+            let given = v6
+                .parse::<SocketAddrV6>()
+                .ok()
+                .filter(|a| a.ip().to_ipv4_mapped().is_none())
+                .map(SocketAddr::V6);
+            home = Some((addr, given, key.clone()));
         } else {
             other_dcs.push((*id, addr, key.clone()));
         }
     }
-    let Some((addr, Some(key))) = home else {
+    let Some((addr, given, Some(key))) = home else {
         return Ok(None);
     };
     let test_mode = TEST_DCS
@@ -480,7 +486,7 @@ pub async fn record_of_grammers(path: &Path) -> Result<Option<Record>> {
         .any(|(_, ip)| *addr.ip() == std::net::Ipv4Addr::from(*ip));
     Ok(Some(Record {
         dc_id: data.home_dc,
-        address: Some(SocketAddr::V4(addr)),
+        address: Some(given.unwrap_or(SocketAddr::V4(addr))),
         auth_key: key,
         user_id: data.me.map(|m| m.0),
         bot: data.me.map(|m| m.2),
