@@ -26,6 +26,11 @@ import sys
 import tempfile
 
 
+def host_port(ip: str, port: int) -> str:
+    """ip:port, with an IPv6 address in brackets, as the manifest writes it."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def key_id(key: bytes) -> str:
     return hashlib.sha1(key).digest()[12:20][::-1].hex()
 
@@ -176,13 +181,13 @@ def run(cmd, **kw):
 async def load_telethon_string(text):
     from telethon.sessions import StringSession
     s = StringSession(text.strip())
-    return {"dc_id": s.dc_id, "address": f"{s.server_address}:{s.port}", "key_id": key_id(s.auth_key.key)}
+    return {"dc_id": s.dc_id, "address": host_port(s.server_address, s.port), "key_id": key_id(s.auth_key.key)}
 
 
 async def load_telethon_file(path):
     from telethon.sessions import SQLiteSession
     s = SQLiteSession(str(path)[: -len(".session")])
-    r = {"dc_id": s.dc_id, "address": f"{s.server_address}:{s.port}", "key_id": key_id(s.auth_key.key)}
+    r = {"dc_id": s.dc_id, "address": host_port(s.server_address, s.port), "key_id": key_id(s.auth_key.key)}
     s.close()
     return r
 

@@ -165,6 +165,18 @@ pub enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECS")]
         timeout: u64,
     },
+    /// What a session file or string (from stdin: -) holds, without importing or writing
+    /// anything; the key is never shown, only its id
+    Inspect {
+        /// A session file, or - to read a string from stdin
+        source: String,
+        /// What SOURCE is; auto decides by content
+        #[arg(long, value_enum, default_value = "auto")]
+        format: ImportFormat,
+        /// One JSON object on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a program (a bot) while holding the session's lock: writers and a second exec are
     /// refused while it runs; it gets TGSESS_SESSION, the session's full path
     Exec {

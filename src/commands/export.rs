@@ -51,6 +51,17 @@ pub async fn run(
         ExportFormat::Pyrogram | ExportFormat::PyrogramString
     ) {
         p = crate::net::with_user_id(settings, p).await?;
+        let table = crate::store::known_dc_address(p.dc_id, p.test_mode == Some(true));
+        if let Some(a) = p.address.filter(|a| Some(*a) != table && !a.is_ipv6()) {
+            output::warn(format!(
+                "Pyrogram stores no address: the session's {a} is lost in this export, and \
+                 Pyrogram will connect to {} for DC {} instead",
+                table
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "no known address".into()),
+                p.dc_id
+            ));
+        }
     } else if let Some(dir) = &settings.sandbox_dir {
         // A sandbox session lives at the sandbox's address, whatever the file stores
         // (Pyrogram stores none, and the table's would be Telegram's).

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod exec;
 pub mod export;
 pub mod import;
+pub mod inspect;
 pub mod list;
 pub mod login;
 pub mod logout;
@@ -26,6 +27,7 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
         command,
         Command::Status { .. }
             | Command::List { .. }
+            | Command::Inspect { .. }
             | Command::Check { json: true, .. }
             | Command::Check { quiet: true, .. }
     );
@@ -48,6 +50,11 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
         Command::Login(args) => login::run(&settings, env, &args).await,
         Command::Import(args) => import::run(&settings, env, &args).await,
         Command::Exec { program } => exec::run(&settings, &program).await,
+        Command::Inspect {
+            source,
+            format,
+            json,
+        } => inspect::run(&source, format, json).await,
         Command::Devices {
             action,
             json,

@@ -195,7 +195,13 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             output::out("  test mode: yes, a key for Telegram's test DCs");
         }
         if let Some(dc) = s.home_dc {
-            let addr = s.dc_address.as_deref().unwrap_or("address unknown");
+            let table = crate::store::known_dc_address(dc, s.test_mode == Some(true))
+                .map(|a| format!("{a}, from Telegram's DC table: the file stores no address"));
+            let addr = s
+                .dc_address
+                .clone()
+                .or(table)
+                .unwrap_or_else(|| "address unknown".into());
             let now = settings
                 .sandbox_dir
                 .as_deref()

@@ -6,6 +6,7 @@ mod discipline;
 mod exec;
 mod faults;
 mod in_place;
+mod inspect;
 mod interop;
 mod list_check;
 mod login;

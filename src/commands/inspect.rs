@@ -1,0 +1,144 @@
+//! `tgsess inspect SOURCE [--json]`: what a session file or string holds, without importing
+//! or writing anything. Strings are read from stdin (`-`) or a file, never from the command
+//! line. The key is never shown, only its id.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cli::ImportFormat;
+use crate::error::{Error, Exit, Result};
+use crate::output;
+use crate::store::{files, known_dc_address, source, sqlite};
+
+/// `inspect --json`; the schema is pinned by a test.
+#[derive(Debug, Serialize)]
+pub struct Inspected {
+    pub source: String,
+    pub format: &'static str,
+    /// For a file: the library's schema version as its tables tell it.
+    pub detail: Option<String>,
+    pub dc_id: i32,
+    pub address: Option<String>,
+    /// "source" (the source gives it), "table" (Telegram's DC table), or null (unknown).
+    pub address_from: Option<&'static str>,
+    pub test_mode: Option<bool>,
+    pub key_id: String,
+    pub user_id: Option<i64>,
+    pub bot: Option<bool>,
+    pub api_id: Option<i32>,
+    /// Signs that a program uses the source right now.
+    pub in_use: Vec<String>,
+}
+
+fn in_use(path: &Path) -> Vec<String> {
+    let mut v: Vec<String> = files::side_files(path)
+        .into_iter()
+        .filter(|p| p.exists() && !p.to_string_lossy().ends_with("-shm"))
+        .map(|p| format!("{} is present", p.display()))
+        .collect();
+    v.extend(
+        files::holders(path)
+            .into_iter()
+            .map(|(pid, cmd)| format!("pid {pid} ({cmd}) has it open")),
+    );
+    v
+}
+
+pub async fn run(source_arg: &str, format: ImportFormat, json: bool) -> Result<Exit> {
+    if source_arg != "-" && !Path::new(source_arg).exists() {
+        return Err(Error::usage(
+            "inspect reads a session file, or a string from stdin with `-` (a string on the \
+             command line would be visible to other users in `ps`): tgsess inspect - < FILE",
+        ));
+    }
+    let (format_name, r, path) = source::read(source_arg, format).await?;
+    let detail = match &path {
+        Some(p) => {
+            let i = sqlite::inspect(p).await;
+            (i.format != crate::store::Format::NotASession).then_some(i.detail)
+        }
+        None => None,
+    };
+    let (address, address_from) = match r.address {
+        Some(a) => (Some(a.to_string()), Some("source")),
+        None => match known_dc_address(r.dc_id, r.test_mode.unwrap_or(false)) {
+            Some(a) => (Some(a.to_string()), Some("table")),
+            None => (None, None),
+        },
+    };
+    let report = Inspected {
+        source: path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "-".into()),
+        format: format_name,
+        detail,
+        dc_id: r.dc_id,
+        address,
+        address_from,
+        test_mode: r.test_mode,
+        key_id: crate::store::write::key_id_hex(&r.auth_key),
+        user_id: r.user_id,
+        bot: r.bot,
+        api_id: r.api_id,
+        in_use: path.as_deref().map(in_use).unwrap_or_default(),
+    };
+    if json {
+        output::json(&report);
+        return Ok(Exit::Ok);
+    }
+    print(&report);
+    Ok(Exit::Ok)
+}
+
+fn print(r: &Inspected) {
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "not recorded".into());
+    output::out(format!("Source:    {}", r.source));
+    output::out(format!(
+        "  format:  {}{}",
+        r.format,
+        r.detail
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default()
+    ));
+    output::out(format!(
+        "  DC:      {} at {}{}",
+        r.dc_id,
+        r.address.as_deref().unwrap_or("an unknown address"),
+        match r.address_from {
+            Some("table") => {
+                " (from Telegram's DC table as grammers-session 0.11 lists it: the source \
+                 stores no address)"
+            }
+            _ => "",
+        }
+    ));
+    output::out(format!(
+        "  test DCs: {}",
+        opt(r.test_mode.map(|t| t.to_string()))
+    ));
+    output::out(format!(
+        "  key id:  {} (the key itself is never shown)",
+        r.key_id
+    ));
+    output::out(format!(
+        "  user:    {}",
+        match (r.user_id, r.bot) {
+            (Some(id), Some(true)) => format!("bot {id}"),
+            (Some(id), _) => format!("user {id}"),
+            _ => "not recorded (only Telegram can tell who is signed in)".into(),
+        }
+    ));
+    output::out(format!(
+        "  api_id:  {}",
+        opt(r.api_id.map(|a| a.to_string()))
+    ));
+    for hint in &r.in_use {
+        output::warn(format!(
+            "in use: {hint}; a copy of this key used elsewhere at the same time ends in \
+             AUTH_KEY_DUPLICATED (`tgsess import --as-new` makes an independent session)"
+        ));
+    }
+}
