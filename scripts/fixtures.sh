@@ -23,6 +23,11 @@ if [ "${1:-all}" != check ]; then
   NPMDIR="$V/npm"
   [ -d "$NPMDIR/node_modules/telegram" ] || { mkdir -p "$NPMDIR" && (cd "$NPMDIR" && npm init -y >/dev/null && npm install --silent telegram @mtcute/node); }
   NODE_PATH="$NPMDIR/node_modules" node scripts/fixtures_js.mjs "$OUT"
+  # Telegram Desktop tdata, written by @mtcute/convert (its own install: its peer versions).
+  CONVDIR="$V/npm-convert"
+  [ -d "$CONVDIR/node_modules/@mtcute/convert" ] || { mkdir -p "$CONVDIR" && (cd "$CONVDIR" && npm init -y >/dev/null && npm install --silent @mtcute/convert @mtcute/node); }
+  rm -rf "$OUT"/tdata-* "$OUT"/tdata-manifest.json
+  NODE_PATH="$CONVDIR/node_modules" node scripts/fixtures_tdata.mjs "$OUT"
   if KURI=$(venv kurigram kurigram 2>/dev/null); then
     "$KURI" scripts/fixtures.py make --lib kurigram --out "$OUT"
   else

@@ -176,6 +176,12 @@ pub enum Command {
         /// One JSON object on stdout
         #[arg(long)]
         json: bool,
+        /// For a tdata SOURCE: its -key data name (default: data)
+        #[arg(long, value_name = "NAME")]
+        tdata_key: Option<String>,
+        /// For a tdata SOURCE: read its local passcode from stdin
+        #[arg(long)]
+        passcode_stdin: bool,
     },
     /// Run a program (a bot) while holding the session's lock: writers and a second exec are
     /// refused while it runs; it gets TGSESS_SESSION, the session's full path
@@ -253,6 +259,15 @@ pub struct ImportArgs {
     /// `login --approve-with SOURCE`), so the two never share a key
     #[arg(long, conflicts_with_all = ["force", "dc_address"])]
     pub as_new: bool,
+    /// For a Telegram Desktop tdata SOURCE: its -key data name (default: data)
+    #[arg(long, value_name = "NAME")]
+    pub tdata_key: Option<String>,
+    /// For a tdata SOURCE: read its local passcode from stdin (otherwise asked on a terminal)
+    #[arg(long)]
+    pub passcode_stdin: bool,
+    /// For a tdata SOURCE: which of its accounts (Desktop's index; default: the active one)
+    #[arg(long, value_name = "N")]
+    pub account: Option<i32>,
 }
 
 /// `tgsess login`.

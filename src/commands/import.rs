@@ -16,8 +16,13 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
         // The same operation as `login --approve-with SOURCE`, spelled where users look.
         return crate::commands::login::approve(settings, env, &args.source).await;
     }
+    let tdata = crate::store::source::TdataOpts {
+        key_name: args.tdata_key.clone(),
+        passcode_stdin: args.passcode_stdin,
+        account: args.account,
+    };
     let (source_format, mut record, source_path) =
-        crate::store::source::read(&args.source, args.format).await?;
+        crate::store::source::read_with(&args.source, args.format, &tdata).await?;
     let target = Target::open(settings).await?;
     let dest = target.path.clone();
     if let Some(src) = &source_path
@@ -81,7 +86,15 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
     if let Some(b) = backup {
         output::out(format!("The previous session was kept as {}.", b.display()));
     }
-    if let Some(src) = &source_path {
+    if source_format == "tdata" {
+        output::warn(format!(
+            "Telegram Desktop still uses this key. Using both at once from different \
+             addresses ends in AUTH_KEY_DUPLICATED. For an independent session with a key of \
+             its own, approved by Desktop's, no code needed: `{} && {}`",
+            settings.command("reset --yes"),
+            settings.command(&format!("import --as-new {}", quoted_source(args)))
+        ));
+    } else if let Some(src) = &source_path {
         live_source_note(settings, src);
     }
     output::out(format!(
@@ -91,14 +104,26 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
     Ok(Exit::Ok)
 }
 
-/// The source as the user gave it, quoted for a shell (`-` for stdin).
+/// The source as the user gave it, made absolute and quoted for a shell (`-` for stdin),
+/// with the options that pick a tdata account.
 fn quoted_source(args: &ImportArgs) -> String {
-    if args.source == "-" {
+    let mut words = Vec::new();
+    if let Some(k) = &args.tdata_key {
+        words.push(format!("--tdata-key {}", files::shell_quote_str(k)));
+    }
+    if let Some(a) = args.account {
+        words.push(format!("--account {a}"));
+    }
+    if args.passcode_stdin {
+        words.push("--passcode-stdin".into());
+    }
+    words.push(if args.source == "-" {
         "-".into()
     } else {
         let p = Path::new(&args.source);
         files::shell_quote(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
-    }
+    });
+    words.join(" ")
 }
 
 /// The source file looks alive (a program has it open, or has an unfinished write): using one

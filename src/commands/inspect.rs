@@ -29,6 +29,17 @@ pub struct Inspected {
     pub api_id: Option<i32>,
     /// Signs that a program uses the source right now.
     pub in_use: Vec<String>,
+    /// For Telegram Desktop's tdata: every account (the fields above describe the active one).
+    pub accounts: Vec<TdataAccount>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TdataAccount {
+    pub index: i32,
+    pub user_id: i64,
+    pub dc_id: i32,
+    pub key_id: String,
+    pub active: bool,
 }
 
 fn in_use(path: &Path) -> Vec<String> {
@@ -45,15 +56,41 @@ fn in_use(path: &Path) -> Vec<String> {
     v
 }
 
-pub async fn run(source_arg: &str, format: ImportFormat, json: bool) -> Result<Exit> {
+pub async fn run(
+    source_arg: &str,
+    format: ImportFormat,
+    json: bool,
+    tdata: &source::TdataOpts,
+) -> Result<Exit> {
     if source_arg != "-" && !Path::new(source_arg).exists() {
         return Err(Error::usage(
             "inspect reads a session file, or a string from stdin with `-` (a string on the \
              command line would be visible to other users in `ps`): tgsess inspect - < FILE",
         ));
     }
-    let (format_name, r, path) = source::read(source_arg, format).await?;
+    let mut accounts = Vec::new();
+    let (format_name, r, path) = if crate::store::tdata::looks_like(Path::new(source_arg)) {
+        let (r, td) = source::read_tdata(Path::new(source_arg), tdata).await?;
+        accounts = td
+            .accounts
+            .iter()
+            .map(|a| TdataAccount {
+                index: a.index,
+                user_id: a.user_id,
+                dc_id: a.dc_id,
+                key_id: crate::store::write::key_id_hex(&a.key),
+                active: td.active == Some(a.index),
+            })
+            .collect();
+        ("tdata", r, Some(td.dir))
+    } else {
+        source::read_with(source_arg, format, tdata).await?
+    };
     let detail = match &path {
+        Some(p) if format_name == "tdata" => Some(format!(
+            "Telegram Desktop tdata, {} account(s)",
+            accounts.len()
+        )),
         Some(p) => {
             let i = sqlite::inspect(p).await;
             (i.format != crate::store::Format::NotASession).then_some(i.detail)
@@ -82,7 +119,12 @@ pub async fn run(source_arg: &str, format: ImportFormat, json: bool) -> Result<E
         user_id: r.user_id,
         bot: r.bot,
         api_id: r.api_id,
-        in_use: path.as_deref().map(in_use).unwrap_or_default(),
+        in_use: path
+            .as_deref()
+            .filter(|p| p.is_file())
+            .map(in_use)
+            .unwrap_or_default(),
+        accounts,
     };
     if json {
         output::json(&report);
@@ -135,6 +177,16 @@ fn print(r: &Inspected) {
         "  api_id:  {}",
         opt(r.api_id.map(|a| a.to_string()))
     ));
+    for a in &r.accounts {
+        output::out(format!(
+            "  account {}: user {}, DC {}, key id {}{}",
+            a.index,
+            a.user_id,
+            a.dc_id,
+            a.key_id,
+            if a.active { " (active)" } else { "" }
+        ));
+    }
     for hint in &r.in_use {
         output::warn(format!(
             "in use: {hint}; a copy of this key used elsewhere at the same time ends in \

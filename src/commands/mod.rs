@@ -54,7 +54,16 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
             source,
             format,
             json,
-        } => inspect::run(&source, format, json).await,
+            tdata_key,
+            passcode_stdin,
+        } => {
+            let tdata = crate::store::source::TdataOpts {
+                key_name: tdata_key,
+                passcode_stdin,
+                account: None,
+            };
+            inspect::run(&source, format, json, &tdata).await
+        }
         Command::Devices {
             action,
             json,

@@ -19,6 +19,7 @@ pub mod source;
 pub mod sqlite;
 pub mod strings;
 pub mod target;
+pub mod tdata;
 pub mod write;
 
 pub use target::Target;

@@ -48,12 +48,131 @@ fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'stati
     }
 }
 
-/// Reads a session from `source` (a file of any format, a string, or `-` for stdin) without
-/// changing anything: (format name, record, the file when it was one).
+/// How a Telegram Desktop tdata source is read.
+#[derive(Clone, Debug, Default)]
+pub struct TdataOpts {
+    /// Desktop's `-key NAME` (default `data`).
+    pub key_name: Option<String>,
+    /// Read the local passcode from stdin instead of asking on the terminal.
+    pub passcode_stdin: bool,
+    /// Desktop's account index; by default the active one, or the only one.
+    pub account: Option<i32>,
+}
+
+/// Reads one account of the tdata at `path` (the tdata directory or its parent): the
+/// passcode from stdin, or asked on a terminal (3 tries) when the empty one does not open it.
+pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::tdata::Tdata)> {
+    use super::tdata::{self, TdataError};
+    let dir = tdata::locate(path).ok_or_else(|| {
+        Error::usage(tdata::TdataError::NoKeyData(path.to_path_buf()).to_string())
+    })?;
+    let key_name = o.key_name.clone().unwrap_or_else(|| "data".into());
+    let read = |pass: Vec<u8>| {
+        let (dir, key_name) = (dir.clone(), key_name.clone());
+        // PBKDF2 with 100000 rounds: off the async thread.
+        tokio::task::spawn_blocking(move || tdata::read(&dir, &key_name, &pass))
+    };
+    let join = |e: tokio::task::JoinError| Error::usage(format!("reading tdata failed: {e}"));
+    let fail = |e: TdataError| match e {
+        TdataError::WrongPasscode => Error::usage(format!(
+            "{}: the local passcode is wrong; nothing was written",
+            dir.display()
+        )),
+        e => Error::usage(format!("{}: {e}; nothing was written", dir.display())),
+    };
+    let mut result = if o.passcode_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .take(4096)
+            .read_to_string(&mut line)
+            .map_err(|e| Error::usage(format!("cannot read the passcode from stdin: {e}")))?;
+        let pass = line.trim_end_matches(['\n', '\r']).as_bytes().to_vec();
+        read(pass).await.map_err(join)?
+    } else {
+        read(Vec::new()).await.map_err(join)?
+    };
+    if matches!(result, Err(TdataError::WrongPasscode)) && !o.passcode_stdin {
+        if !output::interactive() {
+            return Err(Error::usage(format!(
+                "{} has a local passcode; give it with --passcode-stdin, or run on a terminal \
+                 to be asked",
+                dir.display()
+            )));
+        }
+        for attempt in 1..=3 {
+            let Some(p) = crate::prompt::hidden("Telegram Desktop local passcode: ").await? else {
+                return Err(Error::usage("no passcode entered; nothing was written"));
+            };
+            result = read(p.expose().as_bytes().to_vec()).await.map_err(join)?;
+            match &result {
+                Err(TdataError::WrongPasscode) if attempt < 3 => {
+                    output::warn(format!("wrong passcode; {} of 3 tries left", 3 - attempt))
+                }
+                _ => break,
+            }
+        }
+    }
+    let td = result.map_err(fail)?;
+    let wanted = o
+        .account
+        .or(td.active)
+        .or_else(|| (td.accounts.len() == 1).then(|| td.accounts[0].index));
+    let list = || {
+        td.accounts
+            .iter()
+            .map(|a| format!("account {}: user {}, DC {}", a.index, a.user_id, a.dc_id))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let Some(index) = wanted else {
+        return Err(Error::usage(format!(
+            "{} holds {} accounts ({}); pick one with --account N",
+            dir.display(),
+            td.accounts.len(),
+            list()
+        )));
+    };
+    let a = td
+        .accounts
+        .iter()
+        .find(|a| a.index == index)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "{} has no account {index}; it holds {}",
+                dir.display(),
+                list()
+            ))
+        })?;
+    let record = Record {
+        dc_id: a.dc_id,
+        auth_key: a.key.clone(),
+        user_id: Some(a.user_id),
+        bot: Some(false),
+        test_mode: Some(false),
+        ..Record::default()
+    };
+    Ok((record, td))
+}
+
+/// Reads a session from `source` (a file of any format, a tdata directory, a string, or `-`
+/// for stdin) without changing anything: (format name, record, the file when it was one).
 pub async fn read(
     source: &str,
     format: ImportFormat,
 ) -> Result<(&'static str, Record, Option<std::path::PathBuf>)> {
+    read_with(source, format, &TdataOpts::default()).await
+}
+
+/// [`read`], with how to read a tdata source.
+pub async fn read_with(
+    source: &str,
+    format: ImportFormat,
+    tdata_opts: &TdataOpts,
+) -> Result<(&'static str, Record, Option<std::path::PathBuf>)> {
+    if source != "-" && super::tdata::looks_like(Path::new(source)) {
+        let (r, td) = read_tdata(Path::new(source), tdata_opts).await?;
+        return Ok(("tdata", r, Some(td.dir)));
+    }
     let args = Args { source, format };
     if args.source == "-" {
         let mut text = String::new();
@@ -81,8 +200,9 @@ pub async fn read(
     };
     if meta.is_dir() {
         return Err(Error::usage(format!(
-            "{} is a directory, not a session",
-            path.display()
+            "{} is a directory, not a session. {}",
+            path.display(),
+            super::tdata::TdataError::NoKeyData(path.to_path_buf())
         )));
     }
     let origin = path.display().to_string();

@@ -24,6 +24,7 @@ struct Inspected {
     bot: Option<bool>,
     api_id: Option<i32>,
     in_use: Vec<String>,
+    accounts: Vec<serde_json::Value>,
 }
 
 fn fixtures() -> PathBuf {

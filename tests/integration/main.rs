@@ -14,4 +14,5 @@ mod offline;
 mod proxy;
 mod sandbox_client;
 mod sandbox_wire;
+mod tdata;
 mod test_dc;
