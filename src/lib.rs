@@ -18,6 +18,7 @@ pub mod report;
 pub mod sandbox;
 pub mod secret;
 pub mod settings;
+pub mod shared;
 pub mod state;
 pub mod store;
 

@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -242,13 +241,7 @@ fn read(path: &Path) -> Result<StateFile> {
     serde_json::from_str(&text).map_err(|e| damaged(format!("is damaged ({e})")))
 }
 
-pub fn encode_token(t: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(t)
-}
-
-pub fn decode_token(t: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(t).ok()
-}
+pub use crate::shared::{decode_token, encode_token};
 
 #[cfg(test)]
 mod tests {

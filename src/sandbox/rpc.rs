@@ -235,7 +235,7 @@ impl State {
             }
         }
         for (token, user) in p.future_tokens {
-            if let Some(t) = crate::state::decode_token(&token) {
+            if let Some(t) = crate::shared::decode_token(&token) {
                 self.future_tokens.insert(t, user);
             }
         }
@@ -274,7 +274,7 @@ impl State {
             future_tokens: self
                 .future_tokens
                 .iter()
-                .map(|(t, u)| (crate::state::encode_token(t), *u))
+                .map(|(t, u)| (crate::shared::encode_token(t), *u))
                 .collect(),
         };
         let text = serde_json::to_string(&p).expect("serializes");

@@ -139,9 +139,7 @@ impl AuthKey {
     /// auth_key_id: the low 64 bits of SHA1(key), as MTProto defines it (bytes 12..20).
     /// Safe to show: it identifies a key without revealing it.
     pub fn id(&self) -> u64 {
-        use sha1::Digest;
-        let h = sha1::Sha1::digest(self.0);
-        u64::from_le_bytes(h[12..20].try_into().expect("8 bytes"))
+        crate::shared::key_id(&self.0)
     }
 }
 

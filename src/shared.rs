@@ -1,0 +1,22 @@
+//! What the client side and the sandbox both need, in one place that each imports: the
+//! auth key id and the base64 token codec. The sandbox imports nothing else of the client
+//! (state, settings, cli, login, store); the client reaches the sandbox only through
+//! `commands::sandbox`, `login --sandbox` and its endpoint file (`net`).
+
+use base64::Engine as _;
+
+/// auth_key_id: the low 64 bits of SHA1(key), as MTProto defines it (bytes 12..20).
+pub fn key_id(key: &[u8; 256]) -> u64 {
+    use sha1::Digest;
+    let h = sha1::Sha1::digest(key);
+    u64::from_le_bytes(h[12..20].try_into().expect("8 bytes"))
+}
+
+/// Tokens (future auth tokens) and keys kept in JSON state files: standard base64.
+pub fn encode_token(t: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(t)
+}
+
+pub fn decode_token(t: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(t).ok()
+}
