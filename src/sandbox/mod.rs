@@ -13,6 +13,7 @@ pub mod rpc;
 pub mod scan;
 pub mod server;
 pub mod srp;
+pub mod transport;
 pub mod wire;
 
 use std::net::SocketAddr;

@@ -1,11 +1,11 @@
-//! Connections: the Full transport, decryption, the session layer, and the request log.
+//! Connections: the transport (any of four, see `transport.rs`), decryption, the session
+//! layer, and the request log.
 //! Every fault closes only its own connection; the listener keeps serving.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use grammers_crypto::DequeBuffer;
-use grammers_mtproto::transport::{self, Transport};
+use super::transport;
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Serializable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -13,9 +13,6 @@ use tokio::sync::Notify;
 
 use super::rpc::{Caller, ClientInfo, Reply, State};
 use super::wire::{self, MsgIds};
-
-/// Frames larger than this are refused (Telegram's own limit is about 1 MiB of payload).
-const MAX_FRAME: usize = 2 << 20;
 
 const INVOKE_WITH_LAYER: u32 = 0xda9b0d0d;
 const INIT_CONNECTION: u32 = 0xc1cd5ea9;
@@ -101,7 +98,8 @@ struct Connection {
     stream: TcpStream,
     peer: Option<std::net::SocketAddr>,
     shared: Arc<Shared>,
-    transport: transport::Full,
+    /// Told from the first bytes ([`transport::detect`]).
+    framing: Option<transport::Framing>,
     session: Option<Session>,
     /// Top-level messages to send: (body, content-related).
     outbox: Vec<(Vec<u8>, bool)>,
@@ -113,7 +111,7 @@ impl Connection {
             peer: stream.peer_addr().ok(),
             stream,
             shared,
-            transport: transport::Full::new(),
+            framing: None,
             session: None,
             outbox: Vec::new(),
         }
@@ -135,22 +133,37 @@ impl Connection {
                     continue;
                 }
             }
-            loop {
-                if buf.len() >= 4 {
-                    let len = i32::from_le_bytes(buf[..4].try_into().expect("4 bytes"));
-                    if len > 0 && len as usize > MAX_FRAME {
+            if self.framing.is_none() {
+                match transport::detect(&buf) {
+                    transport::Detected::NeedMore => continue,
+                    transport::Detected::Unknown(why) => {
+                        self.shared
+                            .log(self.peer, 0, 0, "(transport)", &format!("CLOSED: {why}"));
                         return;
                     }
-                }
-                let frame = match self.transport.unpack(&mut buf[..]) {
-                    Ok(off) => {
-                        let payload = buf[off.data_range].to_vec();
-                        buf.drain(..off.next_offset);
-                        payload
+                    transport::Detected::Found(f, tag) => {
+                        buf.drain(..tag);
+                        self.framing = Some(f);
                     }
-                    Err(transport::Error::MissingBytes) => break,
-                    // Bad length, bad seq, bad CRC: this connection is done.
-                    Err(_) => return,
+                }
+            }
+            loop {
+                let framing = self.framing.as_mut().expect("detected above");
+                let frame = match framing.unpack(&mut buf) {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    // Bad length, bad seq, bad CRC: this connection is done, and says why.
+                    Err(why) => {
+                        let name = framing.name();
+                        self.shared.log(
+                            self.peer,
+                            0,
+                            0,
+                            "(transport)",
+                            &format!("CLOSED: {why} on the {name} transport"),
+                        );
+                        return;
+                    }
                 };
                 match self.packet(&frame).await {
                     Ok(Step::Continue) => {}
@@ -175,10 +188,8 @@ impl Connection {
             let msg_id = s.ids.next(!content);
             let seq = if content { s.ids.content_seq() } else { 0 };
             let packet = wire::encrypt(&s.key, wire::envelope(s.session_id, msg_id, seq, &body));
-            let mut dq = DequeBuffer::with_capacity(packet.len() + 4, 8);
-            dq.extend(packet);
-            self.transport.pack(&mut dq);
-            wire_bytes.extend_from_slice(&dq[..]);
+            let framing = self.framing.as_mut().expect("a session has a transport");
+            wire_bytes.extend(framing.pack(&packet));
         }
         if !self.shared.latency.is_zero() {
             tokio::time::sleep(self.shared.latency).await;
@@ -237,7 +248,12 @@ impl Connection {
                 // Unknown key: the transport error -404, as Telegram answers.
                 self.shared
                     .log(self.peer, 0, key_id, "(unknown key)", "-404");
-                self.send_raw(&(-404i32).to_le_bytes()).await?;
+                let bytes = self
+                    .framing
+                    .as_mut()
+                    .map(|f| f.error(-404))
+                    .unwrap_or_default();
+                self.send_raw(&bytes).await?;
                 return Ok(Step::Close);
             };
             self.session = Some(Session {

@@ -197,3 +197,60 @@ fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0));
     assert!(!dc.dir.join("sandbox.json").exists());
 }
+
+/// A real grammers Sender over each transport grammers has: the sandbox tells them apart by
+/// their first bytes and answers each in kind (here 401: the fresh key is not signed in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_grammers_transport_is_served() {
+    use grammers_mtproto::transport::{Abridged, Intermediate};
+    use grammers_mtsender::{ServerAddr, connect_with_auth};
+    let dc = start(Scenario::default()).await;
+    let address = dc.running.address;
+    async fn ask<T: Transport>(t: T, address: std::net::SocketAddr, dir: &std::path::Path) {
+        // grammers' Abridged unpack takes a frame whose first word is negative for a
+        // transport error (grammers-mtproto 0.11 src/transport/abridged.rs `unpack`), and an
+        // encrypted packet starts with the key id: use a key whose id's low word is positive.
+        let key = loop {
+            let k = tgsess::sandbox::keys::new_key();
+            if (tgsess::shared::key_id(&k) as u32 as i32) >= 0 {
+                break k;
+            }
+        };
+        tgsess::sandbox::keys::register(dir, 2, &key).unwrap();
+        let mut sender = connect_with_auth(t, ServerAddr::Tcp { address }, key)
+            .await
+            .unwrap();
+        let reply = tokio::time::timeout(
+            Duration::from_secs(10),
+            sender.invoke(&tl::functions::updates::GetState {}),
+        )
+        .await
+        .unwrap();
+        match reply {
+            Err(InvocationError::Rpc(r)) => assert_eq!(r.code, 401, "{r:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    ask(Abridged::new(), address, &dc.running.dir).await;
+    ask(Intermediate::new(), address, &dc.running.dir).await;
+    ask(Full::new(), address, &dc.running.dir).await;
+    let log = crate::common::request_log(&dc.running.dir);
+    let states = log
+        .iter()
+        .filter(|(m, r)| m == "updates.getState" && r == "AUTH_KEY_UNREGISTERED")
+        .count();
+    assert_eq!(states, 3, "{log:?}");
+    // Something that is no transport: closed, and the close logged with its reason.
+    let junk = tokio::task::spawn_blocking(move || exchange(address, b"GET / HTTP/1.1\r\n\r\n"))
+        .await
+        .unwrap();
+    assert!(junk.is_empty());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = crate::common::request_log(&dc.running.dir);
+    assert!(
+        log.iter()
+            .any(|(m, r)| m == "(transport)" && r.contains("fit no transport")),
+        "{log:?}"
+    );
+    still_serves(&dc).await;
+}
