@@ -646,6 +646,21 @@ impl State {
                     Err(e) => e,
                 }
             }
+            f::users::GetFullUser::CONSTRUCTOR_ID => {
+                let req = parse!(f::users::GetFullUser);
+                let me = match self.signed_in_user(caller.key_id) {
+                    Ok(me) => me,
+                    Err(e) => return e,
+                };
+                let id = match req.id {
+                    tl::enums::InputUser::UserSelf => me,
+                    tl::enums::InputUser::User(u) if self.accounts.contains_key(&u.user_id) => {
+                        u.user_id
+                    }
+                    _ => return err(400, "USER_ID_INVALID"),
+                };
+                Reply::Ok(self.user_full(id, id == me))
+            }
             f::users::GetUsers::CONSTRUCTOR_ID => {
                 let req = parse!(f::users::GetUsers);
                 let me = match self.signed_in_user(caller.key_id) {
@@ -767,6 +782,31 @@ impl State {
             }
             _ => err(400, "METHOD_NOT_IMPLEMENTED_IN_SANDBOX"),
         }
+    }
+
+    /// users.userFull with an empty userFull, in this layer's (230) constructors, written by
+    /// hand: grammers' `UserFull` has some sixty fields, all but four of them optional.
+    /// api.tl: users.userFull#3b6d152e, userFull#6cbe645 (flags and flags2 zero, then id,
+    /// settings, notify_settings, common_chats_count), peerSettings#f47741f7,
+    /// peerNotifySettings#99622c0c.
+    fn user_full(&self, id: i64, is_self: bool) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend(0x3b6d_152eu32.to_le_bytes());
+        b.extend(0x06cb_e645u32.to_le_bytes());
+        b.extend(0u32.to_le_bytes()); // flags
+        b.extend(0u32.to_le_bytes()); // flags2
+        b.extend(id.to_le_bytes());
+        b.extend(0xf477_41f7u32.to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        b.extend(0x9962_2c0cu32.to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        b.extend(0i32.to_le_bytes()); // common_chats_count
+        b.extend(0x1cb5_c415u32.to_le_bytes()); // chats: empty vector
+        b.extend(0u32.to_le_bytes());
+        b.extend(0x1cb5_c415u32.to_le_bytes()); // users: the user
+        b.extend(1u32.to_le_bytes());
+        b.extend(self.user(id, is_self).to_bytes());
+        b
     }
 
     /// One authorization as account.getAuthorizations shows it: the key's client, from its

@@ -22,6 +22,15 @@ const MSGS_ACK: u32 = 0x62d6b459;
 const PING: u32 = 0x7abe77ec;
 const PING_DELAY_DISCONNECT: u32 = 0xf3427b8c;
 const GET_FUTURE_SALTS: u32 = 0xb921bd04;
+/// mtproto.tl: msgs_state_req#da69fb52, msg_resend_req#7d861a08 (both answered with
+/// msgs_state_info#04deb57d), destroy_session#e7512126 (destroy_session_ok#e22045fc or
+/// destroy_session_none#62d350c9).
+const MSGS_STATE_REQ: u32 = 0xda69fb52;
+const MSG_RESEND_REQ: u32 = 0x7d861a08;
+const MSGS_STATE_INFO: u32 = 0x04deb57d;
+const DESTROY_SESSION: u32 = 0xe7512126;
+const DESTROY_SESSION_OK: u32 = 0xe22045fc;
+const DESTROY_SESSION_NONE: u32 = 0x62d350c9;
 
 pub struct Shared {
     pub state: Mutex<State>,
@@ -323,6 +332,37 @@ impl Connection {
                 self.outbox.push((salts.to_bytes(), false));
                 Step::Continue
             }
+            MSGS_STATE_REQ | MSG_RESEND_REQ => {
+                // One byte per asked msg_id: 4 "received" for a state request; for a resend
+                // request 1 "nothing known" (the sandbox keeps no sent messages to resend).
+                let n = body
+                    .get(8..12)
+                    .map(|c| u32::from_le_bytes(c.try_into().expect("4")) as usize)
+                    .unwrap_or(0)
+                    .min(8192);
+                let fill = if id == MSGS_STATE_REQ { 4u8 } else { 1 };
+                let mut out = MSGS_STATE_INFO.to_le_bytes().to_vec();
+                out.extend(msg_id.to_le_bytes());
+                out.extend(tl_bytes(&vec![fill; n]));
+                self.outbox.push((out, false));
+                Step::Continue
+            }
+            DESTROY_SESSION => {
+                let asked = body
+                    .get(4..12)
+                    .map(|c| i64::from_le_bytes(c.try_into().expect("8")))
+                    .unwrap_or(0);
+                let current = self.session.as_ref().map(|s| s.session_id);
+                let ctor = if Some(asked) == current {
+                    DESTROY_SESSION_OK
+                } else {
+                    DESTROY_SESSION_NONE
+                };
+                let mut out = ctor.to_le_bytes().to_vec();
+                out.extend(asked.to_le_bytes());
+                self.outbox.push((out, false));
+                Step::Continue
+            }
             _ => self.rpc(msg_id, body),
         }
     }
@@ -370,6 +410,21 @@ impl Connection {
         self.outbox.push((wire::rpc_result(msg_id, &result), true));
         Step::Continue
     }
+}
+
+/// TL bytes: a length byte (or 254 and three), the data, padding to 4.
+fn tl_bytes(data: &[u8]) -> Vec<u8> {
+    let mut out = if data.len() < 254 {
+        vec![data.len() as u8]
+    } else {
+        let l = (data.len() as u32).to_le_bytes();
+        vec![254, l[0], l[1], l[2]]
+    };
+    out.extend_from_slice(data);
+    while out.len() % 4 != 0 {
+        out.push(0);
+    }
+    out
 }
 
 /// Strips invokeWithLayer / initConnection / invokeWithoutUpdates / invokeAfterMsg and

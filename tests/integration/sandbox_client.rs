@@ -386,3 +386,29 @@ async fn every_code_type_is_reported_as_configured() {
         conn.close().await;
     }
 }
+
+/// users.getFullUser, as Pyrogram's get_me and start() call it: grammers' own deserialiser
+/// reads the sandbox's layer-230 users.userFull.
+#[tokio::test]
+async fn get_full_user_answers_in_the_clients_layer() {
+    let dc = start(Scenario::default()).await;
+    let session = seeded_session(&dc.running.dir, dc.running.address).await;
+    let conn = Connection::new(session, 1, None);
+    conn.client.bot_sign_in("77:sandbox", "x").await.unwrap();
+    let full = conn
+        .client
+        .invoke(&tl::functions::users::GetFullUser {
+            id: tl::enums::InputUser::UserSelf,
+        })
+        .await
+        .unwrap();
+    let tl::enums::users::UserFull::Full(full) = full;
+    let tl::enums::UserFull::Full(inner) = full.full_user;
+    assert_eq!(full.users.len(), 1);
+    let tl::enums::User::User(u) = &full.users[0] else {
+        panic!("{:?}", full.users[0])
+    };
+    assert_eq!(inner.id, u.id);
+    assert!(u.is_self && u.bot);
+    conn.close().await;
+}
