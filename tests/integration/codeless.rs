@@ -162,14 +162,7 @@ fn qr_login_interrupted_leaves_nothing_behind() {
 
 /// A signed-in source in every format: the grammers session of a code login, and exports.
 fn sources(dc: &Dc) -> Vec<PathBuf> {
-    let mut c = dc.cmd(&["login", "--code-stdin"]);
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"22222\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    dc.sign_in(&[]);
     let dir = dc.tmp.path().join("sources");
     std::fs::create_dir_all(&dir).unwrap();
     let mut v = vec![dc.session()];

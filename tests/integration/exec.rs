@@ -7,21 +7,10 @@ use std::time::{Duration, Instant};
 use crate::common::{stderr_of, stdout_of};
 use crate::login::Dc;
 
-fn signed_in(dc: &Dc) {
-    let mut c = dc.cmd(&["login", "--code-stdin"]);
-    let mut ch = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut ch.stdin.take().unwrap(), b"22222\n").unwrap();
-    assert!(ch.wait().unwrap().success());
-}
-
 #[test]
 fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
     let dc = Dc::start(&[]);
-    signed_in(&dc);
+    dc.sign_in(&[]);
     let mut bot = dc
         .cmd(&[
             "exec",
@@ -80,7 +69,7 @@ fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
 #[test]
 fn signals_are_passed_on_and_the_status_comes_back() {
     let dc = Dc::start(&[]);
-    signed_in(&dc);
+    dc.sign_in(&[]);
     let mut bot = dc
         .cmd(&[
             "exec",

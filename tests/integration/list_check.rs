@@ -1,32 +1,17 @@
 //! `tgsess list --check`: every session in the directory, all formats, asked concurrently;
 //! read-only and code-free.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::{snapshot, stderr_of, stdout_of};
 use crate::login::Dc;
 
-fn login(dc: &Dc, session: &str) {
-    let mut ch = dc
-        .cmd(&["--session", session, "login", "--code-stdin", "--fresh"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    ch.stdin.take().unwrap().write_all(b"22222\n").unwrap();
-    let out = ch.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-}
-
 #[test]
 fn every_format_is_checked_and_nothing_is_written() {
     let mut dc = Dc::start(&["--latency", "20"]);
     let d = |n: &str| dc.dir.join(n).display().to_string();
-    login(&dc, &d("a.session"));
-    login(&dc, &d("b.session"));
+    dc.sign_in(&["--session", &d("a.session")]);
+    dc.sign_in(&["--session", &d("b.session")]);
     for (format, name) in [("telethon", "tl.session"), ("pyrogram", "pg.session")] {
         let out = dc.run(&[
             "--session",

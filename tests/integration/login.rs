@@ -114,6 +114,27 @@ impl Dc {
         c
     }
 
+    /// `tgsess ARGS login --code-stdin --fresh` with the sandbox's code on stdin (--fresh:
+    /// other signed-in sessions nearby are expected); asserts success.
+    pub fn sign_in(&self, args: &[&str]) {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["login", "--code-stdin", "--fresh"]);
+        let mut child = self
+            .cmd(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"22222\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         self.cmd(args).stdin(Stdio::null()).output().unwrap()
     }
