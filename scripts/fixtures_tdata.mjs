@@ -8,7 +8,7 @@ import { join } from 'node:path'
 
 const nm = process.env.NODE_PATH
 const out = process.argv[2]
-const { convertToTdata } = await import(join(nm, '@mtcute/convert/index.js'))
+const { convertToTdata, serializeMtkrutoSession } = await import(join(nm, '@mtcute/convert/index.js'))
 const version = JSON.parse(readFileSync(join(nm, '@mtcute/convert/package.json'))).version
 const keyId = (key) => Buffer.from(createHash('sha1').update(key).digest().subarray(12, 20)).reverse().toString('hex')
 
@@ -40,3 +40,18 @@ for (const [name, passcode, accounts] of [
   }
 }
 writeFileSync(manifestPath, JSON.stringify(Object.fromEntries(Object.entries(manifest).sort()), null, 2) + '\n')
+
+// MTKruto strings, through @mtcute/convert's MTKruto serialiser (MTKruto itself is not on
+// npm): production and test DCs. They go to the main manifest with the other strings.
+const mainPath = join(out, 'manifest.json')
+const main = JSON.parse(readFileSync(mainPath))
+for (const [tag, dcId, isTest] of [['prod', 4, false], ['test', 2, true]]) {
+  const key = randomBytes(256)
+  const name = `mtkruto-${tag}.string`
+  writeFileSync(join(out, name), serializeMtkrutoSession({ dcId, isTest, authKey: key }) + '\n')
+  main[name] = {
+    format: 'mtkruto-string', library: `@mtcute/convert ${version} (MTKruto serialiser)`,
+    dc_id: dcId, address: null, key_id: keyId(key), user_id: null, bot: null, test_mode: isTest,
+  }
+}
+writeFileSync(mainPath, JSON.stringify(Object.fromEntries(Object.entries(main).sort()), null, 2) + '\n')
