@@ -124,13 +124,28 @@ pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::td
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let Some(index) = wanted else {
-        return Err(Error::usage(format!(
-            "{} holds {} accounts ({}); pick one with --account N",
-            dir.display(),
-            td.accounts.len(),
-            list()
-        )));
+    let index = match wanted {
+        Some(i) => i,
+        None if output::interactive() => {
+            output::out(format!(
+                "{} holds {} accounts: {}",
+                dir.display(),
+                td.accounts.len(),
+                list()
+            ));
+            let answer = crate::prompt::line("Which account (its number)? ").await?;
+            answer
+                .and_then(|a| a.trim().parse::<i32>().ok())
+                .ok_or_else(|| Error::usage("no account chosen; nothing was written"))?
+        }
+        None => {
+            return Err(Error::usage(format!(
+                "{} holds {} accounts ({}); pick one with --account N",
+                dir.display(),
+                td.accounts.len(),
+                list()
+            )));
+        }
     };
     let a = td
         .accounts
