@@ -186,6 +186,12 @@ fn sources(dc: &Dc) -> Vec<PathBuf> {
     v
 }
 
+/// `tgsess --session TARGET login --approve-with SOURCE`.
+fn approve(dc: &Dc, target: &Path, source: &str) -> std::process::Output {
+    let t = target.to_str().unwrap();
+    dc.run(&["--session", t, "login", "--approve-with", source])
+}
+
 #[test]
 fn approval_from_every_format_and_from_stdin_needs_no_code() {
     let dc = Dc::start(&[]);
@@ -207,13 +213,7 @@ fn approval_from_every_format_and_from_stdin_needs_no_code() {
             child.stdin.take().unwrap().write_all(&before).unwrap();
             child.wait_with_output().unwrap()
         } else if i % 2 == 0 {
-            dc.run(&[
-                "--session",
-                t,
-                "login",
-                "--approve-with",
-                src.to_str().unwrap(),
-            ])
+            approve(&dc, &target, src.to_str().unwrap())
         } else {
             dc.run(&["--session", t, "import", "--as-new", src.to_str().unwrap()])
         };
@@ -247,27 +247,14 @@ fn approval_refusals() {
     let dc = Dc::start(&["--login-token-ttl", "0"]);
     let all = sources(&dc);
     let target = dc.tmp.path().join("new.session");
-    let t = target.to_str().unwrap();
-    let out = dc.run(&[
-        "--session",
-        t,
-        "login",
-        "--approve-with",
-        all[0].to_str().unwrap(),
-    ]);
+    let out = approve(&dc, &target, all[0].to_str().unwrap());
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("AUTH_TOKEN_EXPIRED"));
     assert_eq!(dc.count("auth.acceptLoginToken"), 3);
     assert!(!target.exists());
     // A source that is not signed in: the sandbox's fresh, signed-out string.
     let fresh = dc.dir.join("session.string");
-    let out = dc.run(&[
-        "--session",
-        t,
-        "login",
-        "--approve-with",
-        fresh.to_str().unwrap(),
-    ]);
+    let out = approve(&dc, &target, fresh.to_str().unwrap());
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("is not signed in"),
@@ -296,13 +283,7 @@ fn devices_before_and_after_an_approval_and_revoke() {
     assert_eq!(list(&all[0]).len(), 1);
     let target = dc.tmp.path().join("new.session");
     let t = target.to_str().unwrap();
-    let out = dc.run(&[
-        "--session",
-        t,
-        "login",
-        "--approve-with",
-        all[0].to_str().unwrap(),
-    ]);
+    let out = approve(&dc, &target, all[0].to_str().unwrap());
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let devices = list(&target);
     assert_eq!(devices.len(), 2, "{devices:?}");

@@ -1,25 +1,20 @@
 //! `tgsess exec`: a bot runs while tgsess holds its session's lock.
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{stderr_of, stdout_of};
 use crate::login::Dc;
 
-#[test]
-fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
+/// A signed-in sandbox session and `tgsess exec -- sh -c SCRIPT` running on it,
+/// with the first line the script printed.
+fn signed_in_bot(script: &str, stdin: Stdio) -> (Dc, Child, String) {
     let dc = Dc::start(&[]);
     dc.sign_in(&[]);
     let mut bot = dc
-        .cmd(&[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "echo \"session=$TGSESS_SESSION format=$TGSESS_SESSION_FORMAT\"; read line; exit 7",
-        ])
-        .stdin(Stdio::piped())
+        .cmd(&["exec", "--", "sh", "-c", script])
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -27,6 +22,15 @@ fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
     BufReader::new(bot.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
+    (dc, bot, first)
+}
+
+#[test]
+fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
+    let (dc, mut bot, first) = signed_in_bot(
+        "echo \"session=$TGSESS_SESSION format=$TGSESS_SESSION_FORMAT\"; read line; exit 7",
+        Stdio::piped(),
+    );
     assert_eq!(
         first.trim(),
         format!("session={} format=grammers", dc.session().display())
@@ -68,24 +72,10 @@ fn writers_and_a_second_exec_are_refused_while_the_bot_runs() {
 
 #[test]
 fn signals_are_passed_on_and_the_status_comes_back() {
-    let dc = Dc::start(&[]);
-    dc.sign_in(&[]);
-    let mut bot = dc
-        .cmd(&[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "trap 'exit 42' TERM; echo ready; while :; do sleep 0.1; done",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(bot.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (dc, mut bot, line) = signed_in_bot(
+        "trap 'exit 42' TERM; echo ready; while :; do sleep 0.1; done",
+        Stdio::null(),
+    );
     assert_eq!(line.trim(), "ready");
     // SAFETY: signalling our own child (tgsess), which passes it on.
     unsafe {
