@@ -311,34 +311,32 @@ fn interrupted_at_every_prompt() {
     counted(10);
 }
 
+/// A login that Telegram refuses (exit 5, `first`), then a rerun that is refused
+/// (exit 5, `rerun`) without sending the server anything.
+fn refused_then_refused_offline(dc: &Dc, first: &str, rerun: &str) {
+    let t = Duration::from_secs(5);
+    let o = run(dc, &["login", "--code-stdin"], "", t);
+    expect(&o, 5, first, "refused by Telegram");
+    let requests = dc.log().len();
+    let o = run(dc, &["login", "--code-stdin"], "", t);
+    expect(&o, 5, rerun, "rerun");
+    assert_eq!(
+        dc.log().len(),
+        requests,
+        "the refused rerun contacted the server"
+    );
+}
+
 #[test]
 fn telegram_says_no() {
     let t = Duration::from_secs(5);
     // 21-22: FLOOD_WAIT, then the rerun refuses without contacting the server.
     let dc = Dc::start(&["--flood-wait", "3600"]);
-    let o = run(&dc, &["login", "--code-stdin"], "", t);
-    expect(&o, 5, "wait 3600 s", "flood wait");
-    let requests = dc.log().len();
-    let o = run(&dc, &["login", "--code-stdin"], "", t);
-    expect(&o, 5, "--force", "flood wait rerun");
-    assert_eq!(
-        dc.log().len(),
-        requests,
-        "the refused rerun contacted the server"
-    );
+    refused_then_refused_offline(&dc, "wait 3600 s", "--force");
     // 23-25: SEND_CODE_UNAVAILABLE is remembered for 24 h: refused locally; status shows it;
     // --force overrides.
     let dc = Dc::start(&["--send-code-unavailable"]);
-    let o = run(&dc, &["login", "--code-stdin"], "", t);
-    expect(&o, 5, "SEND_CODE_UNAVAILABLE", "send code unavailable");
-    let requests = dc.log().len();
-    let o = run(&dc, &["login", "--code-stdin"], "", t);
-    expect(&o, 5, "SEND_CODE_UNAVAILABLE", "rerun");
-    assert_eq!(
-        dc.log().len(),
-        requests,
-        "the refused rerun contacted the server"
-    );
+    refused_then_refused_offline(&dc, "SEND_CODE_UNAVAILABLE", "SEND_CODE_UNAVAILABLE");
     let o = run(&dc, &["status"], "", t);
     expect(&o, 0, "SEND_CODE_UNAVAILABLE", "status shows the wait");
     let o = run(&dc, &["login", "--code-stdin", "--force"], "", t);
