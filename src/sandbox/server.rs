@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use super::transport;
+use grammers_crypto::ObfuscatedCipher;
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Serializable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -109,6 +110,8 @@ struct Connection {
     shared: Arc<Shared>,
     /// Told from the first bytes ([`transport::detect`]).
     framing: Option<transport::Framing>,
+    /// Set when the transport is obfuscated: every byte after the header, both ways.
+    obfuscation: Option<Box<ObfuscatedCipher>>,
     session: Option<Session>,
     /// Top-level messages to send: (body, content-related).
     outbox: Vec<(Vec<u8>, bool)>,
@@ -121,6 +124,7 @@ impl Connection {
             stream,
             shared,
             framing: None,
+            obfuscation: None,
             session: None,
             outbox: Vec::new(),
         }
@@ -130,6 +134,7 @@ impl Connection {
         let mut buf: Vec<u8> = Vec::with_capacity(8192);
         loop {
             let key_id = self.session.as_ref().map(|s| s.key_id);
+            let known = buf.len();
             tokio::select! {
                 read = self.stream.read_buf(&mut buf) => match read {
                     Ok(0) | Err(_) => return,
@@ -142,6 +147,9 @@ impl Connection {
                     continue;
                 }
             }
+            if let Some(cipher) = self.obfuscation.as_mut() {
+                cipher.decrypt(&mut buf[known..]);
+            }
             if self.framing.is_none() {
                 match transport::detect(&buf) {
                     transport::Detected::NeedMore => continue,
@@ -153,6 +161,12 @@ impl Connection {
                     transport::Detected::Found(f, tag) => {
                         buf.drain(..tag);
                         self.framing = Some(f);
+                    }
+                    transport::Detected::Obfuscated(f, mut cipher) => {
+                        buf.drain(..64);
+                        cipher.decrypt(&mut buf);
+                        self.framing = Some(f);
+                        self.obfuscation = Some(cipher);
                     }
                 }
             }
@@ -182,8 +196,12 @@ impl Connection {
         }
     }
 
-    async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await
+    /// Writes framed bytes, obfuscated when the client's are.
+    async fn send_raw(&mut self, mut bytes: Vec<u8>) -> std::io::Result<()> {
+        if let Some(cipher) = self.obfuscation.as_mut() {
+            cipher.encrypt(&mut bytes);
+        }
+        self.stream.write_all(&bytes).await
     }
 
     /// Encrypts and sends everything in the outbox, one packet per message.
@@ -203,7 +221,7 @@ impl Connection {
         if !self.shared.latency.is_zero() {
             tokio::time::sleep(self.shared.latency).await;
         }
-        self.stream.write_all(&wire_bytes).await
+        self.send_raw(wire_bytes).await
     }
 
     async fn flush_pushes(&mut self) -> std::io::Result<()> {
@@ -262,7 +280,7 @@ impl Connection {
                     .as_mut()
                     .map(|f| f.error(-404))
                     .unwrap_or_default();
-                self.send_raw(&bytes).await?;
+                self.send_raw(bytes).await?;
                 return Ok(Step::Close);
             };
             self.session = Some(Session {

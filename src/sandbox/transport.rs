@@ -3,8 +3,13 @@
 //! (`0xeeeeeeee`), Padded intermediate (`0xdddddddd`), or Full (a length and sequence number 0,
 //! no tag). Full uses grammers' own framing code; the tagged ones are framed here, server
 //! side (grammers' client-side packers would send the tag again).
+//!
+//! The three tagged transports may also come obfuscated: a 64-byte random header whose
+//! bytes 8..56 key AES-256-CTR both ways and whose bytes 56..60, once decrypted, are the
+//! tag (core.telegram.org/mtproto/mtproto-transports#transport-obfuscation; the client side
+//! is grammers-mtproto `src/transport/obfuscated.rs`).
 
-use grammers_crypto::DequeBuffer;
+use grammers_crypto::{DequeBuffer, ObfuscatedCipher};
 use grammers_mtproto::transport::{self, Transport};
 
 /// Frames larger than this close the connection.
@@ -22,6 +27,9 @@ pub enum Detected {
     NeedMore,
     /// The transport, and how many tag bytes to drop.
     Found(Framing, usize),
+    /// An obfuscated tagged transport: drop the 64-byte header, then run every byte after
+    /// it, both ways, through the cipher.
+    Obfuscated(Framing, Box<ObfuscatedCipher>),
     /// Fits none: the connection is closed, and the reason logged.
     Unknown(String),
 }
@@ -41,12 +49,51 @@ pub fn detect(buf: &[u8]) -> Detected {
         len if (12..=MAX_FRAME as u32).contains(&len) && buf[4..8] == [0, 0, 0, 0] => {
             Detected::Found(Framing::Full(transport::Full::new()), 0)
         }
-        _ => Detected::Unknown(format!(
-            "the first bytes {:02x?} fit no transport the sandbox serves (Abridged, \
-             Intermediate, Padded intermediate, Full; obfuscated transports are not served)",
-            &buf[..8]
-        )),
+        _ => obfuscated(buf),
     }
+}
+
+/// The server's side of an obfuscated header, if `buf` starts with one.
+fn obfuscated(buf: &[u8]) -> Detected {
+    // Clients never start an obfuscated header with these (grammers-mtproto
+    // `src/transport/obfuscated.rs` FORBIDDEN_FIRST_INTS), so they are refused at once.
+    let plain_protocol = [
+        *b"HEAD",
+        *b"POST",
+        *b"GET ",
+        *b"OPTI",
+        [0x16, 0x03, 0x01, 0x02],
+    ];
+    if plain_protocol.iter().any(|p| buf[..4] == *p) {
+        return unknown(buf);
+    }
+    let Some(head) = buf.get(..64) else {
+        return Detected::NeedMore;
+    };
+    // The client keys its sending side with head[8..56] and its receiving side with the
+    // same bytes reversed (grammers-crypto `src/obfuscated.rs`), so the server's cipher is
+    // the client's built from the reversed header.
+    let mut reversed: [u8; 64] = head.try_into().expect("64");
+    reversed.reverse();
+    let mut cipher = ObfuscatedCipher::new(&reversed);
+    let mut plain = reversed;
+    plain.reverse();
+    cipher.decrypt(&mut plain);
+    let framing = match u32::from_le_bytes(plain[56..60].try_into().expect("4")) {
+        0xefef_efef => Framing::Abridged,
+        0xeeee_eeee => Framing::Intermediate,
+        0xdddd_dddd => Framing::Padded,
+        _ => return unknown(buf),
+    };
+    Detected::Obfuscated(framing, Box::new(cipher))
+}
+
+fn unknown(buf: &[u8]) -> Detected {
+    Detected::Unknown(format!(
+        "the first bytes {:02x?} fit no transport the sandbox serves (Abridged, \
+         Intermediate, Padded intermediate, Full, or one of the first three obfuscated)",
+        &buf[..8]
+    ))
 }
 
 /// An MTProto packet's real length inside a padded frame: a plain message says its own
@@ -251,5 +298,50 @@ mod tests {
             Detected::Unknown(_)
         ));
         assert!(matches!(detect(&[0xee; 3]), Detected::NeedMore));
+    }
+
+    /// A client's obfuscated header for `tag`, made as grammers-mtproto
+    /// `src/transport/obfuscated.rs` `generate_keys` makes it, and the client's cipher.
+    fn client_header(tag: u32) -> ([u8; 64], ObfuscatedCipher) {
+        let mut init = [0u8; 64];
+        for (i, b) in init.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37).wrapping_add(11);
+        }
+        init[56..60].copy_from_slice(&tag.to_le_bytes());
+        let mut cipher = ObfuscatedCipher::new(&init);
+        let mut encrypted = init;
+        cipher.encrypt(&mut encrypted);
+        init[56..64].copy_from_slice(&encrypted[56..64]);
+        (init, cipher)
+    }
+
+    /// Padded intermediate, obfuscated, which grammers has no client for: hand-made frames
+    /// both ways; a header whose tag is no transport is refused, as is plain HTTP at once.
+    #[test]
+    fn obfuscated_padded_frames_both_ways_and_bad_headers_are_refused() {
+        let (head, mut client) = client_header(0xdddd_dddd);
+        let payload = vec![0x5au8; 40];
+        let mut frame = 40u32.to_le_bytes().to_vec();
+        frame.extend(&payload);
+        client.encrypt(&mut frame);
+        let mut bytes = head.to_vec();
+        bytes.extend(&frame);
+        assert!(matches!(detect(&bytes[..63]), Detected::NeedMore));
+        let Detected::Obfuscated(mut f, mut server) = detect(&bytes) else {
+            panic!("obfuscated padded not detected");
+        };
+        assert_eq!(f.name(), "padded intermediate");
+        let mut buf = bytes[64..].to_vec();
+        server.decrypt(&mut buf);
+        assert_eq!(f.unpack(&mut buf).unwrap(), Some(payload.clone()));
+        let mut reply = f.pack(&payload);
+        server.encrypt(&mut reply);
+        client.decrypt(&mut reply);
+        let len = u32::from_le_bytes(reply[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, reply.len() - 4);
+        assert_eq!(&reply[4..44], &payload[..]);
+        let (bad, _) = client_header(0x1234_5678);
+        assert!(matches!(detect(&bad), Detected::Unknown(_)));
+        assert!(matches!(detect(b"POST /api"), Detected::Unknown(_)));
     }
 }

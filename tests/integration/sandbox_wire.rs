@@ -198,11 +198,12 @@ fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
     assert!(!dc.dir.join("sandbox.json").exists());
 }
 
-/// A real grammers Sender over each transport grammers has: the sandbox tells them apart by
-/// their first bytes and answers each in kind (here 401: the fresh key is not signed in).
+/// A real grammers Sender over each transport grammers has, obfuscated ones included: the
+/// sandbox tells them apart by their first bytes and answers each in kind (here 401: the
+/// fresh key is not signed in).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_grammers_transport_is_served() {
-    use grammers_mtproto::transport::{Abridged, Intermediate};
+    use grammers_mtproto::transport::{Abridged, Intermediate, Obfuscated};
     use grammers_mtsender::{ServerAddr, connect_with_auth};
     let dc = start(Scenario::default()).await;
     let address = dc.running.address;
@@ -234,12 +235,19 @@ async fn every_grammers_transport_is_served() {
     ask(Abridged::new(), address, &dc.running.dir).await;
     ask(Intermediate::new(), address, &dc.running.dir).await;
     ask(Full::new(), address, &dc.running.dir).await;
+    ask(Obfuscated::new(Abridged::new()), address, &dc.running.dir).await;
+    ask(
+        Obfuscated::new(Intermediate::new()),
+        address,
+        &dc.running.dir,
+    )
+    .await;
     let log = crate::common::request_log(&dc.running.dir);
     let states = log
         .iter()
         .filter(|(m, r)| m == "updates.getState" && r == "AUTH_KEY_UNREGISTERED")
         .count();
-    assert_eq!(states, 3, "{log:?}");
+    assert_eq!(states, 5, "{log:?}");
     // Something that is no transport: closed, and the close logged with its reason.
     let junk = tokio::task::spawn_blocking(move || exchange(address, b"GET / HTTP/1.1\r\n\r\n"))
         .await
