@@ -93,7 +93,7 @@ fn accept(req: &Request, shared: &Shared) -> Answer {
         shared.pushed.notify_waiters();
     }
     shared.log(
-        None,
+        &super::server::Tags::default(),
         0,
         0,
         "auth.acceptLoginToken (scan)",

@@ -43,18 +43,20 @@ pub struct Shared {
     pub latency: std::time::Duration,
 }
 
+/// What a log line says about the connection a request came on.
+#[derive(Default)]
+pub struct Tags {
+    /// Where the connection came from (a proxy's address when a client connects through one).
+    pub peer: Option<std::net::SocketAddr>,
+    /// The transport told from its first bytes, once known.
+    pub transport: Option<&'static str>,
+    /// The layer the client declared in invokeWithLayer, once it has.
+    pub layer: Option<i32>,
+}
+
 impl Shared {
     /// Appends one line to requests.jsonl.
-    /// One line of requests.jsonl; `peer` is where the connection came from (a proxy's
-    /// address when a client connects through one).
-    pub fn log(
-        &self,
-        peer: Option<std::net::SocketAddr>,
-        dc: i32,
-        key_id: u64,
-        method: &str,
-        result: &str,
-    ) {
+    pub fn log(&self, tags: &Tags, dc: i32, key_id: u64, method: &str, result: &str) {
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -65,7 +67,9 @@ impl Shared {
             "key_id": format!("{key_id:016x}"),
             "method": method,
             "result": result,
-            "peer": peer.map(|p| p.to_string()),
+            "peer": tags.peer.map(|p| p.to_string()),
+            "transport": tags.transport,
+            "layer": tags.layer,
         });
         if let Ok(mut f) = self.log.lock() {
             let _ = writeln!(f, "{line}");
@@ -106,7 +110,7 @@ enum Step {
 
 struct Connection {
     stream: TcpStream,
-    peer: Option<std::net::SocketAddr>,
+    tags: Tags,
     shared: Arc<Shared>,
     /// Told from the first bytes ([`transport::detect`]).
     framing: Option<transport::Framing>,
@@ -120,7 +124,10 @@ struct Connection {
 impl Connection {
     fn new(stream: TcpStream, shared: Arc<Shared>) -> Self {
         Connection {
-            peer: stream.peer_addr().ok(),
+            tags: Tags {
+                peer: stream.peer_addr().ok(),
+                ..Tags::default()
+            },
             stream,
             shared,
             framing: None,
@@ -155,16 +162,18 @@ impl Connection {
                     transport::Detected::NeedMore => continue,
                     transport::Detected::Unknown(why) => {
                         self.shared
-                            .log(self.peer, 0, 0, "(transport)", &format!("CLOSED: {why}"));
+                            .log(&self.tags, 0, 0, "(transport)", &format!("CLOSED: {why}"));
                         return;
                     }
                     transport::Detected::Found(f, tag) => {
                         buf.drain(..tag);
+                        self.tags.transport = Some(f.name());
                         self.framing = Some(f);
                     }
                     transport::Detected::Obfuscated(f, mut cipher) => {
                         buf.drain(..64);
                         cipher.decrypt(&mut buf);
+                        self.tags.transport = Some(f.obfuscated_name());
                         self.framing = Some(f);
                         self.obfuscation = Some(cipher);
                     }
@@ -179,7 +188,7 @@ impl Connection {
                     Err(why) => {
                         let name = framing.name();
                         self.shared.log(
-                            self.peer,
+                            &self.tags,
                             0,
                             0,
                             "(transport)",
@@ -253,7 +262,7 @@ impl Connection {
                 ""
             };
             self.shared.log(
-                self.peer,
+                &self.tags,
                 0,
                 0,
                 if method.is_empty() { "(plain)" } else { method },
@@ -274,7 +283,7 @@ impl Connection {
             let Some((key, dc)) = known else {
                 // Unknown key: the transport error -404, as Telegram answers.
                 self.shared
-                    .log(self.peer, 0, key_id, "(unknown key)", "-404");
+                    .log(&self.tags, 0, key_id, "(unknown key)", "-404");
                 let bytes = self
                     .framing
                     .as_mut()
@@ -392,8 +401,11 @@ impl Connection {
             dc: s.dc,
         };
         let (name, reply) = match unwrap_invoke_noting(body) {
-            Some((inner, info)) => match self.shared.state.lock() {
+            Some((inner, info, layer)) => match self.shared.state.lock() {
                 Ok(mut st) => {
+                    // Clients declare their layer once, usually on a connection's first
+                    // request; it holds for the rest of the connection.
+                    self.tags.layer = layer.or(self.tags.layer);
                     st.note_client(caller.key_id, info);
                     let r = st.handle(&caller, inner);
                     if !st.pushes.is_empty() {
@@ -411,17 +423,17 @@ impl Connection {
         let result = match reply {
             Reply::Drop => {
                 self.shared
-                    .log(self.peer, caller.dc, caller.key_id, &name, "DROPPED");
+                    .log(&self.tags, caller.dc, caller.key_id, &name, "DROPPED");
                 return Step::Close;
             }
             Reply::Ok(bytes) => {
                 self.shared
-                    .log(self.peer, caller.dc, caller.key_id, &name, "ok");
+                    .log(&self.tags, caller.dc, caller.key_id, &name, "ok");
                 bytes
             }
             Reply::Error(code, msg) => {
                 self.shared
-                    .log(self.peer, caller.dc, caller.key_id, &name, &msg);
+                    .log(&self.tags, caller.dc, caller.key_id, &name, &msg);
                 wire::rpc_error(code, &msg)
             }
         };
@@ -449,13 +461,15 @@ fn tl_bytes(data: &[u8]) -> Vec<u8> {
 /// returns the request inside. grammers-tl-types cannot deserialize these generic wrappers
 /// (mock-dc.md), so they are unwrapped by hand.
 pub fn unwrap_invoke(body: &[u8]) -> Option<&[u8]> {
-    unwrap_invoke_noting(body).map(|(b, _)| b)
+    unwrap_invoke_noting(body).map(|(b, _, _)| b)
 }
 
-/// [`unwrap_invoke`], also returning what initConnection said about the client.
-pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>)> {
+/// [`unwrap_invoke`], also returning what initConnection said about the client and the
+/// layer invokeWithLayer declared.
+pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>, Option<i32>)> {
     let mut body = body;
     let mut info = None;
+    let mut layer = None;
     for _ in 0..8 {
         if body.len() < 4 {
             return None;
@@ -464,7 +478,7 @@ pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>)> 
         let mut c = Cursor::from_slice(&body[4..]);
         match id {
             INVOKE_WITH_LAYER => {
-                i32::deserialize(&mut c).ok()?;
+                layer = Some(i32::deserialize(&mut c).ok()?);
             }
             INVOKE_WITHOUT_UPDATES => {}
             INVOKE_AFTER_MSG => {
@@ -492,7 +506,7 @@ pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>)> 
                     tl::enums::Jsonvalue::deserialize(&mut c).ok()?;
                 }
             }
-            _ => return Some((body, info)),
+            _ => return Some((body, info, layer)),
         }
         body = &body[4 + c.pos()..];
     }

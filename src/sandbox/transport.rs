@@ -119,6 +119,17 @@ impl Framing {
         }
     }
 
+    /// The name with "obfuscated" in front, for the obfuscated variants (Full has none:
+    /// [`detect`] never returns it obfuscated).
+    pub fn obfuscated_name(&self) -> &'static str {
+        match self {
+            Framing::Abridged => "obfuscated abridged",
+            Framing::Intermediate => "obfuscated intermediate",
+            Framing::Padded => "obfuscated padded intermediate",
+            Framing::Full(_) => "full",
+        }
+    }
+
     /// Takes one whole frame's payload off the front of `buf`; `Ok(None)` while incomplete.
     pub fn unpack(&mut self, buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>, String> {
         let (header, len) = match self {

@@ -217,6 +217,13 @@ fn fresh_login_wrong_code_then_right_one() {
     );
     assert!(stdout_of(&out).contains("Already signed in"));
     assert_eq!(dc.count("auth.sendCode"), before);
+    // Every request came over a named transport from a client that declared grammers' layer.
+    let lines = std::fs::read_to_string(dc.dir.join("requests.jsonl")).unwrap();
+    for l in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["layer"], grammers_tl_types::LAYER, "{v}");
+        assert!(v["transport"].is_string(), "{v}");
+    }
 }
 
 #[test]

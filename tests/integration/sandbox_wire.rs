@@ -248,6 +248,26 @@ async fn every_grammers_transport_is_served() {
         .filter(|(m, r)| m == "updates.getState" && r == "AUTH_KEY_UNREGISTERED")
         .count();
     assert_eq!(states, 5, "{log:?}");
+    // Each line names its connection's transport; a bare Sender declares no layer.
+    let lines = std::fs::read_to_string(dc.running.dir.join("requests.jsonl")).unwrap();
+    let mut transports: Vec<String> = lines
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["method"] == "updates.getState")
+        .inspect(|v| assert!(v["layer"].is_null(), "{v}"))
+        .map(|v| v["transport"].as_str().unwrap().to_string())
+        .collect();
+    transports.sort();
+    assert_eq!(
+        transports,
+        [
+            "abridged",
+            "full",
+            "intermediate",
+            "obfuscated abridged",
+            "obfuscated intermediate"
+        ]
+    );
     // Something that is no transport: closed, and the close logged with its reason.
     let junk = tokio::task::spawn_blocking(move || exchange(address, b"GET / HTTP/1.1\r\n\r\n"))
         .await
