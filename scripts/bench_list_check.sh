@@ -3,25 +3,17 @@
 # 200 sequential `tgsess check` runs. Loopback only.
 #   scripts/bench_list_check.sh [N] [LATENCY_MS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 N=${1:-200}
 LAT=${2:-100}
-cargo build --quiet
-T=$PWD/target/debug/tgsess
-W=$(mktemp -d)
-trap 'kill $SB 2>/dev/null; rm -rf "$W"' EXIT
-export HOME=$W/home TGSESS_STATE_DIR=$W/state
-mkdir -p "$HOME"
-start() { "$T" sandbox --dir "$W/sb" "$@" > "$W/sb.out" & SB=$!
-  for _ in $(seq 100); do grep -q listening "$W/sb.out" 2>/dev/null && break; sleep 0.05; done; }
-start
+. "$(dirname "$0")/sandbox_env.sh"
+start_sandbox
 mkdir -p "$W/sessions"
 for i in $(seq "$N"); do
   echo 22222 | "$T" --config "$W/sb/tgsess.toml" --session-dir "$W/sessions" --username "bot$i" \
     login --code-stdin --fresh > /dev/null
 done
 kill $SB; wait $SB 2>/dev/null || true
-start --latency "$LAT"     # accounts and sign-ins survive a restart on the same directory
+start_sandbox --latency "$LAT"     # accounts and sign-ins survive a restart on the same directory
 cfg=(--config "$W/sb/tgsess.toml" --session-dir "$W/sessions")
 now() { date +%s.%N; }
 for jobs in 8 64; do

@@ -4,22 +4,9 @@
 # Needs python3 with venv and PyPI access; venvs go under ${VENVS:-/tmp/tgsess-venvs}.
 # Everything talks to a `tgsess sandbox` on 127.0.0.1; nothing reaches Telegram.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-V=${VENVS:-/tmp/tgsess-venvs}
-venv() { # name packages...
-  local d="$V/$1"; shift
-  [ -x "$d/bin/python" ] || { python3 -m venv "$d" && "$d/bin/pip" install -q "$@"; }
-  echo "$d/bin/python"
-}
-cargo build --quiet
-T=$PWD/target/debug/tgsess
-W=$(mktemp -d)
-trap 'kill $SB 2>/dev/null; rm -rf "$W"' EXIT
-export HOME=$W/home TGSESS_STATE_DIR=$W/state
-mkdir -p "$HOME" "$W/out"
-"$T" sandbox --dir "$W/sb" > "$W/sb.out" &
-SB=$!
-for _ in $(seq 50); do grep -q listening "$W/sb.out" 2>/dev/null && break; sleep 0.1; done
+. "$(dirname "$0")/sandbox_env.sh"
+mkdir -p "$W/out"
+start_sandbox
 
 # The seed's bot, once per format: username = "'karaposu'", the format declared, one code.
 for fmt in telethon pyrogram; do

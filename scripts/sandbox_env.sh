@@ -1,0 +1,25 @@
+# Sourced by the scripts that drive a `tgsess sandbox` on 127.0.0.1 (nothing reaches
+# Telegram): builds tgsess as $T, makes a scratch directory $W with its own HOME and state
+# directory (removed on exit, with the sandbox), and defines:
+#   venv NAME PACKAGES...   a virtualenv under ${VENVS:-/tmp/tgsess-venvs}; prints its python
+#   start_sandbox [ARGS...] starts `tgsess sandbox --dir $W/sb ARGS`, pid in $SB, and waits
+#                           for its announcement
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+V=${VENVS:-/tmp/tgsess-venvs}
+venv() {
+  local d="$V/$1"; shift
+  [ -x "$d/bin/python" ] || { python3 -m venv "$d" && "$d/bin/pip" install -q "$@"; }
+  echo "$d/bin/python"
+}
+cargo build --quiet
+T=$PWD/target/debug/tgsess
+W=$(mktemp -d)
+SB=
+trap '[ -n "$SB" ] && kill $SB 2>/dev/null; rm -rf "$W"' EXIT
+export HOME=$W/home TGSESS_STATE_DIR=$W/state
+mkdir -p "$HOME"
+start_sandbox() {
+  "$T" sandbox --dir "$W/sb" "$@" > "$W/sb.out" &
+  SB=$!
+  for _ in $(seq 100); do grep -q listening "$W/sb.out" 2>/dev/null && break; sleep 0.05; done
+}
