@@ -84,6 +84,12 @@ pub async fn run(args: SandboxArgs) -> Result<Exit> {
         );
         let _ = writeln!(
             out,
+            "  RSA key:   {} (fingerprint {}), for clients that create their own auth key",
+            running.dir.join(sandbox::server_key::PUBLIC_FILE).display(),
+            running.server_key_fingerprint
+        );
+        let _ = writeln!(
+            out,
             "  log in:    tgsess --config {} login",
             running.config_path().display()
         );

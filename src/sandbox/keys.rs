@@ -1,8 +1,8 @@
 //! The sandbox's side channel for auth keys: files in its directory.
 //!
-//! Key generation cannot be served locally (grammers accepts only Telegram's RSA keys:
-//! grammers-mtproto src/authentication.rs `key_for_fingerprint`), so a client that needs a
-//! fresh key draws 256 random bytes and registers them by writing `DIR/keys/<key_id>.key`
+//! Other clients create keys with the sandbox's own RSA key (`handshake.rs`). grammers
+//! cannot: it accepts only Telegram's RSA keys (grammers-mtproto src/authentication.rs
+//! `key_for_fingerprint`), so tgsess, when it needs a fresh key, draws 256 random bytes and registers them by writing `DIR/keys/<key_id>.key`
 //! (4 bytes DC id LE + 256 key bytes, 0600, written to a temp name and renamed, so the
 //! sandbox never reads half a file). The sandbox treats every registered key as a new,
 //! signed-out key of that DC, exactly as Telegram treats a freshly generated one.

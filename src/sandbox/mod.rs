@@ -7,11 +7,14 @@
 //! - `rpc`: accounts, codes, 2FA, tokens: the methods it answers.
 //! - `srp`: server-side SRP; only the verifier is kept.
 //! - `keys`: the side channel through which clients register new auth keys.
+//! - `server_key`, `handshake`: the sandbox's own RSA key, and auth key creation with it.
 
+pub mod handshake;
 pub mod keys;
 pub mod rpc;
 pub mod scan;
 pub mod server;
+pub mod server_key;
 pub mod srp;
 pub mod transport;
 pub mod wire;
@@ -38,6 +41,8 @@ pub struct Options {
 pub struct Running {
     pub address: SocketAddr,
     pub dir: PathBuf,
+    /// The MTProto fingerprint of `server_key.pem`.
+    pub server_key_fingerprint: i64,
     task: tokio::task::JoinHandle<()>,
     /// Held while this sandbox runs: a second one on the same directory is refused.
     _lock: std::fs::File,
@@ -81,7 +86,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Starts serving. Before it returns, DIR holds `tgsess.toml`, `session.string`,
-/// `sandbox.json` and `requests.jsonl`.
+/// `sandbox.json`, `requests.jsonl` and the RSA key files (`server_key.rs`).
 pub async fn start(opts: Options) -> Result<Running> {
     if !opts.listen.ip().is_loopback() {
         return Err(Error::usage(format!(
@@ -152,9 +157,14 @@ pub async fn start(opts: Options) -> Result<Running> {
         &serde_json::to_string(&endpoint).expect("serializes"),
     )?;
 
+    let server_key =
+        server_key::load_or_create(&dir).map_err(|e| Error::usage(format!("sandbox: {e}")))?;
+    let server_key_fingerprint = server_key.fingerprint;
     let latency = opts.scenario.latency.unwrap_or_default();
     let shared = Arc::new(server::Shared {
         latency,
+        server_key,
+        dir: dir.clone(),
         state: Mutex::new(rpc::State::new(opts.scenario, dcs, address, &dir)),
         log: Mutex::new(log),
         pushed: tokio::sync::Notify::new(),
@@ -167,6 +177,7 @@ pub async fn start(opts: Options) -> Result<Running> {
     Ok(Running {
         address,
         dir,
+        server_key_fingerprint,
         task,
         _lock: lock,
     })

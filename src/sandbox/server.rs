@@ -41,6 +41,10 @@ pub struct Shared {
     /// `--latency`: every reply, and the start of every connection, waits this long, as
     /// round trips to Telegram do (50 to 300 ms).
     pub latency: std::time::Duration,
+    /// The RSA key with which clients create auth keys (`server_key.rs`).
+    pub server_key: super::server_key::ServerKey,
+    /// Where new auth keys are registered (`keys.rs`).
+    pub dir: std::path::PathBuf,
 }
 
 /// What a log line says about the connection a request came on.
@@ -117,6 +121,10 @@ struct Connection {
     /// Set when the transport is obfuscated: every byte after the header, both ways.
     obfuscation: Option<Box<ObfuscatedCipher>>,
     session: Option<Session>,
+    /// Auth key creation on this connection (`handshake.rs`).
+    handshake: super::handshake::Handshake,
+    /// Message ids of the plain replies during key creation.
+    plain_ids: MsgIds,
     /// Top-level messages to send: (body, content-related).
     outbox: Vec<(Vec<u8>, bool)>,
 }
@@ -133,6 +141,8 @@ impl Connection {
             framing: None,
             obfuscation: None,
             session: None,
+            handshake: Default::default(),
+            plain_ids: MsgIds::default(),
             outbox: Vec::new(),
         }
     }
@@ -255,20 +265,7 @@ impl Connection {
         }
         let key_id = u64::from_le_bytes(frame[..8].try_into().expect("8 bytes"));
         if key_id == 0 {
-            // A plain message: key generation, which cannot be served locally.
-            let method = if frame.len() >= 24 {
-                tl::name_for_id(u32::from_le_bytes(frame[20..24].try_into().expect("4")))
-            } else {
-                ""
-            };
-            self.shared.log(
-                &self.tags,
-                0,
-                0,
-                if method.is_empty() { "(plain)" } else { method },
-                "NOT_SERVED",
-            );
-            return Ok(Step::Close);
+            return self.plain(frame).await;
         }
         if self.session.as_ref().is_some_and(|s| s.key_id != key_id) {
             return Ok(Step::Close);
@@ -313,6 +310,68 @@ impl Connection {
         let step = self.message(env.msg_id, &env.body, 0);
         self.flush().await?;
         Ok(step)
+    }
+
+    /// A plain message (auth_key_id 0 | msg_id | length | body): a step of auth key
+    /// creation. Any fault is logged with its reason and answered with the transport error
+    /// -404, as Telegram does, and the connection closes.
+    async fn plain(&mut self, frame: &[u8]) -> std::io::Result<Step> {
+        let body = frame
+            .get(20..)
+            .zip(frame.get(16..20))
+            .map(|(rest, len)| {
+                (
+                    rest,
+                    u32::from_le_bytes(len.try_into().expect("4")) as usize,
+                )
+            })
+            .and_then(|(rest, len)| rest.get(..len));
+        let method = body
+            .and_then(|b| b.get(..4))
+            .map(|id| tl::name_for_id(u32::from_le_bytes(id.try_into().expect("4"))))
+            .filter(|n| !n.is_empty())
+            .unwrap_or("(plain)");
+        let outcome = match body {
+            Some(b) => self.handshake.step(&self.shared.server_key, b),
+            None => Err("a plain message whose length field overruns the packet".into()),
+        };
+        let (reply, new_key) = match outcome {
+            Ok(r) => r,
+            Err(why) => {
+                self.shared
+                    .log(&self.tags, 0, 0, method, &format!("CLOSED: {why}"));
+                let bytes = self
+                    .framing
+                    .as_mut()
+                    .map(|f| f.error(-404))
+                    .unwrap_or_default();
+                self.send_raw(bytes).await?;
+                return Ok(Step::Close);
+            }
+        };
+        let (dc, key_id) = match new_key {
+            Some(k) => match super::keys::register(&self.shared.dir, k.dc, &k.key) {
+                Ok(()) => (k.dc, wire::key_id(&k.key)),
+                Err(e) => {
+                    self.shared
+                        .log(&self.tags, 0, 0, method, &format!("CLOSED: {e}"));
+                    return Ok(Step::Close);
+                }
+            },
+            None => (0, 0),
+        };
+        self.shared.log(&self.tags, dc, key_id, method, "ok");
+        let mut packet = vec![0u8; 8];
+        packet.extend(self.plain_ids.next(false).to_le_bytes());
+        packet.extend((reply.len() as u32).to_le_bytes());
+        packet.extend(reply);
+        let framing = self
+            .framing
+            .as_mut()
+            .expect("a plain message came on a transport");
+        let bytes = framing.pack(&packet);
+        self.send_raw(bytes).await?;
+        Ok(Step::Continue)
     }
 
     fn message(&mut self, msg_id: i64, body: &[u8], depth: u8) -> Step {

@@ -8,6 +8,7 @@ mod faults;
 mod in_place;
 mod inspect;
 mod interop;
+mod key_exchange;
 mod list_check;
 mod login;
 mod offline;
