@@ -2,8 +2,9 @@
 # Telegram): builds tgsess as $T, makes a scratch directory $W with its own HOME and state
 # directory (removed on exit, with the sandbox), and defines:
 #   venv NAME PACKAGES...   a virtualenv under ${VENVS:-/tmp/tgsess-venvs}; prints its python
-#   start_sandbox [ARGS...] starts `tgsess sandbox --dir $W/sb ARGS`, pid in $SB, and waits
-#                           for its announcement
+#   start_sandbox [ARGS...] starts `tgsess sandbox --dir ${SBDIR:-$W/sb} ARGS`, pid in $SB,
+#                           and waits for its announcement
+#   stop_sandbox            stops it
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 V=${VENVS:-/tmp/tgsess-venvs}
 venv() {
@@ -19,7 +20,13 @@ trap '[ -n "$SB" ] && kill $SB 2>/dev/null; rm -rf "$W"' EXIT
 export HOME=$W/home TGSESS_STATE_DIR=$W/state
 mkdir -p "$HOME"
 start_sandbox() {
-  "$T" sandbox --dir "$W/sb" "$@" > "$W/sb.out" &
+  local dir=${SBDIR:-$W/sb}
+  mkdir -p "$dir"
+  "$T" sandbox --dir "$dir" "$@" > "$dir.out" &
   SB=$!
-  for _ in $(seq 100); do grep -q listening "$W/sb.out" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 200); do grep -q listening "$dir.out" 2>/dev/null && break; sleep 0.05; done
+}
+stop_sandbox() {
+  [ -n "$SB" ] && kill "$SB" 2>/dev/null && wait "$SB" 2>/dev/null
+  SB=
 }

@@ -11,6 +11,8 @@
 
 pub mod handshake;
 pub mod keys;
+pub mod layers;
+pub mod objects;
 pub mod rpc;
 pub mod scan;
 pub mod server;

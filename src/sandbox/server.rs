@@ -460,10 +460,23 @@ impl Connection {
             dc: s.dc,
         };
         let (name, reply) = match unwrap_invoke_noting(body) {
+            // Clients declare their layer once, usually on a connection's first request;
+            // it holds for the rest of the connection. One the sandbox cannot answer in is
+            // refused before the request is handled.
+            Some((inner, _, Some(l))) if !super::layers::supported().contains(&l) => {
+                self.tags.layer = Some(l);
+                (
+                    tl::name_for_id(
+                        inner
+                            .get(..4)
+                            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+                    )
+                    .to_string(),
+                    Reply::Error(400, super::layers::unsupported_error(l)),
+                )
+            }
             Some((inner, info, layer)) => match self.shared.state.lock() {
                 Ok(mut st) => {
-                    // Clients declare their layer once, usually on a connection's first
-                    // request; it holds for the rest of the connection.
                     self.tags.layer = layer.or(self.tags.layer);
                     st.note_client(caller.key_id, info);
                     let r = st.handle(&caller, inner);
@@ -486,9 +499,25 @@ impl Connection {
                 return Step::Close;
             }
             Reply::Ok(bytes) => {
-                self.shared
-                    .log(&self.tags, caller.dc, caller.key_id, &name, "ok");
-                bytes
+                let layer = self.tags.layer.unwrap_or(super::layers::NATIVE);
+                match super::layers::encode_for(layer, bytes) {
+                    Ok(bytes) => {
+                        self.shared
+                            .log(&self.tags, caller.dc, caller.key_id, &name, "ok");
+                        bytes
+                    }
+                    Err(why) => {
+                        let msg = format!("SANDBOX_CANNOT_ANSWER_IN_LAYER_{layer}");
+                        self.shared.log(
+                            &self.tags,
+                            caller.dc,
+                            caller.key_id,
+                            &name,
+                            &format!("{msg}: {why}"),
+                        );
+                        wire::rpc_error(500, &msg)
+                    }
+                }
             }
             Reply::Error(code, msg) => {
                 self.shared
