@@ -290,7 +290,7 @@ fn write_bytes(out: &mut Vec<u8>, data: &[u8]) {
         out.extend(&(data.len() as u32).to_le_bytes()[..3]);
     }
     out.extend(data);
-    while (out.len() - start) % 4 != 0 {
+    while !(out.len() - start).is_multiple_of(4) {
         out.push(0);
     }
 }
