@@ -259,16 +259,29 @@ impl Connection {
         self.flush().await
     }
 
+    /// Logs why this connection closes, with no answer (Telegram sends none either).
+    fn close(&self, key_id: u64, why: &str) -> Step {
+        let dc = self.session.as_ref().map_or(0, |s| s.dc);
+        self.shared.log(
+            &self.tags,
+            dc,
+            key_id,
+            "(packet)",
+            &format!("CLOSED: {why}"),
+        );
+        Step::Close
+    }
+
     async fn packet(&mut self, frame: &[u8]) -> std::io::Result<Step> {
         if frame.len() < 8 {
-            return Ok(Step::Close);
+            return Ok(self.close(0, "a packet shorter than an auth key id"));
         }
         let key_id = u64::from_le_bytes(frame[..8].try_into().expect("8 bytes"));
         if key_id == 0 {
             return self.plain(frame).await;
         }
         if self.session.as_ref().is_some_and(|s| s.key_id != key_id) {
-            return Ok(Step::Close);
+            return Ok(self.close(key_id, "a second auth key on one connection"));
         }
         if self.session.is_none() {
             let known = self
@@ -298,11 +311,13 @@ impl Connection {
             });
         }
         let s = self.session.as_mut().expect("set above");
-        let Ok(plain) = wire::decrypt(&s.key, frame) else {
-            return Ok(Step::Close);
+        let plain = match wire::decrypt(&s.key, frame) {
+            Ok(p) => p,
+            Err(e) => return Ok(self.close(key_id, &format!("cannot decrypt: {e}"))),
         };
-        let Ok(env) = wire::parse_envelope(&plain) else {
-            return Ok(Step::Close);
+        let env = match wire::parse_envelope(&plain) {
+            Ok(env) => env,
+            Err(e) => return Ok(self.close(key_id, &format!("bad envelope: {e}"))),
         };
         // Echo the client's session id: grammers panics on any other
         // (grammers-mtproto src/mtp/encrypted.rs `deserialize`).

@@ -282,3 +282,114 @@ async fn every_grammers_transport_is_served() {
     );
     still_serves(&dc).await;
 }
+
+/// `invokeWithLayer(LAYER, query)` sent as is, its answer kept as raw bytes: grammers would
+/// read any answer as layer 230.
+struct InLayer {
+    layer: i32,
+    query: Vec<u8>,
+}
+
+impl tl::Serializable for InLayer {
+    fn serialize(&self, buf: &mut impl Extend<u8>) {
+        buf.extend(0xda9b0d0du32.to_le_bytes());
+        buf.extend(self.layer.to_le_bytes());
+        buf.extend(self.query.iter().copied());
+    }
+}
+
+#[derive(Debug)]
+struct RawAnswer(Vec<u8>);
+
+impl tl::Deserializable for RawAnswer {
+    fn deserialize(buf: &mut tl::Cursor) -> tl::deserialize::Result<Self> {
+        let mut v = Vec::new();
+        buf.read_to_end(&mut v)?;
+        Ok(RawAnswer(v))
+    }
+}
+
+impl tl::RemoteCall for InLayer {
+    type Return = RawAnswer;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_come_in_the_layer_the_client_declared() {
+    use tl::Serializable as _;
+    let dc = start(Scenario::default()).await;
+    let session = seeded_session(&dc.running.dir, dc.running.address).await;
+    let conn = Connection::new(session, 1, None);
+    let c = &conn.client;
+    let token = c.request_login_code("9996621234", "sandbox").await.unwrap();
+    c.sign_in(&token, "22222").await.unwrap();
+    let get_me = tl::functions::users::GetUsers {
+        id: vec![tl::enums::InputUser::UserSelf],
+    }
+    .to_bytes();
+    // Layer 181 (hydrogram 0.2.0): its own `user` constructor, decodable with its schema.
+    let RawAnswer(bytes) = c
+        .invoke(&InLayer {
+            layer: 181,
+            query: get_me.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(bytes[..8], [0x15, 0xc4, 0xb5, 0x1c, 1, 0, 0, 0]);
+    assert_eq!(bytes[8..12], 0x215c4438u32.to_le_bytes(), "user#215c4438");
+    let l181 =
+        tgsess::sandbox::layers::Schema::parse(include_str!("../../src/sandbox/layers/l181.tl"))
+            .unwrap();
+    let tgsess::sandbox::layers::Value::Vector(users) = l181.decode_answer(&bytes).unwrap() else {
+        panic!("not a vector")
+    };
+    let tgsess::sandbox::layers::Value::Object(name, fields) = &users[0] else {
+        panic!("not an object")
+    };
+    assert_eq!(name, "user");
+    assert!(
+        fields
+            .iter()
+            .any(|(k, v)| k == "self" && *v == tgsess::sandbox::layers::Value::True)
+    );
+    // A layer the sandbox does not speak: refused, naming those it does, and not handled.
+    let e = c
+        .invoke(&InLayer {
+            layer: 199,
+            query: tl::functions::auth::LogOut {}.to_bytes(),
+        })
+        .await
+        .unwrap_err();
+    match e {
+        // grammers lifts the first number out of the name into `value`, as for FLOOD_WAIT_X.
+        InvocationError::Rpc(r) => assert_eq!(
+            (r.name.as_str(), r.value),
+            (
+                "CONNECTION_LAYER_INVALID_SANDBOX_SPEAKS_181_198_220_225_229_230",
+                Some(199)
+            )
+        ),
+        other => panic!("{other}"),
+    }
+    conn.close().await;
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(dc.running.dir.join("requests.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let last: Vec<_> = lines.iter().rev().take(2).collect();
+    assert_eq!(
+        (last[1]["method"].as_str(), last[1]["layer"].as_i64()),
+        (Some("users.getUsers"), Some(181))
+    );
+    assert_eq!(
+        (last[0]["method"].as_str(), last[0]["layer"].as_i64()),
+        (Some("auth.logOut"), Some(199))
+    );
+    // Still signed in: the refused logOut was never handled.
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l["method"] == "auth.logOut" && l["result"] == "ok")
+    );
+}

@@ -14,7 +14,7 @@ mod tl;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-pub use tl::Schema;
+pub use tl::{Schema, Value};
 
 /// The layer the sandbox builds its answers in.
 pub const NATIVE: i32 = grammers_tl_types::LAYER;
