@@ -1,9 +1,11 @@
 //! The sandbox: a local Telegram datacenter that speaks real MTProto over TCP, so the real
-//! grammers client inside tgsess (and Telethon, see `scripts/telethon_sandbox.py`) logs in
-//! against it without touching Telegram. Behind the `sandbox` cargo feature (on by default).
+//! grammers client inside tgsess, and Telethon, the Pyrogram forks, GramJS and mtcute
+//! (`scripts/peers`), log in against it without touching Telegram. Behind the `sandbox` cargo feature (on by default).
 //!
 //! - `wire`: MTProto 2.0 server side (encryption, envelopes, containers, gzip).
-//! - `server`: connections, the Full transport, the request log.
+//! - `server`, `transport`: connections, the four transports (plain and obfuscated), the
+//!   request log.
+//! - `layers`, `objects`: answers built in layer 230, re-encoded in each client's layer.
 //! - `rpc`: accounts, codes, 2FA, tokens: the methods it answers.
 //! - `srp`: server-side SRP; only the verifier is kept.
 //! - `keys`: the side channel through which clients register new auth keys.
