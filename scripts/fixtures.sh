@@ -4,13 +4,8 @@
 # Needs python3 with venv and PyPI access; writes venvs under ${VENVS:-/tmp/tgsess-venvs}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-V=${VENVS:-/tmp/tgsess-venvs}
+. scripts/venv.sh
 OUT=tests/fixtures
-venv() { # name packages...
-  local d="$V/$1"; shift
-  [ -x "$d/bin/python" ] || { python3 -m venv "$d" && "$d/bin/pip" install -q "$@"; }
-  echo "$d/bin/python"
-}
 NEW=$(venv new telethon==1.45.0 pyrogram==2.0.106)
 if [ "${1:-all}" != check ]; then
   OLD=$(venv old telethon==1.36.0 pyrogram==1.4.16)

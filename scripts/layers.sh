@@ -11,14 +11,9 @@
 # server. Not part of `cargo test`; `cargo test` checks the committed results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-V=${VENVS:-/tmp/tgsess-venvs}
+. scripts/venv.sh
 S=$(mktemp -d)
 trap 'rm -rf "$S"' EXIT
-venv() {
-  local d="$V/$1"; shift
-  [ -x "$d/bin/python" ] || { python3 -m venv "$d" && "$d/bin/pip" install -q "$@"; }
-  echo "$d/bin/python"
-}
 # The .tl files ship in the Pyrogram forks' sdists (compiler/api/source/main_api.tl).
 TOOLS=$(venv sdist-tools hatchling setuptools wheel)
 for p in hydrogram==0.2.0 pyrofork==2.3.69 kurigram==2.2.26; do

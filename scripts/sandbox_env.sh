@@ -6,12 +6,7 @@
 #                           and waits for its announcement
 #   stop_sandbox            stops it
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-V=${VENVS:-/tmp/tgsess-venvs}
-venv() {
-  local d="$V/$1"; shift
-  [ -x "$d/bin/python" ] || { python3 -m venv "$d" && "$d/bin/pip" install -q "$@"; }
-  echo "$d/bin/python"
-}
+. scripts/venv.sh
 cargo build --quiet
 T=$PWD/target/debug/tgsess
 W=$(mktemp -d)

@@ -1,15 +1,23 @@
-//! What the client side and the sandbox both need, in one place that each imports: the
-//! auth key id and the base64 token codec. The sandbox imports nothing else of the client
+//! What the client side and the sandbox both need, in one place that each imports: SHA1 over
+//! parts, the auth key id and the base64 token codec. The sandbox imports nothing else of the client
 //! (state, settings, cli, login, store); the client reaches the sandbox only through
 //! `commands::sandbox`, `login --sandbox` and its endpoint file (`net`).
 
 use base64::Engine as _;
 
+/// SHA1 of the parts, in order.
+pub fn sha1(parts: &[&[u8]]) -> [u8; 20] {
+    use sha1::Digest;
+    let mut h = sha1::Sha1::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
 /// auth_key_id: the low 64 bits of SHA1(key), as MTProto defines it (bytes 12..20).
 pub fn key_id(key: &[u8; 256]) -> u64 {
-    use sha1::Digest;
-    let h = sha1::Sha1::digest(key);
-    u64::from_le_bytes(h[12..20].try_into().expect("8 bytes"))
+    u64::from_le_bytes(sha1(&[key])[12..20].try_into().expect("8 bytes"))
 }
 
 /// Tokens (future auth tokens) and keys kept in JSON state files: standard base64.

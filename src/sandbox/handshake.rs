@@ -10,8 +10,9 @@
 
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serializable};
 use num_bigint::BigUint;
-use sha1::Digest;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
+
+use crate::shared::sha1;
 
 use super::server_key::ServerKey;
 
@@ -66,14 +67,6 @@ fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     getrandom::fill(&mut b).expect("os randomness");
     b
-}
-
-fn sha1(parts: &[&[u8]]) -> [u8; 20] {
-    let mut h = sha1::Sha1::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
 }
 
 impl Handshake {

@@ -444,7 +444,7 @@ impl Connection {
                 let fill = if id == MSGS_STATE_REQ { 4u8 } else { 1 };
                 let mut out = MSGS_STATE_INFO.to_le_bytes().to_vec();
                 out.extend(msg_id.to_le_bytes());
-                out.extend(tl_bytes(&vec![fill; n]));
+                out.extend(vec![fill; n].to_bytes());
                 self.outbox.push((out, false));
                 Step::Continue
             }
@@ -543,21 +543,6 @@ impl Connection {
         self.outbox.push((wire::rpc_result(msg_id, &result), true));
         Step::Continue
     }
-}
-
-/// TL bytes: a length byte (or 254 and three), the data, padding to 4.
-fn tl_bytes(data: &[u8]) -> Vec<u8> {
-    let mut out = if data.len() < 254 {
-        vec![data.len() as u8]
-    } else {
-        let l = (data.len() as u32).to_le_bytes();
-        vec![254, l[0], l[1], l[2]]
-    };
-    out.extend_from_slice(data);
-    while out.len() % 4 != 0 {
-        out.push(0);
-    }
-    out
 }
 
 /// Strips invokeWithLayer / initConnection / invokeWithoutUpdates / invokeAfterMsg and

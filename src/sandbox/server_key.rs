@@ -17,7 +17,6 @@ use std::path::Path;
 use num_bigint::BigUint;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, EncodeRsaPublicKey, LineEnding};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use sha1::Digest;
 
 pub const PRIVATE_FILE: &str = "server_key.private.pem";
 pub const PUBLIC_FILE: &str = "server_key.pem";
@@ -61,18 +60,10 @@ impl ServerKey {
     }
 }
 
-/// TL `bytes` of a big-endian number.
-fn tl_bytes(data: &[u8]) -> Vec<u8> {
-    use grammers_tl_types::Serializable;
-    data.to_vec().to_bytes()
-}
-
 /// The MTProto fingerprint: SHA1(TL bytes n + TL bytes e), last 8 bytes, little-endian.
 pub fn fingerprint(n: &BigUint, e: &BigUint) -> i64 {
-    let mut h = sha1::Sha1::new();
-    h.update(tl_bytes(&n.to_bytes_be()));
-    h.update(tl_bytes(&e.to_bytes_be()));
-    let digest = h.finalize();
+    use grammers_tl_types::Serializable;
+    let digest = crate::shared::sha1(&[&n.to_bytes_be().to_bytes(), &e.to_bytes_be().to_bytes()]);
     i64::from_le_bytes(digest[12..20].try_into().expect("8 bytes"))
 }
 

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use md5::Digest as _;
 
 use super::AuthKey;
+use crate::shared::sha1;
 
 /// MtpAuthorization (Telegram/SourceFiles/storage/details/storage_settings_scheme.h).
 const MTP_AUTHORIZATION: u32 = 0x4B;
@@ -173,14 +174,6 @@ fn be_i32(b: &mut &[u8]) -> R<i32> {
     let out = i32::from_be_bytes(v.try_into().expect("4"));
     *b = &b[4..];
     Ok(out)
-}
-
-fn sha1(parts: &[&[u8]]) -> [u8; 20] {
-    let mut h = sha1::Sha1::new();
-    for p in parts {
-        sha1::Digest::update(&mut h, p);
-    }
-    h.finalize().into()
 }
 
 /// Desktop's `prepareAES_oldmtp` with x = 8 (the MTProto 1.0 derivation).

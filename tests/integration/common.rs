@@ -157,13 +157,20 @@ pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// (method, result) of every request a sandbox in `dir` logged.
-pub fn request_log(dir: &Path) -> Vec<(String, String)> {
+/// Every line a sandbox in `dir` logged in requests.jsonl.
+pub fn request_lines(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("requests.jsonl"))
         .unwrap_or_default()
         .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// (method, result) of every request a sandbox in `dir` logged.
+pub fn request_log(dir: &Path) -> Vec<(String, String)> {
+    request_lines(dir)
+        .iter()
+        .map(|v| {
             (
                 v["method"].as_str().unwrap().to_string(),
                 v["result"].as_str().unwrap().to_string(),

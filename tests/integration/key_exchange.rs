@@ -20,6 +20,7 @@ use sha1::Digest;
 use tgsess::net::Connection;
 use tgsess::sandbox::Scenario;
 
+use crate::common::request_lines;
 use crate::sandbox_client::{Dc, start};
 
 /// Telegram's DH prime, copied from core.telegram.org/mtproto/auth_key.
@@ -362,14 +363,6 @@ async fn sign_in_with(dc: &Dc, dc_id: i32, key: [u8; 256]) -> i64 {
     user
 }
 
-fn log_lines(dc: &Dc) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dc.running.dir.join("requests.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn key_id(key: &[u8; 256]) -> String {
     let h = sha1(&[key]);
     format!("{:016x}", u64::from_le_bytes(h[12..20].try_into().unwrap()))
@@ -386,7 +379,7 @@ async fn rsa_pad_exchange_makes_a_key_that_signs_in() {
     let user = sign_in_with(&dc, 2, key).await;
     assert!(user > 0);
     let id = key_id(&key);
-    let lines = log_lines(&dc);
+    let lines = request_lines(&dc.running.dir);
     let steps: Vec<_> = lines
         .iter()
         .take(4)
@@ -432,7 +425,7 @@ async fn sha1_form_exchange_with_a_test_dc_id() {
         tokio::task::spawn_blocking(move || create_key(addr, &pk, Rsa::Sha1Form, Some(10002)))
             .await
             .unwrap();
-    let lines = log_lines(&dc);
+    let lines = request_lines(&dc.running.dir);
     // DC 2 is the sandbox phone's home DC (on another, sign-in migrates there).
     assert_eq!(lines[2]["dc"], 2);
     assert!(sign_in_with(&dc, 2, key).await > 0);
@@ -448,16 +441,8 @@ async fn faults_close_only_their_connection() {
         let pk = public_key(&dc);
         move || {
             let mut reasons = Vec::new();
-            let log = dc_dir.join("requests.jsonl");
-            let lines = || {
-                std::fs::read_to_string(&log)
-                    .unwrap()
-                    .lines()
-                    .map(String::from)
-                    .collect::<Vec<_>>()
-            };
             for fault in ["fingerprint", "p", "replay", "overrun", "garbage", "order"] {
-                let before = lines().len();
+                let before = request_lines(&dc_dir).len();
                 let mut c = Plain::connect(addr);
                 match fault {
                     "overrun" => {
@@ -499,9 +484,9 @@ async fn faults_close_only_their_connection() {
                 // Another client is served at once.
                 create_key(addr, &pk, Rsa::Pad, None);
                 // The fault's own line: the first close logged after it was sent.
-                let fault_line = lines()[before..]
-                    .iter()
-                    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                let fault_line = request_lines(&dc_dir)
+                    .into_iter()
+                    .skip(before)
                     .find(|l| l["result"].as_str().unwrap().starts_with("CLOSED: "))
                     .unwrap();
                 reasons.push(fault_line["result"].as_str().unwrap().to_string());

@@ -183,6 +183,9 @@ fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
         "session.string",
         "requests.jsonl",
         "sandbox.json",
+        "server_key.pem",
+        "server_key.fingerprint",
+        "server_key.private.pem",
     ] {
         let p = dc.dir.join(f);
         assert!(p.exists(), "{f}");
@@ -193,9 +196,14 @@ fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
     assert!(toml.contains("phone = \"9996621234\""));
     let s = std::fs::read_to_string(dc.dir.join("session.string")).unwrap();
     assert_eq!(s.trim().len(), 353, "Telethon IPv4 StringSession length");
+    let fingerprint = std::fs::read_to_string(dc.dir.join("server_key.fingerprint")).unwrap();
     let status = dc.stop().unwrap();
     assert_eq!(status.code(), Some(0));
     assert!(!dc.dir.join("sandbox.json").exists());
+    // A restart on the same directory keeps its RSA key.
+    dc.restart();
+    let again = std::fs::read_to_string(dc.dir.join("server_key.fingerprint")).unwrap();
+    assert_eq!(again, fingerprint);
 }
 
 /// A real grammers Sender over each transport grammers has, obfuscated ones included: the
@@ -249,10 +257,8 @@ async fn every_grammers_transport_is_served() {
         .count();
     assert_eq!(states, 5, "{log:?}");
     // Each line names its connection's transport; a bare Sender declares no layer.
-    let lines = std::fs::read_to_string(dc.running.dir.join("requests.jsonl")).unwrap();
-    let mut transports: Vec<String> = lines
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let mut transports: Vec<String> = crate::common::request_lines(&dc.running.dir)
+        .into_iter()
         .filter(|v| v["method"] == "updates.getState")
         .inspect(|v| assert!(v["layer"].is_null(), "{v}"))
         .map(|v| v["transport"].as_str().unwrap().to_string())
@@ -371,12 +377,7 @@ async fn answers_come_in_the_layer_the_client_declared() {
         other => panic!("{other}"),
     }
     conn.close().await;
-    let lines: Vec<serde_json::Value> =
-        std::fs::read_to_string(dc.running.dir.join("requests.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+    let lines = crate::common::request_lines(&dc.running.dir);
     let last: Vec<_> = lines.iter().rev().take(2).collect();
     assert_eq!(
         (last[1]["method"].as_str(), last[1]["layer"].as_i64()),

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use grammers_tl_types::Serializable;
+
 const VECTOR: u32 = 0x1cb5c415;
 const BOOL_TRUE: u32 = 0x997275b5;
 const BOOL_FALSE: u32 = 0xbc799737;
@@ -213,7 +215,7 @@ impl Schema {
             (Ty::Long, Value::Long(x)) => out.extend(x.to_le_bytes()),
             (Ty::Double, Value::Double(x)) => out.extend(x.to_le_bytes()),
             (Ty::Int128 | Ty::Int256, Value::Raw(b)) => out.extend(b),
-            (Ty::Bytes, Value::Bytes(b)) => write_bytes(out, b),
+            (Ty::Bytes, Value::Bytes(b)) => b.as_slice().serialize(out),
             (Ty::Bool, Value::Bool(b)) => {
                 out.extend(if *b { BOOL_TRUE } else { BOOL_FALSE }.to_le_bytes())
             }
@@ -278,21 +280,6 @@ fn default_of(ty: &Ty, at: &str) -> Result<Value, String> {
         Ty::Vector(_) => Value::Vector(Vec::new()),
         _ => return Err(format!("{at} is required in this layer and has no value")),
     })
-}
-
-/// TL bytes: a length byte (or 254 and three), the data, padding to 4.
-fn write_bytes(out: &mut Vec<u8>, data: &[u8]) {
-    let start = out.len();
-    if data.len() < 254 {
-        out.push(data.len() as u8);
-    } else {
-        out.push(254);
-        out.extend(&(data.len() as u32).to_le_bytes()[..3]);
-    }
-    out.extend(data);
-    while !(out.len() - start).is_multiple_of(4) {
-        out.push(0);
-    }
 }
 
 struct Reader<'a> {
