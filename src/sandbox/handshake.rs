@@ -59,6 +59,14 @@ pub enum Handshake {
     },
 }
 
+/// What an accepted req_DH_params carried.
+struct Accepted {
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    new_nonce: [u8; 32],
+    dc: i32,
+}
+
 pub fn dh_prime() -> BigUint {
     BigUint::parse_bytes(DH_PRIME_HEX.as_bytes(), 16).expect("valid hex")
 }
@@ -129,16 +137,43 @@ impl Handshake {
         key: &ServerKey,
         req: tl::functions::ReqDhParams,
     ) -> Result<Vec<u8>, String> {
+        let Accepted {
+            nonce,
+            server_nonce,
+            new_nonce,
+            dc,
+        } = self.check_dh_request(key, req)?;
+        let (a, encrypted_answer) = dh_answer(nonce, server_nonce, &new_nonce);
+        *self = Handshake::SentDh {
+            nonce,
+            server_nonce,
+            new_nonce,
+            a,
+            dc,
+        };
+        Ok(tl::enums::ServerDhParams::Ok(tl::types::ServerDhParamsOk {
+            nonce,
+            server_nonce,
+            encrypted_answer,
+        })
+        .to_bytes())
+    }
+
+    /// req_DH_params, checked against the pending resPQ.
+    fn check_dh_request(
+        &mut self,
+        key: &ServerKey,
+        req: tl::functions::ReqDhParams,
+    ) -> Result<Accepted, String> {
         let Handshake::SentPq {
             nonce,
             server_nonce,
             p,
             q,
-        } = *self
+        } = std::mem::take(self)
         else {
             return Err("req_DH_params without a pending req_pq (a replayed nonce?)".into());
         };
-        *self = Handshake::Idle;
         if req.nonce != nonce || req.server_nonce != server_nonce {
             return Err("req_DH_params with a nonce this connection was not given".into());
         }
@@ -157,10 +192,10 @@ impl Handshake {
         let plain = key
             .decrypt_raw(&req.encrypted_data)
             .ok_or("req_DH_params encrypted_data is not below the RSA modulus")?;
-        let inner = decode_rsa_payload(&plain)
-            .ok_or("req_DH_params encrypted_data fits neither RSA_PAD nor the SHA1 form")?;
         use tl::enums::PQInnerData as In;
-        let (inner_nonces, new_nonce, dc) = match inner {
+        let (inner_nonces, new_nonce, dc) = match decode_rsa_payload(&plain)
+            .ok_or("req_DH_params encrypted_data fits neither RSA_PAD nor the SHA1 form")?
+        {
             In::Data(d) => ((d.nonce, d.server_nonce), d.new_nonce, None),
             In::Dc(d) => ((d.nonce, d.server_nonce), d.new_nonce, Some(d.dc)),
             In::TempDc(_) | In::Temp(_) => {
@@ -170,44 +205,12 @@ impl Handshake {
         if inner_nonces != (nonce, server_nonce) {
             return Err("p_q_inner_data nonces differ from the request's".into());
         }
-        let dc = key_dc(dc);
-        let prime = dh_prime();
-        let (a, g_a) = loop {
-            let a = BigUint::from_bytes_be(&random::<256>());
-            let g_a = BigUint::from(G as u32).modpow(&a, &prime);
-            if in_safe_range(&g_a, &prime) {
-                break (a, g_a);
-            }
-        };
-        let answer = tl::enums::ServerDhInnerData::Data(tl::types::ServerDhInnerData {
-            nonce,
-            server_nonce,
-            g: G,
-            dh_prime: prime.to_bytes_be(),
-            g_a: g_a.to_bytes_be(),
-            server_time: super::rpc::now_secs(),
-        })
-        .to_bytes();
-        let mut with_hash = sha1(&[&answer]).to_vec();
-        with_hash.extend(answer);
-        while !with_hash.len().is_multiple_of(16) {
-            with_hash.push(random::<1>()[0]);
-        }
-        let (k, iv) = grammers_crypto::generate_key_data_from_nonce(&server_nonce, &new_nonce);
-        grammers_crypto::aes::ige_encrypt(&mut with_hash, &k, &iv);
-        *self = Handshake::SentDh {
+        Ok(Accepted {
             nonce,
             server_nonce,
             new_nonce,
-            a,
-            dc,
-        };
-        Ok(tl::enums::ServerDhParams::Ok(tl::types::ServerDhParamsOk {
-            nonce,
-            server_nonce,
-            encrypted_answer: with_hash,
+            dc: key_dc(dc),
         })
-        .to_bytes())
     }
 
     fn client_dh(
@@ -265,6 +268,36 @@ impl Handshake {
         .to_bytes();
         Ok((reply, NewKey { key, dc }))
     }
+}
+
+/// The server's DH half: a secret `a`, and server_DH_inner_data (g = 3, the prime, g_a,
+/// the time) as SHA1 + data + padding, AES-IGE encrypted with the nonce-derived key.
+fn dh_answer(nonce: [u8; 16], server_nonce: [u8; 16], new_nonce: &[u8; 32]) -> (BigUint, Vec<u8>) {
+    let prime = dh_prime();
+    let (a, g_a) = loop {
+        let a = BigUint::from_bytes_be(&random::<256>());
+        let g_a = BigUint::from(G as u32).modpow(&a, &prime);
+        if in_safe_range(&g_a, &prime) {
+            break (a, g_a);
+        }
+    };
+    let answer = tl::enums::ServerDhInnerData::Data(tl::types::ServerDhInnerData {
+        nonce,
+        server_nonce,
+        g: G,
+        dh_prime: prime.to_bytes_be(),
+        g_a: g_a.to_bytes_be(),
+        server_time: super::rpc::now_secs(),
+    })
+    .to_bytes();
+    let mut with_hash = sha1(&[&answer]).to_vec();
+    with_hash.extend(answer);
+    while !with_hash.len().is_multiple_of(16) {
+        with_hash.push(random::<1>()[0]);
+    }
+    let (k, iv) = grammers_crypto::generate_key_data_from_nonce(&server_nonce, new_nonce);
+    grammers_crypto::aes::ige_encrypt(&mut with_hash, &k, &iv);
+    (a, with_hash)
 }
 
 /// The DC a new key belongs to, with the test-DC offset (10000) and the media sign removed:
