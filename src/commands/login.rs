@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::cli::LoginArgs;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Exit, Result};
 use crate::login::{self, Options};
 use crate::prompt;
 use crate::secret::Secret;
@@ -61,6 +61,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &LoginArgs) -> Result
 /// interactive login against it.
 #[cfg(feature = "sandbox")]
 async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
+    use crate::error::Error;
     use crate::sandbox;
     let tmp = tempfile::Builder::new()
         .prefix("tgsess-rehearsal-")
