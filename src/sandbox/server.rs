@@ -253,6 +253,8 @@ impl Connection {
             .lock()
             .map(|mut st| st.pushes.remove(&key_id).unwrap_or_default())
             .unwrap_or_default();
+        // Pushes (updateShort#78d4dec1 holding updateLoginToken#564fe691) are the same in
+        // every layer the sandbox speaks (layers/l*.tl), so they go out as built.
         for p in pushes {
             self.outbox.push((p, true));
         }
