@@ -413,14 +413,42 @@ impl Connection {
                 Err(_) => Step::Close,
             },
             MSGS_ACK => Step::Continue,
-            PING | PING_DELAY_DISCONNECT => {
-                let ping_id =
-                    i64::from_le_bytes(body[4..12.min(body.len())].try_into().unwrap_or([0; 8]));
-                self.outbox.push((
-                    tl::enums::Pong::Pong(tl::types::Pong { msg_id, ping_id }).to_bytes(),
-                    false,
-                ));
+            PING
+            | PING_DELAY_DISCONNECT
+            | GET_FUTURE_SALTS
+            | MSGS_STATE_REQ
+            | MSG_RESEND_REQ
+            | DESTROY_SESSION => {
+                let (name, answer) = self.service(id, msg_id, body);
+                if let Some(s) = self.session.as_ref() {
+                    self.shared.log(&self.tags, s.dc, s.key_id, name, "ok");
+                }
+                self.outbox.push((answer, false));
                 Step::Continue
+            }
+            _ => self.rpc(msg_id, body),
+        }
+    }
+
+    /// A service message (mtproto.tl): its name and the answer, which names the request by
+    /// its msg_id where the protocol says so.
+    fn service(&self, id: u32, msg_id: i64, body: &[u8]) -> (&'static str, Vec<u8>) {
+        let long_at = |at: usize| {
+            body.get(at..at + 8)
+                .map_or(0, |c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+        };
+        match id {
+            PING | PING_DELAY_DISCONNECT => {
+                let pong = tl::types::Pong {
+                    msg_id,
+                    ping_id: long_at(4),
+                };
+                let name = if id == PING {
+                    "ping"
+                } else {
+                    "ping_delay_disconnect"
+                };
+                (name, tl::enums::Pong::Pong(pong).to_bytes())
             }
             GET_FUTURE_SALTS => {
                 let salts = tl::enums::FutureSalts::Salts(tl::types::FutureSalts {
@@ -432,8 +460,7 @@ impl Connection {
                         salt: 0,
                     }]),
                 });
-                self.outbox.push((salts.to_bytes(), false));
-                Step::Continue
+                ("get_future_salts", salts.to_bytes())
             }
             MSGS_STATE_REQ | MSG_RESEND_REQ => {
                 // One byte per asked msg_id: 4 "received" for a state request; for a resend
@@ -443,18 +470,18 @@ impl Connection {
                     .map(|c| u32::from_le_bytes(c.try_into().expect("4")) as usize)
                     .unwrap_or(0)
                     .min(8192);
-                let fill = if id == MSGS_STATE_REQ { 4u8 } else { 1 };
+                let (name, fill) = if id == MSGS_STATE_REQ {
+                    ("msgs_state_req", 4u8)
+                } else {
+                    ("msg_resend_req", 1)
+                };
                 let mut out = MSGS_STATE_INFO.to_le_bytes().to_vec();
                 out.extend(msg_id.to_le_bytes());
                 out.extend(vec![fill; n].to_bytes());
-                self.outbox.push((out, false));
-                Step::Continue
+                (name, out)
             }
-            DESTROY_SESSION => {
-                let asked = body
-                    .get(4..12)
-                    .map(|c| i64::from_le_bytes(c.try_into().expect("8")))
-                    .unwrap_or(0);
+            _ => {
+                let asked = long_at(4);
                 let current = self.session.as_ref().map(|s| s.session_id);
                 let ctor = if Some(asked) == current {
                     DESTROY_SESSION_OK
@@ -463,10 +490,8 @@ impl Connection {
                 };
                 let mut out = ctor.to_le_bytes().to_vec();
                 out.extend(asked.to_le_bytes());
-                self.outbox.push((out, false));
-                Step::Continue
+                ("destroy_session", out)
             }
-            _ => self.rpc(msg_id, body),
         }
     }
 

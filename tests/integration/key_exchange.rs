@@ -584,7 +584,7 @@ async fn service_messages_are_answered_as_the_protocol_says() {
     let dc = start(Scenario::default()).await;
     let pk = public_key(&dc);
     let addr = dc.running.address;
-    tokio::task::spawn_blocking(move || {
+    let key = tokio::task::spawn_blocking(move || {
         let key = create_key(addr, &pk, Rsa::Pad, None);
         let mut s = Encrypted::new(addr, key);
         // msgs_state_req: one byte per msg_id (4: received).
@@ -645,7 +645,34 @@ async fn service_messages_are_answered_as_the_protocol_says() {
                 session_id: ours ^ 1
             })
         );
+        key
     })
     .await
     .unwrap();
+    // Each one is a line in the request log, under the key it came with.
+    let id = key_id(&key);
+    let logged: Vec<String> = request_lines(&dc.running.dir)
+        .iter()
+        .filter(|l| l["key_id"] == id.as_str())
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["method"].as_str().unwrap(),
+                l["result"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            "set_client_DH_params ok",
+            "msgs_state_req ok",
+            "msg_resend_req ok",
+            "get_future_salts ok",
+            "ping ok",
+            "ping_delay_disconnect ok",
+            "destroy_session ok",
+            "destroy_session ok",
+        ]
+    );
 }
