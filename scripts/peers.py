@@ -16,6 +16,7 @@ import asyncio
 import base64
 import ipaddress
 import json
+import os
 import pathlib
 import socket
 import sys
@@ -174,7 +175,9 @@ CLIENTS = {
 async def main(lib, sb_dir, phone, code):
     loopback_only()
     password = sys.stdin.readline().rstrip("\n")
-    sb = pathlib.Path(sb_dir)
+    sb = pathlib.Path(sb_dir).resolve()
+    # The Pyrogram forks append to ./unknown_errors.txt: keep that out of the repository.
+    os.chdir(tempfile.mkdtemp())
     port = json.loads((sb / "sandbox.json").read_text())["address"].rsplit(":", 1)[1]
     dist, run = CLIENTS[lib]
     steps = Steps(f"{lib} {version(dist)}")
