@@ -21,6 +21,30 @@ pub fn tgsess(home: &Path, cwd: &Path) -> Command {
     cmd
 }
 
+/// Puts a sandbox RSA key into `dir` before a sandbox starts there, as a restart finds one.
+/// Making a key takes 0.25 to 1.5 s, so the suite makes one and copies it; first-start
+/// generation is tested by `sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm`
+/// and the unit tests in src/sandbox/server_key.rs.
+pub fn seed_server_key(dir: &Path) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    static PEM: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let pem = PEM.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        tgsess::sandbox::server_key::load_or_create(d.path()).unwrap();
+        std::fs::read(d.path().join(tgsess::sandbox::server_key::PRIVATE_FILE)).unwrap()
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dir.join(tgsess::sandbox::server_key::PRIVATE_FILE))
+        .unwrap()
+        .write_all(pem)
+        .unwrap();
+}
+
 /// A temp dir with `home/` and `work/` inside.
 pub struct Sandbox {
     pub _dir: tempfile::TempDir,

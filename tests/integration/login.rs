@@ -28,7 +28,18 @@ pub fn bin() -> PathBuf {
 }
 
 impl Dc {
+    /// A sandbox on a new directory that already holds the suite's RSA key
+    /// ([`crate::common::seed_server_key`]).
     pub fn start(flags: &[&str]) -> Dc {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sb");
+        crate::common::seed_server_key(&dir);
+        let child = Self::spawn(tmp.path(), &dir, flags);
+        Dc { tmp, dir, child }
+    }
+
+    /// A sandbox on an empty directory: it makes its own RSA key.
+    pub fn start_fresh(flags: &[&str]) -> Dc {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("sb");
         let child = Self::spawn(tmp.path(), &dir, flags);

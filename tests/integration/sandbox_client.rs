@@ -22,6 +22,7 @@ pub struct Dc {
 
 pub async fn start(scenario: Scenario) -> Dc {
     let dir = tempfile::tempdir().unwrap();
+    crate::common::seed_server_key(dir.path());
     let running = sandbox::start(sandbox::Options {
         dir: dir.path().to_path_buf(),
         listen: "127.0.0.1:0".parse().unwrap(),

@@ -177,7 +177,7 @@ async fn fifty_concurrent_connections() {
 fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
     use std::os::unix::fs::PermissionsExt;
     // Dc::start has read the announcement line; the files were there before it.
-    let mut dc = crate::login::Dc::start(&[]);
+    let mut dc = crate::login::Dc::start_fresh(&[]);
     for f in [
         "tgsess.toml",
         "session.string",
