@@ -39,6 +39,14 @@ pub async fn run(settings: &Settings, program: &[OsString]) -> Result<crate::err
     let (first, rest) = program
         .split_first()
         .ok_or_else(|| Error::usage("exec needs a program to run: tgsess exec -- PROGRAM ARGS"))?;
+    // Handlers first: a signal in the instant after the program starts is passed on too,
+    // rather than ending tgsess and leaving the program running unlocked.
+    let mut streams = Vec::new();
+    for kind in forwarded() {
+        if let Ok(s) = signal(kind) {
+            streams.push((kind.as_raw_value(), s));
+        }
+    }
     let mut child = tokio::process::Command::new(first)
         .args(rest)
         .env("TGSESS_SESSION", &target.path)
@@ -57,12 +65,6 @@ pub async fn run(settings: &Settings, program: &[OsString]) -> Result<crate::err
             ))
         })?;
     let pid = child.id().map(|p| p as i32);
-    let mut streams = Vec::new();
-    for kind in forwarded() {
-        if let Ok(s) = signal(kind) {
-            streams.push((kind.as_raw_value(), s));
-        }
-    }
     let status = loop {
         let any = futures_signal(&mut streams);
         tokio::select! {
