@@ -261,6 +261,17 @@ impl Connection {
         self.flush().await
     }
 
+    /// Answers with the transport error -404, as Telegram does, and closes.
+    async fn refuse(&mut self) -> std::io::Result<Step> {
+        let bytes = self
+            .framing
+            .as_mut()
+            .map(|f| f.error(-404))
+            .unwrap_or_default();
+        self.send_raw(bytes).await?;
+        Ok(Step::Close)
+    }
+
     /// Logs why this connection closes, with no answer (Telegram sends none either).
     fn close(&self, key_id: u64, why: &str) -> Step {
         let dc = self.session.as_ref().map_or(0, |s| s.dc);
@@ -296,13 +307,7 @@ impl Connection {
                 // Unknown key: the transport error -404, as Telegram answers.
                 self.shared
                     .log(&self.tags, 0, key_id, "(unknown key)", "-404");
-                let bytes = self
-                    .framing
-                    .as_mut()
-                    .map(|f| f.error(-404))
-                    .unwrap_or_default();
-                self.send_raw(bytes).await?;
-                return Ok(Step::Close);
+                return self.refuse().await;
             };
             self.session = Some(Session {
                 key,
@@ -357,13 +362,7 @@ impl Connection {
             Err(why) => {
                 self.shared
                     .log(&self.tags, 0, 0, method, &format!("CLOSED: {why}"));
-                let bytes = self
-                    .framing
-                    .as_mut()
-                    .map(|f| f.error(-404))
-                    .unwrap_or_default();
-                self.send_raw(bytes).await?;
-                return Ok(Step::Close);
+                return self.refuse().await;
             }
         };
         let (dc, key_id) = match new_key {
@@ -505,7 +504,7 @@ impl Connection {
             // Clients declare their layer once, usually on a connection's first request;
             // it holds for the rest of the connection. One the sandbox cannot answer in is
             // refused before the request is handled.
-            Some((inner, _, Some(l))) if !super::layers::supported().contains(&l) => {
+            Some((inner, _, Some(l))) if !super::layers::speaks(l) => {
                 self.tags.layer = Some(l);
                 (
                     tl::name_for_id(

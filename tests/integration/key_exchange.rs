@@ -6,12 +6,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::Duration;
 
-use grammers_session::Session;
-use grammers_session::storages::MemorySession;
-use grammers_session::types::DcOption;
 use grammers_tl_types::{self as tl, Deserializable, Serializable};
 use num_bigint::BigUint;
 use rsa::pkcs1::DecodeRsaPublicKey;
@@ -21,7 +17,7 @@ use tgsess::net::Connection;
 use tgsess::sandbox::Scenario;
 
 use crate::common::request_lines;
-use crate::sandbox_client::{Dc, start};
+use crate::sandbox_client::{Dc, memory_session, start};
 
 /// Telegram's DH prime, copied from core.telegram.org/mtproto/auth_key.
 const TELEGRAM_PRIME: &str = "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f\
@@ -338,19 +334,7 @@ fn set_client_dh(
 
 /// The key, used by the real grammers client: a code is sent and the account signs in.
 async fn sign_in_with(dc: &Dc, dc_id: i32, key: [u8; 256]) -> i64 {
-    let std::net::SocketAddr::V4(v4) = dc.running.address else {
-        panic!("ipv4")
-    };
-    let s = Arc::new(MemorySession::default());
-    s.set_home_dc_id(dc_id).await.unwrap();
-    s.set_dc_option(&DcOption {
-        id: dc_id,
-        ipv4: v4,
-        ipv6: std::net::SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
-        auth_key: Some(key),
-    })
-    .await
-    .unwrap();
+    let s = memory_session(dc.running.address, dc_id, &[(dc_id, key)]).await;
     let conn = Connection::new(s, 1, None);
     let c = &conn.client;
     assert!(!c.is_authorized().await.unwrap());

@@ -33,26 +33,41 @@ pub async fn start(scenario: Scenario) -> Dc {
     Dc { _dir: dir, running }
 }
 
-/// A memory session seeded with a registered key for every sandbox DC, home DC 2.
-pub async fn seeded_session(dir: &Path, addr: std::net::SocketAddr) -> Arc<MemorySession> {
+/// A memory session with home DC `home` and, for each `(dc, key)`, that DC at the sandbox's
+/// address with that auth key.
+pub async fn memory_session(
+    addr: std::net::SocketAddr,
+    home: i32,
+    dc_keys: &[(i32, [u8; 256])],
+) -> Arc<MemorySession> {
     let s = Arc::new(MemorySession::default());
-    s.set_home_dc_id(2).await.unwrap();
+    s.set_home_dc_id(home).await.unwrap();
     let std::net::SocketAddr::V4(v4) = addr else {
         panic!("ipv4")
     };
-    for dc in 1..=3 {
-        let key = keys::new_key();
-        keys::register(dir, dc, &key).unwrap();
+    for (dc, key) in dc_keys {
         s.set_dc_option(&DcOption {
-            id: dc,
+            id: *dc,
             ipv4: v4,
             ipv6: std::net::SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
-            auth_key: Some(key),
+            auth_key: Some(*key),
         })
         .await
         .unwrap();
     }
     s
+}
+
+/// A memory session seeded with a registered key for every sandbox DC, home DC 2.
+pub async fn seeded_session(dir: &Path, addr: std::net::SocketAddr) -> Arc<MemorySession> {
+    let dc_keys: Vec<(i32, [u8; 256])> = (1..=3)
+        .map(|dc| {
+            let key = keys::new_key();
+            keys::register(dir, dc, &key).unwrap();
+            (dc, key)
+        })
+        .collect();
+    memory_session(addr, 2, &dc_keys).await
 }
 
 fn send_code(phone: &str) -> tl::functions::auth::SendCode {

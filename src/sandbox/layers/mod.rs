@@ -48,6 +48,11 @@ pub fn supported() -> Vec<i32> {
     SOURCES.iter().map(|(l, _)| *l).collect()
 }
 
+/// Whether the sandbox answers in `layer` (checked on each declared layer, so no list is built).
+pub fn speaks(layer: i32) -> bool {
+    SOURCES.iter().any(|(l, _)| *l == layer)
+}
+
 /// The rpc_error for a layer the sandbox does not speak, naming those it does.
 pub fn unsupported_error(layer: i32) -> String {
     let list: Vec<String> = supported().iter().map(i32::to_string).collect();
