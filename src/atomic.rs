@@ -1,4 +1,12 @@
-//! Private files written whole, shared by the client side (sessions, state) and the sandbox.
+//! Private files written whole, and files read safely: shared by the client side (sessions,
+//! state) and the sandbox.
+//!
+//! Reading: everything tgsess reads from disk (configs, state.json, session files, tdata,
+//! the sandbox's endpoint, keys and state) goes through [`read_regular`]. It opens with
+//! `O_NONBLOCK`, so a FIFO planted at the name cannot block the open (open(2): "O_NONBLOCK
+//! … the open() for reading-only returns without delay" for a FIFO), checks on the OPEN
+//! descriptor that it is a regular file (a device such as /dev/zero never ends), and reads
+//! at most a stated number of bytes.
 //!
 //! A write goes to a temporary file created beside the target with `O_EXCL | O_NOFOLLOW`
 //! (a planted symlink or an earlier temp is never followed or reused), mode 0600, is synced,
@@ -82,6 +90,75 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     commit(&tmp, path)
 }
 
+/// What kind of thing a metadata describes, for an error message.
+pub fn kind_of(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_symlink() {
+        "a symlink"
+    } else {
+        "a regular file"
+    }
+}
+
+/// Opens `path` for reading only when it is a regular file (symlinks followed), without
+/// ever blocking: `O_NONBLOCK` makes the open of a FIFO return at once, and the type is
+/// checked on the open descriptor, so nothing can be swapped in between.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {}, not a regular file", kind_of(&m)),
+        ));
+    }
+    Ok(f)
+}
+
+/// The whole of a regular file of at most `max` bytes (see [`open_regular`]); a larger one
+/// is an error that names the limit.
+pub fn read_regular(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    open_regular(path)?.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is larger than {}", size_words(max)),
+        ));
+    }
+    Ok(buf)
+}
+
+/// [`read_regular`] as UTF-8 text.
+pub fn read_regular_text(path: &Path, max: u64) -> io::Result<String> {
+    String::from_utf8(read_regular(path, max)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
+/// "64 KiB", "1 MiB", "260 bytes".
+pub fn size_words(n: u64) -> String {
+    match n {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
 /// `path` + `suffix`, without touching the file system.
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
@@ -114,6 +191,29 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp") && !e.path().is_symlink())
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn reads_only_bounded_regular_files_and_never_blocks() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read_regular(&fifo, 10).unwrap_err();
+        assert!(e.to_string().contains("a FIFO"), "{e}");
+        let zero = d.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_regular(&zero, 10).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        let big = d.path().join("big");
+        std::fs::write(&big, [b'x'; 11]).unwrap();
+        let e = read_regular(&big, 10).unwrap_err();
+        assert!(e.to_string().contains("larger than 10 bytes"), "{e}");
+        std::fs::write(&big, [b'x'; 10]).unwrap();
+        assert_eq!(read_regular(&big, 10).unwrap().len(), 10);
+        assert_eq!(size_words(64 * 1024), "64 KiB");
+        assert_eq!(size_words(1 << 20), "1 MiB");
     }
 
     #[test]

@@ -158,24 +158,15 @@ pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
 /// Reads a config file: a regular file only (a FIFO would hang, a device never ends), at
 /// most [`MAX_CONFIG`] bytes, UTF-8.
 fn read_regular(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other(
-            "it is not a regular file (a directory, FIFO or device); point --config at a file",
-        ));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_CONFIG + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_CONFIG {
-        return Err(std::io::Error::other(format!(
-            "it is larger than {} KiB; a tgsess config is a few lines",
-            MAX_CONFIG / 1024
-        )));
-    }
-    Ok(text)
+    crate::atomic::read_regular_text(path, MAX_CONFIG).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => {
+            std::io::Error::other(format!("{e}; point --config at a file"))
+        }
+        std::io::ErrorKind::InvalidData => {
+            std::io::Error::other(format!("{e}; a tgsess config is a few lines of text"))
+        }
+        _ => e,
+    })
 }
 
 /// Parses config text; the error text carries toml's line/column report, with the values of

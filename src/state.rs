@@ -232,12 +232,16 @@ fn read(path: &Path) -> Result<StateFile> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StateFile::default()),
         Err(e) => return Err(damaged(format!("cannot be read ({e})"))),
-        Ok(m) if !m.is_file() => return Err(damaged("is not a regular file".into())),
-        Ok(m) if m.len() > MAX_STATE => return Err(damaged("is too large".into())),
+        Ok(m) if !m.is_file() => {
+            return Err(damaged(format!(
+                "is not a regular file (it is {})",
+                crate::atomic::kind_of(&m)
+            )));
+        }
         Ok(_) => {}
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| damaged(format!("cannot be read ({e})")))?;
+    let text = crate::atomic::read_regular_text(path, MAX_STATE)
+        .map_err(|e| damaged(format!("cannot be read ({e})")))?;
     serde_json::from_str(&text).map_err(|e| damaged(format!("is damaged ({e})")))
 }
 

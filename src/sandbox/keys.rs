@@ -52,7 +52,7 @@ pub fn register(dir: &Path, dc: i32, key: &[u8; 256]) -> std::io::Result<()> {
 
 /// Looks a key up by id: `(dc, key)`.
 pub fn load(dir: &Path, key_id: u64) -> Option<(i32, [u8; 256])> {
-    let bytes = std::fs::read(key_file(dir, key_id)).ok()?;
+    let bytes = crate::atomic::read_regular(&key_file(dir, key_id), 260).ok()?;
     if bytes.len() != 260 {
         return None;
     }
@@ -61,8 +61,13 @@ pub fn load(dir: &Path, key_id: u64) -> Option<(i32, [u8; 256])> {
     (super::wire::key_id(&key) == key_id).then_some((dc, key))
 }
 
+/// `sandbox.json` is a few hundred bytes; anything larger is not the sandbox's.
+const MAX_ENDPOINT: u64 = 64 * 1024;
+
+/// Reads `DIR/sandbox.json`: only a regular file, bounded, never blocking (a FIFO or a link
+/// to a device planted there is an error, not a hang).
 pub fn read_endpoint(dir: &Path) -> std::io::Result<Endpoint> {
-    let text = std::fs::read_to_string(dir.join(ENDPOINT_FILE))?;
+    let text = crate::atomic::read_regular_text(&dir.join(ENDPOINT_FILE), MAX_ENDPOINT)?;
     serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 

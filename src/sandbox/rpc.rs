@@ -221,7 +221,8 @@ impl State {
     }
 
     fn restore(mut self) -> Self {
-        let Ok(text) = std::fs::read_to_string(self.dir.join(STATE_FILE)) else {
+        let Ok(text) = crate::atomic::read_regular_text(&self.dir.join(STATE_FILE), 64 << 20)
+        else {
             return self;
         };
         let Ok(p) = serde_json::from_str::<Persisted>(&text) else {

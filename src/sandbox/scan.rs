@@ -56,7 +56,7 @@ pub async fn serve(dir: PathBuf, shared: Arc<Shared>) {
 }
 
 fn answer(path: &Path, shared: &Shared) {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::atomic::read_regular_text(path, 64 * 1024) else {
         return;
     };
     let _ = std::fs::remove_file(path);
@@ -124,7 +124,7 @@ pub fn request(dir: &Path, url: &str, phone: &str) -> std::io::Result<Answer> {
     crate::atomic::write_private(&req, text.as_bytes())?;
     let res = req.with_extension("res");
     for _ in 0..200 {
-        if let Ok(t) = std::fs::read_to_string(&res) {
+        if let Ok(t) = crate::atomic::read_regular_text(&res, 64 * 1024) {
             let _ = std::fs::remove_file(&res);
             return serde_json::from_str(&t).map_err(std::io::Error::other);
         }

@@ -81,7 +81,7 @@ pub fn load_or_create(dir: &Path) -> Result<ServerKey, String> {
                     path.display()
                 ));
             }
-            let pem = std::fs::read_to_string(&path)
+            let pem = crate::atomic::read_regular_text(&path, 64 * 1024)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             rsa::RsaPrivateKey::from_pkcs1_pem(&pem).map_err(|e| {
                 format!(

@@ -136,7 +136,8 @@ fn read_file(dir: &Path, name: &str) -> R<(i32, Vec<u8>)> {
 }
 
 fn read_tdf(p: &Path) -> Result<(i32, Vec<u8>), String> {
-    let data = std::fs::read(p).map_err(|e| e.to_string())?;
+    // Desktop's key and account files are a few KiB; 16 MiB bounds a planted device.
+    let data = crate::atomic::read_regular(p, 16 << 20).map_err(|e| e.to_string())?;
     if data.len() < 24 || &data[..4] != b"TDF$" {
         return Err("not a TDF$ file".into());
     }
@@ -327,6 +328,8 @@ fn read_account(dir: &Path, name: &str, index: i32, local: &[u8; 256]) -> R<Acco
     let key = key.ok_or_else(|| {
         TdataError::Layout(format!("account {index} has no key for its main DC {dc}"))
     })?;
+    let dc = super::dc_id(i64::from(dc))
+        .map_err(|e| TdataError::Layout(format!("account {index}: {e}")))?;
     Ok(Account {
         index,
         user_id: user,
