@@ -32,7 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A client on it, built the way tgsess builds its own (no automatic resends, no
     // lsb_release at start); nothing is sent until the first request.
     let (api_id, _api_hash) = settings.api_credentials()?;
-    let conn = Connection::new(Arc::clone(&session), api_id, settings.proxy());
+    // The same route too: a sandbox config connects only to that sandbox.
+    let route = tgsess::net::Route::of(&settings)?;
+    let conn = Connection::new(Arc::clone(&session), api_id, &route)?;
     let _client: &Client = &conn.client; // e.g. conn.client.get_me().await?
     conn.close().await;
     Ok(())

@@ -28,6 +28,10 @@ pub struct SessionReport {
     pub session_format: Option<SessionFormat>,
     pub format_reason: String,
     pub detail: Option<String>,
+    /// What is wrong with a damaged file (a column of the wrong type or out of range).
+    pub damage: Option<String>,
+    /// A stored address that is not one, replaced by the DC table's.
+    pub note: Option<String>,
     pub home_dc: Option<i32>,
     pub dc_address: Option<String>,
     pub has_auth_key: bool,
@@ -50,6 +54,8 @@ impl SessionReport {
         self.exists = true;
         self.format = Some(i.format);
         self.detail = Some(i.detail.clone());
+        self.damage = i.damage.clone();
+        self.note = i.note.clone();
         self.home_dc = i.home_dc;
         self.dc_address = i.dc_address.map(|a| a.to_string());
         self.has_auth_key = i.has_auth_key();
@@ -75,6 +81,7 @@ pub struct FoundReport {
     pub path: PathBuf,
     pub format: Format,
     pub detail: String,
+    pub damage: Option<String>,
     pub has_auth_key: bool,
     pub signed_in: SignedIn,
     pub user_id: Option<i64>,
@@ -91,6 +98,7 @@ impl From<&Found> for FoundReport {
             path: f.path.clone(),
             format: i.format,
             detail: i.detail.clone(),
+            damage: i.damage.clone(),
             has_auth_key: i.has_auth_key(),
             signed_in: i.signed_in(),
             user_id: i.user_id,
@@ -104,6 +112,9 @@ impl From<&Found> for FoundReport {
 impl FoundReport {
     /// One line for people: format and what it records.
     pub fn summary(&self) -> String {
+        if let Some(d) = &self.damage {
+            return format!("{}, damaged: {d}", self.format.describe());
+        }
         let who = match (self.signed_in, self.user_id) {
             (SignedIn::Yes, Some(id)) => format!(
                 "signed in as {} {id}",

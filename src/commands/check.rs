@@ -107,7 +107,7 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
     };
     let (api_id, _) = settings.api_credentials()?;
     let memory = crate::net::memory_session(Some(&record), settings, false).await?;
-    let conn = Connection::new(memory, api_id, settings.proxy());
+    let conn = Connection::new(memory, api_id, &crate::net::Route::of(settings)?)?;
     let reply = tokio::time::timeout(
         timeout,
         conn.client.invoke(&tl::functions::updates::GetState {}),
@@ -143,7 +143,11 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
             ..base
         },
         Ok(Err(e)) => Verdict {
-            reason: format!("Telegram could not be asked{}: {e}", settings.via_proxy()),
+            reason: format!(
+                "Telegram could not be asked{}: {}",
+                settings.via_proxy(),
+                crate::net::says(&e)
+            ),
             ..base
         },
         Err(_) => Verdict {

@@ -75,7 +75,7 @@ async fn ask<R: tl::RemoteCall>(
     };
     let (api_id, _) = settings.api_credentials()?;
     let memory = crate::net::memory_session(Some(&record), settings, false).await?;
-    let conn = Connection::new(memory, api_id, settings.proxy());
+    let conn = Connection::new(memory, api_id, &crate::net::Route::of(settings)?)?;
     let reply = tokio::time::timeout(timeout, conn.client.invoke(request)).await;
     conn.close().await;
     match reply {
@@ -86,7 +86,8 @@ async fn ask<R: tl::RemoteCall>(
             settings.command("login")
         ))),
         Ok(Err(e)) => Err(Error::NoVerdict(format!(
-            "Telegram could not be asked: {e}"
+            "Telegram could not be asked: {}",
+            crate::net::says(&e)
         ))),
         Err(_) => Err(Error::NoVerdict(format!(
             "no answer within {} s (--timeout)",

@@ -36,7 +36,11 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
             dest.display()
         )));
     }
-    let format = target.write_format(settings, "write")?;
+    let format = if args.force {
+        target.write_format_forced(settings, "write")?
+    } else {
+        target.write_format(settings, "write")?
+    };
     if let Some(i) = target.inspection()
         && i.has_auth_key()
         && !args.force
@@ -65,11 +69,12 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
         record = crate::net::with_user_id(settings, record).await?;
     }
     let _lock = target.lock()?;
-    let backup = match target.inspection() {
-        Some(i) if i.has_auth_key() => Some(write::backup(&dest)?),
-        _ => None,
-    };
-    write::save(&dest, format, &record).await?;
+    let backup = target.backup_if_needed()?;
+    if target.damaged() {
+        write::save_fresh(&dest, format, &record).await?;
+    } else {
+        write::save(&dest, format, &record).await?;
+    }
     target.remember_api_id(format, record.api_id);
     output::out(format!(
         "Imported a {source_format} session into {} ({} format): DC {}, key id {}{}.",

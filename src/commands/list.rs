@@ -79,6 +79,7 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
     let gate = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let bar = crate::prompt::progress(found.len() as u64, "checking sessions");
     let mut set = tokio::task::JoinSet::new();
+    let route = crate::net::Route::of(settings).map_err(|e| e.to_string());
     for (i, f) in found.iter().enumerate() {
         let record = match f.inspection.format {
             crate::store::Format::Tgsess => crate::store::write::record_of_grammers(&f.path)
@@ -93,19 +94,18 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
                 .map(Some),
             None => Ok(None),
         };
-        let (api_id, proxy) = (
-            settings.api_credentials().map(|(id, _)| id),
-            settings.proxy().cloned(),
-        );
+        let api_id = settings.api_credentials().map(|(id, _)| id);
+        let route = route.clone();
         let gate = Arc::clone(&gate);
         set.spawn(async move {
             let t0 = Instant::now();
-            let verdict = match (memory, api_id) {
-                (Err(e), _) | (_, Err(e)) => ("no_verdict", e.to_string()),
-                (Ok(None), _) => ("not_signed_in", "holds no login key".to_string()),
-                (Ok(Some(m)), Ok(api_id)) => {
+            let verdict = match (memory, api_id, route) {
+                (Err(e), _, _) | (_, Err(e), _) => ("no_verdict", e.to_string()),
+                (_, _, Err(e)) => ("no_verdict", e),
+                (Ok(None), _, _) => ("not_signed_in", "holds no login key".to_string()),
+                (Ok(Some(m)), Ok(api_id), Ok(route)) => {
                     let _permit = gate.acquire_owned().await;
-                    ask(m, api_id, proxy.as_ref(), deadline).await
+                    ask(m, api_id, &route, deadline).await
                 }
             };
             (i, verdict, t0.elapsed())
@@ -173,11 +173,14 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
 async fn ask(
     memory: std::sync::Arc<grammers_session::storages::MemorySession>,
     api_id: i32,
-    proxy: Option<&crate::net::Proxy>,
+    route: &crate::net::Route,
     deadline: tokio::time::Instant,
 ) -> (&'static str, String) {
     use grammers_tl_types as tl;
-    let conn = crate::net::Connection::new(memory, api_id, proxy);
+    let conn = match crate::net::Connection::new(memory, api_id, route) {
+        Ok(c) => c,
+        Err(e) => return ("no_verdict", e.to_string()),
+    };
     let reply = tokio::time::timeout_at(
         deadline,
         conn.client.invoke(&tl::functions::updates::GetState {}),
@@ -189,7 +192,10 @@ async fn ask(
         Ok(Err(grammers_mtsender::InvocationError::Rpc(r))) if r.code == 401 => {
             ("not_signed_in", format!("Telegram answered 401 {}", r.name))
         }
-        Ok(Err(e)) => ("no_verdict", format!("Telegram could not be asked: {e}")),
+        Ok(Err(e)) => (
+            "no_verdict",
+            format!("Telegram could not be asked: {}", crate::net::says(&e)),
+        ),
         Err(_) => (
             "no_verdict",
             "no answer before the run's deadline (--timeout)".into(),

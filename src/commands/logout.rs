@@ -45,9 +45,15 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
     };
     let (api_id, _) = settings.api_credentials()?;
     let memory = crate::net::memory_session(Some(&record), settings, false).await;
-    let reply = match memory {
-        Ok(session) => {
-            let conn = Connection::new(session, api_id, settings.proxy());
+    let conn = memory.and_then(|session| {
+        let route = crate::net::Route::of(settings)?;
+        Connection::new(session, api_id, &route)
+    });
+    let reply = match conn {
+        // The fence refused the session's address: a configuration to fix, never a reason
+        // to delete the key, --yes or not.
+        Err(e @ Error::Usage(_)) => return Err(e),
+        Ok(conn) => {
             let reply = tokio::time::timeout(
                 Duration::from_secs(timeout.max(1)),
                 crate::prompt::busy(
@@ -106,7 +112,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
             ));
             Ok(())
         }
-        Ok(Err(e)) => Err(format!("{e}")),
+        Ok(Err(e)) => Err(crate::net::says(&e)),
         Err(why) => Err(why),
     };
     match outcome {

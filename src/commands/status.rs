@@ -22,6 +22,8 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         session_format,
         format_reason,
         detail: None,
+        damage: None,
+        note: None,
         home_dc: None,
         dc_address: None,
         has_auth_key: false,
@@ -191,6 +193,14 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             output::out(format!("  format:    {} ({d})", f.describe()));
         }
         output::out(format!("  managed:   {}", s.format_reason));
+        if let Some(d) = &s.damage {
+            output::out(format!(
+                "  damaged:   {d}; nothing is read from it (the warning above says what to do)"
+            ));
+        }
+        if let Some(n) = &s.note {
+            output::out(format!("  note:      {n}"));
+        }
         if s.test_mode == Some(true) {
             output::out("  test mode: yes, a key for Telegram's test DCs");
         }

@@ -46,7 +46,7 @@ impl Run<'_> {
                 Ok(_) => return Err(Error::NotSignedIn("unexpected answer".into())),
                 Err(e) => match rpc(&e) {
                     Some(r) if r.name.ends_with("_MIGRATE") && !migrated => {
-                        let dc = r.value.unwrap_or(0) as i32;
+                        let dc = super::migrate_dc(r)?;
                         self.session
                             .set_home_dc_id(dc)
                             .await

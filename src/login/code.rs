@@ -134,7 +134,8 @@ impl Run<'_> {
                 Err(e) => {
                     let Some(r) = rpc(&e) else {
                         return Err(Error::NoVerdict(format!(
-                            "auth.sendCode failed: {e}. {}",
+                            "auth.sendCode failed: {}. {}",
+                            crate::net::says(&e),
                             self.lost_answer_advice()
                         )));
                     };
@@ -144,7 +145,7 @@ impl Run<'_> {
                         "PHONE_MIGRATE" | "NETWORK_MIGRATE" | "USER_MIGRATE"
                     );
                     if migrate && !migrated {
-                        let dc = r.value.unwrap_or(0) as i32;
+                        let dc = super::migrate_dc(r)?;
                         output::out(format!(
                             "This number's account lives on DC {dc}; sending the same request \
                              there (this is not a retry)."
@@ -443,8 +444,9 @@ impl Run<'_> {
             }
             Some(_) => Some(Err(net_error("auth.signIn", e))),
             None => Some(Err(Error::NoVerdict(format!(
-                "auth.signIn failed: {e}. The pending code is remembered: `{again}` asks for \
-                 it again (no new code is requested)"
+                "auth.signIn failed: {}. The pending code is remembered: `{again}` asks for \
+                 it again (no new code is requested)",
+                crate::net::says(e)
             )))),
         }
     }

@@ -90,9 +90,19 @@ fn rpc(e: &InvocationError) -> Option<&grammers_mtsender::RpcError> {
     }
 }
 
+/// The DC a `*_MIGRATE_N` error names, checked like every DC id ([`crate::store::dc_id`]).
+fn migrate_dc(r: &grammers_mtsender::RpcError) -> Result<i32> {
+    crate::store::dc_id(r.value.map_or(0, i64::from)).map_err(|e| {
+        Error::NoVerdict(format!(
+            "Telegram answered {} with a DC tgsess cannot use ({e}); nothing more was sent",
+            r.name
+        ))
+    })
+}
+
 /// A network failure: no verdict, and never an automatic retry.
 fn net_error(what: &str, e: &InvocationError) -> Error {
-    Error::NoVerdict(format!("{what} failed: {e}"))
+    Error::NoVerdict(format!("{what} failed: {}", crate::net::says(e)))
 }
 
 async fn timed<T>(
@@ -128,11 +138,20 @@ struct Run<'a> {
     interactive: bool,
     /// Telegram's pushes, kept for a QR login (updateLoginToken).
     updates: Option<tokio::sync::mpsc::Receiver<grammers_session::updates::UpdatesLike>>,
+    /// The file at the path is damaged and backed up: the saved session is a new file, not
+    /// an update of its bytes.
+    fresh_file: bool,
 }
 
 pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<Exit> {
     let target = Target::open(settings).await?;
-    let format = target.write_format(settings, "write")?;
+    // A damaged file is replaced only with --force, and only after a backup (below).
+    let replace_damaged = target.damaged() && opts.force;
+    let format = if replace_damaged {
+        target.write_format_forced(settings, "write")?
+    } else {
+        target.write_format(settings, "write")?
+    };
     let (api_id, api_hash) = settings.api_credentials()?;
     let api_hash = api_hash.clone();
     let file_record = target.record().await?;
@@ -185,8 +204,15 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         output::out(line);
     }
     let lock = target.lock()?;
+    if replace_damaged && let Some(b) = target.backup_if_needed()? {
+        output::out(format!(
+            "The damaged session file was copied to {} before this login replaces it (--force).",
+            b.display()
+        ));
+    }
     let session = crate::net::memory_session(start.as_ref(), settings, true).await?;
-    let mut conn = Connection::with_updates(Arc::clone(&session), api_id, settings.proxy());
+    let route = crate::net::Route::of(settings)?;
+    let mut conn = Connection::with_updates(Arc::clone(&session), api_id, &route)?;
     let updates = if opts.qr { conn.updates.take() } else { None };
     conn.updates = None;
     let mut run = Run {
@@ -204,6 +230,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         api_hash,
         interactive,
         updates,
+        fresh_file: replace_damaged,
     };
     let result = run.steps().await;
     conn.close().await;
@@ -249,6 +276,15 @@ fn draft_record(d: &Draft) -> Option<Record> {
 }
 
 impl Run<'_> {
+    /// The session file appears (or is updated), in its format.
+    async fn save(&self, record: &Record) -> Result<()> {
+        if self.fresh_file {
+            write::save_fresh(&self.path, self.format, record).await
+        } else {
+            write::save(&self.path, self.format, record).await
+        }
+    }
+
     fn home_key_id(&self) -> Option<String> {
         let dc = self.session.home_dc_id().ok()?;
         let key = self.session.dc_option(dc).ok()??.auth_key?;
@@ -452,7 +488,7 @@ impl Run<'_> {
             None => "an unknown user".into(),
         };
         if !self.path.exists() || (recorded.is_none() && self.format != SessionFormat::Telethon) {
-            write::save(&self.path, self.format, &record).await?;
+            self.save(&record).await?;
             self.clear_login_state();
             self.say(&format!(
                 "Already signed in as {who}; recorded in {}. Nothing was requested.",
@@ -581,7 +617,7 @@ impl Run<'_> {
         record.user_id = Some(who.id);
         record.bot = Some(who.bot);
         record.access_hash = hash;
-        write::save(&self.path, self.format, &record).await?;
+        self.save(&record).await?;
         self.clear_login_state();
         self.say(&format!(
             "Signed in as {}; session saved to {} ({} format)",

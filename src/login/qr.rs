@@ -146,12 +146,17 @@ impl Run<'_> {
                     };
                 }
                 Ok(L::MigrateTo(m)) => {
+                    let dc = crate::store::dc_id(i64::from(m.dc_id)).map_err(|e| {
+                        Error::NoVerdict(format!(
+                            "Telegram answered auth.loginTokenMigrateTo with a DC tgsess cannot \
+                             use ({e}); nothing more was sent"
+                        ))
+                    })?;
                     self.say(&format!(
-                        "The account lives on DC {}; finishing the sign-in there.",
-                        m.dc_id
+                        "The account lives on DC {dc}; finishing the sign-in there."
                     ));
                     self.session
-                        .set_home_dc_id(m.dc_id)
+                        .set_home_dc_id(dc)
                         .await
                         .map_err(|e| Error::file(format!("in-memory session: {e}")))?;
                     reply = timed(
@@ -279,7 +284,8 @@ impl Run<'_> {
             )));
         }
         let memory = crate::net::memory_session(Some(&record), self.settings, false).await?;
-        let conn = Connection::new(memory, self.api_id, self.settings.proxy());
+        let route = crate::net::Route::of(self.settings)?;
+        let conn = Connection::new(memory, self.api_id, &route)?;
         let state = timed(
             self.opts.timeout,
             "Checking the approving session",
@@ -292,7 +298,8 @@ impl Run<'_> {
                 format!("{name} is not signed in ({e}), so it cannot approve a new session"),
             )),
             Ok(Err(e)) => Some(Error::NoVerdict(format!(
-                "{name}: Telegram could not be asked: {e}"
+                "{name}: Telegram could not be asked: {}",
+                crate::net::says(&e)
             ))),
             Err(e) => Some(Error::NoVerdict(format!("{name}: {e}"))),
         };

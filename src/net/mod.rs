@@ -1,5 +1,9 @@
 //! tgsess's connection to Telegram (or the sandbox): grammers' sender pool with settings a
-//! careful login needs.
+//! careful login needs, behind the one [`fence`] every connection's address passes.
+
+pub mod fence;
+
+pub use fence::Fence;
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -116,36 +120,115 @@ pub struct Connection {
     pub updates: Option<tokio::sync::mpsc::Receiver<UpdatesLike>>,
 }
 
+/// How a command reaches Telegram: through a proxy or not, and inside which [`Fence`].
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub proxy: Option<Proxy>,
+    pub fence: Fence,
+}
+
+impl Route {
+    /// Straight to the addresses a session holds: no proxy, no fence (library users and
+    /// tests of the sandbox itself, which pass sessions that point at it).
+    pub fn direct() -> Route {
+        Route {
+            proxy: None,
+            fence: Fence::Open,
+        }
+    }
+
+    /// The route the settings ask for. Under a sandbox config this reads where the sandbox
+    /// listens (its `sandbox.json`), so the fence knows its one address.
+    pub fn of(settings: &crate::settings::Settings) -> Result<Route> {
+        let fence = match &settings.sandbox_dir {
+            Some(dir) => sandbox_fence(dir)?,
+            None => Fence::Open,
+        };
+        Ok(Route {
+            proxy: settings.proxy().cloned(),
+            fence,
+        })
+    }
+
+    /// Refuses (exit 2) a connection to the session's home DC, or a proxy, that the fence
+    /// does not admit: before any socket is opened.
+    fn check_home<S>(&self, session: &S) -> Result<()>
+    where
+        S: Session,
+        S::Error: std::fmt::Display,
+    {
+        let refused = |r: fence::Refused| Error::Usage(r.0);
+        self.fence
+            .admit_proxy(self.proxy.as_ref())
+            .map_err(refused)?;
+        let fail = |e: S::Error| Error::file(format!("in-memory session: {e}"));
+        let home = session.home_dc_id().map_err(fail)?;
+        if let Some(o) = session.dc_option(home).map_err(fail)? {
+            self.fence.admit(home, o.ipv4).map_err(refused)?;
+        }
+        Ok(())
+    }
+}
+
+/// The fence of a sandbox config: the running sandbox's address and DCs.
+fn sandbox_fence(dir: &Path) -> Result<Fence> {
+    let endpoint = read_sandbox_endpoint(dir)?;
+    let SocketAddr::V4(address) = endpoint.address else {
+        return Err(Error::usage(
+            "the sandbox listens on IPv6; use an IPv4 loopback address",
+        ));
+    };
+    Ok(Fence::Sandbox {
+        dir: dir.to_path_buf(),
+        address,
+        dcs: endpoint.dcs,
+    })
+}
+
+/// What `Display` of grammers' `InvocationError` leaves out: the session's own error (a
+/// fence refusal among them) behind "session error".
+pub fn says(e: &grammers_mtsender::InvocationError) -> String {
+    match e {
+        grammers_mtsender::InvocationError::Session(inner) => inner.to_string(),
+        other => other.to_string(),
+    }
+}
+
 impl Connection {
     /// Nothing is sent until the first request. Updates are not consumed: dropping the
-    /// receiver makes the pool stop forwarding them.
-    pub fn new<S>(session: Arc<S>, api_id: i32, proxy: Option<&Proxy>) -> Self
+    /// receiver makes the pool stop forwarding them. Every address passes `route`'s fence:
+    /// the home DC's now (a refusal is exit 2, before any socket), any other DC when the
+    /// pool first connects to it.
+    pub fn new<S>(session: Arc<S>, api_id: i32, route: &Route) -> Result<Self>
     where
         S: Session + Sized,
         S::Error: std::error::Error + Send + Sync + 'static,
     {
-        let mut c = Self::with_updates(session, api_id, proxy);
+        let mut c = Self::with_updates(session, api_id, route)?;
         c.updates = None;
-        c
+        Ok(c)
     }
 
     /// As [`Connection::new`], keeping the update stream (a QR login waits on it for
     /// updateLoginToken).
-    pub fn with_updates<S>(session: Arc<S>, api_id: i32, proxy: Option<&Proxy>) -> Self
+    pub fn with_updates<S>(session: Arc<S>, api_id: i32, route: &Route) -> Result<Self>
     where
         S: Session + Sized,
         S::Error: std::error::Error + Send + Sync + 'static,
     {
-        let pool = SenderPool::with_configuration(session, api_id, connection_params(proxy));
+        route.check_home(session.as_ref())?;
+        let fenced = Arc::new(fence::Fenced::new(session, route.fence.clone()));
+        let pool =
+            SenderPool::with_configuration(fenced, api_id, connection_params(route.proxy.as_ref()));
         let client = Client::new(pool.handle.clone());
         let handle = pool.handle.thin.clone();
         let runner = tokio::spawn(pool.runner.run());
-        Connection {
+        Ok(Connection {
             client,
             handle,
             runner,
             updates: Some(pool.updates),
-        }
+        })
     }
 
     /// Closes every connection and waits for the pool to stop, at most [`CLOSE_GRACE`]:
@@ -176,71 +259,22 @@ fn v6_of(v4: SocketAddrV4) -> SocketAddrV6 {
     SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0)
 }
 
-/// Points every DC of a sandbox session at the running sandbox in `dir`, and with `register`
-/// gives DCs without a key a new key registered through the sandbox's side channel (what
-/// key generation does against Telegram). Without the `sandbox` feature this is an error.
-pub async fn attach_sandbox<S>(session: &S, dir: &Path, register: bool) -> Result<()>
-where
-    S: Session,
-    S::Error: std::fmt::Display,
-{
-    #[cfg(feature = "sandbox")]
-    {
-        use crate::sandbox::keys;
-        let endpoint = keys::read_endpoint(dir).map_err(|e| {
-            Error::NoVerdict(format!(
-                "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
-                dir.display(),
-                dir.display()
-            ))
-        })?;
-        let SocketAddr::V4(v4) = endpoint.address else {
-            return Err(Error::usage(
-                "the sandbox listens on IPv6; use an IPv4 loopback address",
-            ));
-        };
-        let fail = |e: S::Error| Error::file(format!("cannot update the session: {e}"));
-        for dc in endpoint.dcs {
-            let existing = session.dc_option(dc).map_err(fail)?;
-            let mut key = existing.and_then(|o| o.auth_key);
-            if key.is_none() && register {
-                let k = keys::new_key();
-                keys::register(dir, dc, &k).map_err(|e| {
-                    Error::NoVerdict(format!(
-                        "cannot register a key with the sandbox in {}: {e}",
-                        dir.display()
-                    ))
-                })?;
-                key = Some(k);
-            }
-            session
-                .set_dc_option(&DcOption {
-                    id: dc,
-                    ipv4: v4,
-                    ipv6: v6_of(v4),
-                    auth_key: key,
-                })
-                .await
-                .map_err(fail)?;
-        }
-        Ok(())
-    }
-    #[cfg(not(feature = "sandbox"))]
-    {
-        let _ = (session, register);
-        Err(Error::usage(format!(
-            "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
-            dir.display()
-        )))
-    }
+/// Where a running sandbox listens, and the DC ids it serves (its `sandbox.json`).
+pub struct SandboxEndpoint {
+    pub address: SocketAddr,
+    pub dcs: Vec<i32>,
 }
 
-/// The address of the running sandbox in `dir`.
-pub fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
+/// Reads the endpoint of the sandbox running in `dir`. Without the `sandbox` feature this
+/// is an error: such a build cannot know a sandbox.
+pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
     #[cfg(feature = "sandbox")]
     {
         crate::sandbox::keys::read_endpoint(dir)
-            .map(|e| e.address)
+            .map(|e| SandboxEndpoint {
+                address: e.address,
+                dcs: e.dcs,
+            })
             .map_err(|e| {
                 Error::NoVerdict(format!(
                     "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
@@ -256,6 +290,81 @@ pub fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
             dir.display()
         )))
     }
+}
+
+/// Where no connection can go: the address given to DCs a sandbox does not serve, so that
+/// neither a connection nor a saved draft ever holds Telegram's address for them.
+const NOWHERE: SocketAddrV4 = SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0);
+
+/// Points every DC a sandbox serves at the running sandbox in `dir`, and every other DC
+/// that is not the session's home at nowhere; with `register`, DCs without a key get a new
+/// key registered through the sandbox's side channel (what key generation does against
+/// Telegram).
+pub async fn attach_sandbox<S>(session: &S, dir: &Path, register: bool) -> Result<()>
+where
+    S: Session,
+    S::Error: std::fmt::Display,
+{
+    let endpoint = read_sandbox_endpoint(dir)?;
+    let SocketAddr::V4(v4) = endpoint.address else {
+        return Err(Error::usage(
+            "the sandbox listens on IPv6; use an IPv4 loopback address",
+        ));
+    };
+    let fail = |e: S::Error| Error::file(format!("cannot update the session: {e}"));
+    let home = session.home_dc_id().map_err(fail)?;
+    for dc in crate::store::DC_IDS.map(|d| d as i32) {
+        let served = endpoint.dcs.contains(&dc);
+        if !served && dc == home {
+            // Left as the session has it: the fence refuses it, naming the DC.
+            continue;
+        }
+        let existing = session.dc_option(dc).map_err(fail)?;
+        let mut key = existing.and_then(|o| o.auth_key).filter(|_| served);
+        if served && key.is_none() && register {
+            key = Some(register_key(dir, dc)?);
+        }
+        let at = if served { v4 } else { NOWHERE };
+        session
+            .set_dc_option(&DcOption {
+                id: dc,
+                ipv4: at,
+                ipv6: v6_of(at),
+                auth_key: key,
+            })
+            .await
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// A fresh key for `dc`, registered with the sandbox in `dir` through its side channel.
+fn register_key(dir: &Path, dc: i32) -> Result<[u8; 256]> {
+    #[cfg(feature = "sandbox")]
+    {
+        use crate::sandbox::keys;
+        let k = keys::new_key();
+        keys::register(dir, dc, &k).map_err(|e| {
+            Error::NoVerdict(format!(
+                "cannot register a key with the sandbox in {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(k)
+    }
+    #[cfg(not(feature = "sandbox"))]
+    {
+        let _ = dc;
+        Err(Error::usage(format!(
+            "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
+            dir.display()
+        )))
+    }
+}
+
+/// The address of the running sandbox in `dir`.
+pub fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
+    read_sandbox_endpoint(dir).map(|e| e.address)
 }
 
 /// The in-memory session every network command runs grammers over, built from what the
@@ -365,7 +474,7 @@ pub async fn with_user_id(settings: &crate::settings::Settings, mut r: Record) -
     let memory = memory_session(Some(&r), settings, false)
         .await
         .map_err(|e| refuse(e.to_string()))?;
-    let conn = Connection::new(memory, api_id, settings.proxy());
+    let conn = Connection::new(memory, api_id, &Route::of(settings)?)?;
     let reply = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         conn.client.invoke(&tl::functions::users::GetUsers {

@@ -91,6 +91,18 @@ pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
     }
 }
 
+/// What is wrong with a damaged session file, in the same words wherever it is met (status,
+/// check, inspect, import, login): "PATH is a damaged Telethon session: sessions.dc_id is
+/// TEXT ('two'), not an INTEGER from 1 to 5".
+pub fn damage_words(path: &Path, i: &Inspection) -> Option<String> {
+    let why = i.damage.as_deref()?;
+    Some(format!(
+        "{} is a damaged {}: {why}",
+        path.display(),
+        i.format.describe()
+    ))
+}
+
 /// Quotes a path for a shell command line the user can paste.
 pub fn shell_quote(p: &Path) -> String {
     shell_quote_str(&p.display().to_string())
@@ -219,7 +231,7 @@ pub fn holder_of(path: &Path) -> Option<String> {
             None
         }
         Err(std::fs::TryLockError::WouldBlock) => {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let text = crate::atomic::read_regular_text(path, 64 * 1024).unwrap_or_default();
             let mut lines = text.lines();
             let pid = lines.next().unwrap_or("?");
             let cmd = crate::output::escape(lines.next().unwrap_or("?"));
@@ -436,7 +448,7 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
 fn starts_with_sqlite_magic(path: &Path) -> bool {
     use std::io::Read;
     let mut buf = [0u8; 16];
-    File::open(path)
+    crate::atomic::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut buf))
         .is_ok()
         && &buf == super::SQLITE_MAGIC

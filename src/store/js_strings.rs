@@ -33,13 +33,7 @@ fn key_of(b: &[u8]) -> Result<AuthKey, String> {
 }
 
 fn dc_of(id: i64) -> Result<i32, String> {
-    if (1..=5).contains(&id) {
-        Ok(id as i32)
-    } else {
-        Err(format!(
-            "DC id {id} is out of range (Telegram's DCs are 1 to 5)"
-        ))
-    }
+    super::dc_id(id)
 }
 
 pub fn parse_gramjs(s: &str) -> Result<Record, String> {

@@ -167,12 +167,21 @@ pub struct Inspection {
     pub test_mode: Option<bool>,
     /// Pyrogram v3 and later record the api_id the key was made with.
     pub api_id: Option<i32>,
+    /// A session of a known format with a column of the wrong type or out of range: what
+    /// is wrong, naming the table and column. Nothing is read from such a file (no key, no
+    /// DC), and nothing replaces it without `--force` and a backup.
+    pub damage: Option<String>,
+    /// Something a reader should know that does not stop it: a stored address that is
+    /// not an IP address, for which the DC table's is used.
+    pub note: Option<String>,
 }
 
 impl Inspection {
     pub fn not_a_session(detail: impl Into<String>) -> Self {
         Inspection {
             format: Format::NotASession,
+            damage: None,
+            note: None,
             detail: detail.into(),
             home_dc: None,
             dc_address: None,
@@ -198,6 +207,16 @@ impl Inspection {
             (true, Some(true)) => SignedIn::Yes,
             (true, Some(false)) => SignedIn::No,
             (true, None) => SignedIn::Unknown,
+        }
+    }
+
+    /// A known format whose content fails validation ([`Inspection::damage`]).
+    pub fn damaged(format: Format, detail: String, damage: String) -> Self {
+        Inspection {
+            format,
+            detail,
+            damage: Some(damage),
+            ..Inspection::not_a_session("")
         }
     }
 
@@ -255,6 +274,24 @@ pub struct Record {
     pub update_state: Option<[i32; 4]>,
     /// Other DCs a grammers session knows, with their keys (never the home DC).
     pub other_dcs: Vec<(i32, SocketAddrV4, Option<AuthKey>)>,
+}
+
+/// Telegram's DC ids: 1 to 5, in the production and the test network alike
+/// (core.telegram.org/api/datacenter). Every id read from a file, a string, Telegram's own
+/// migrate errors or tgsess's state passes here, and is never narrowed by a cast.
+pub const DC_IDS: std::ops::RangeInclusive<i64> = 1..=5;
+
+/// A DC id checked against [`DC_IDS`]; the error says what is wrong with it.
+pub fn dc_id(raw: i64) -> Result<i32, String> {
+    if DC_IDS.contains(&raw) {
+        Ok(raw as i32)
+    } else {
+        Err(format!(
+            "DC id {raw} is out of range (Telegram's DCs are {} to {})",
+            DC_IDS.start(),
+            DC_IDS.end()
+        ))
+    }
 }
 
 /// Telegram's production DC addresses (IPv4, port 443), as grammers-session 0.11 lists them

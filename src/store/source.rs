@@ -48,6 +48,33 @@ fn parse_text(text: &str, format: ImportFormat, origin: &str) -> Result<(&'stati
     }
 }
 
+/// A session string from stdin: at most [`MAX_TEXT`] bytes, read whole or refused, never
+/// cut silently.
+fn read_stdin() -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_TEXT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::usage(format!("cannot read the session from stdin: {e}")))?;
+    if bytes.len() as u64 > MAX_TEXT {
+        return Err(Error::usage(format!(
+            "stdin holds more than {} (tgsess reads at most that much, and a session string \
+             is under 1 KiB): pipe in only the string; nothing was written",
+            crate::atomic::size_words(MAX_TEXT)
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::usage("stdin is not text: pipe in a session string; nothing was written")
+    })?;
+    if text.trim().is_empty() {
+        return Err(Error::usage(
+            "stdin is empty: pipe in a session string (tgsess import - < FILE); nothing was \
+             written",
+        ));
+    }
+    Ok(text)
+}
+
 /// How a Telegram Desktop tdata source is read.
 #[derive(Clone, Debug, Default)]
 pub struct TdataOpts {
@@ -190,11 +217,7 @@ pub async fn read_with(
     }
     let args = Args { source, format };
     if args.source == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .take(MAX_TEXT)
-            .read_to_string(&mut text)
-            .map_err(|e| Error::usage(format!("cannot read the session from stdin: {e}")))?;
+        let text = read_stdin()?;
         let (f, p) = parse_text(&text, args.format, "stdin")?;
         return Ok((f, p, None));
     }
@@ -221,13 +244,19 @@ pub async fn read_with(
         )));
     }
     let origin = path.display().to_string();
+    if !meta.is_file() {
+        return Err(Error::usage(format!(
+            "{origin} is {}, not a session file; nothing was written",
+            crate::atomic::kind_of(&meta)
+        )));
+    }
     if meta.len() == 0 {
         return Err(Error::usage(format!(
             "{origin} is an empty file; nothing was written"
         )));
     }
     let mut head = [0u8; 16];
-    let is_sqlite = std::fs::File::open(path)
+    let is_sqlite = crate::atomic::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && &head == SQLITE_MAGIC;
@@ -237,8 +266,8 @@ pub async fn read_with(
                 "{origin} is neither an SQLite session nor a session string; nothing was written"
             )));
         }
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::usage(format!("cannot read {origin}: {e}")))?;
+        let bytes = crate::atomic::read_regular(path, MAX_TEXT)
+            .map_err(|e| Error::usage(format!("cannot read {origin}: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::usage(format!(
                 "{origin} is neither an SQLite session nor a session string (binary data); \
@@ -261,6 +290,11 @@ pub async fn read_with(
             )));
         }
     };
+    if let Some(words) = super::files::damage_words(path, &i) {
+        return Err(Error::file(format!(
+            "{words}; tgsess reads nothing from it, and nothing was written"
+        )));
+    }
     match i.format {
         Format::Tgsess if wanted.is_none() => {
             let p = write::record_of_grammers(path).await?.ok_or_else(|| {

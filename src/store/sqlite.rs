@@ -4,7 +4,7 @@
 //! `SQLITE_OPEN_READ_ONLY`: reading never creates, migrates or modifies a file.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::Path;
 
 use libsql::{OpenFlags, Value};
@@ -31,6 +31,15 @@ pub async fn inspect(path: &Path) -> Inspection {
     if head.len() < SQLITE_MAGIC.len() || head[..16] != SQLITE_MAGIC[..] {
         return Inspection::not_a_session("not an SQLite database");
     }
+    // Checked before SQLite opens anything: it would open a FIFO put at a side file's name,
+    // and wait there.
+    if let Some(side) = odd_side_file(path) {
+        return Inspection::not_a_session(format!(
+            "an SQLite database whose side file {} is not a regular file; SQLite cannot \
+             open it until that is moved away",
+            side.display()
+        ));
+    }
     match inspect_sqlite(path).await {
         Ok(i) => i,
         // Read-only, SQLite cannot roll back a hot journal: that is an unfinished write,
@@ -42,11 +51,6 @@ pub async fn inspect(path: &Path) -> Inspection {
                 side.display()
             ))
         }
-        Err(_) if let Some(side) = odd_side_file(path) => Inspection::not_a_session(format!(
-            "an SQLite database whose side file {} is not a regular file; SQLite cannot \
-             open it until that is moved away",
-            side.display()
-        )),
         Err(e) => Inspection::not_a_session(format!("a damaged SQLite database ({e})")),
     }
 }
@@ -62,7 +66,7 @@ fn odd_side_file(path: &Path) -> Option<std::path::PathBuf> {
 fn is_wal(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 20];
-    std::fs::File::open(path)
+    crate::atomic::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && (head[18] == 2 || head[19] == 2)
@@ -71,18 +75,27 @@ fn is_wal(path: &Path) -> bool {
 /// The database and its `-wal` copied into a private temporary directory.
 fn private_copy(path: &Path) -> std::io::Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new().prefix("tgsess-read-").tempdir()?;
-    std::fs::copy(path, dir.path().join("db"))?;
+    copy_regular(path, &dir.path().join("db"))?;
     let wal = crate::atomic::with_suffix(path, "-wal");
     if wal.is_file() {
-        std::fs::copy(&wal, dir.path().join("db-wal"))?;
+        copy_regular(&wal, &dir.path().join("db-wal"))?;
     }
     Ok(dir)
+}
+
+/// Copies a regular file (never a FIFO or device put in its place) into a new private file.
+fn copy_regular(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut src = crate::atomic::open_regular(from)?;
+    let mut dst = crate::atomic::create_exclusive(to)?;
+    std::io::copy(&mut src, &mut dst).map(|_| ())
 }
 
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(16);
-    std::fs::File::open(path)?.take(16).read_to_end(&mut buf)?;
+    crate::atomic::open_regular(path)?
+        .take(16)
+        .read_to_end(&mut buf)?;
     Ok(buf)
 }
 
@@ -154,13 +167,6 @@ impl Db {
     }
 }
 
-fn int(r: &Row, k: &str) -> Option<i64> {
-    match r.get(k)? {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
-}
-
 fn text(r: &Row, k: &str) -> Option<String> {
     match r.get(k)? {
         Value::Text(s) => Some(s.clone()),
@@ -168,27 +174,144 @@ fn text(r: &Row, k: &str) -> Option<String> {
     }
 }
 
-/// An auth key column: 256 bytes is a key, empty or NULL is none, anything else is damage.
-/// Any other type (TEXT, a number) is damage too, reported before anything is written:
-/// grammers would panic on it.
-fn key(r: &Row, k: &str) -> Result<Option<AuthKey>, String> {
-    match r.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Blob(b)) if b.is_empty() => Ok(None),
-        Some(Value::Blob(b)) => AuthKey::from_slice(b)
-            .map(Some)
-            .ok_or_else(|| format!("{k} is {} bytes, not 256", b.len())),
-        Some(_) => Err(format!("{k} is not a BLOB")),
+/// A stored value as a message shows it: `TEXT ('two')`, `REAL (2.5)`, `BLOB (3 bytes)`.
+fn stored(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Integer(i) => format!("INTEGER ({i})"),
+        Value::Real(f) => format!("REAL ({f})"),
+        Value::Text(t) => {
+            let cut: String = t.chars().take(40).collect();
+            let more = if cut.len() < t.len() { "…" } else { "" };
+            format!("TEXT ('{}{more}')", crate::output::escape(&cut))
+        }
+        Value::Blob(b) => format!("BLOB ({} bytes)", b.len()),
     }
 }
 
-/// An integer column that must be an integer when present.
-fn strict_int(r: &Row, k: &str) -> Result<Option<i64>, String> {
-    match r.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Integer(i)) => Ok(Some(*i)),
-        Some(_) => Err(format!("{k} is not an INTEGER")),
+/// One row of a session table, read column by column with each value's type and range
+/// checked. Every error names the table and column, what is stored and what belongs there:
+/// a file that fails is damaged, and nothing is read from it.
+struct Cols<'a> {
+    table: &'static str,
+    row: &'a Row,
+}
+
+type Checked<T> = Result<T, String>;
+
+impl Cols<'_> {
+    fn bad(&self, k: &str, v: &Value, want: &str) -> String {
+        format!("{}.{k} is {}, not {want}", self.table, stored(v))
     }
+
+    /// An INTEGER in `range`, or NULL (and a missing column) as `None`. `range_words` says
+    /// what the range is, for the error.
+    fn int(
+        &self,
+        k: &str,
+        range: std::ops::RangeInclusive<i64>,
+        range_words: &str,
+    ) -> Checked<Option<i64>> {
+        match self.row.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Integer(i)) if range.contains(i) => Ok(Some(*i)),
+            Some(Value::Integer(i)) => Err(format!(
+                "{}.{k} is {i}, out of range ({range_words})",
+                self.table
+            )),
+            Some(v) if range_words == "any" => Err(self.bad(k, v, "an INTEGER")),
+            Some(v) => Err(self.bad(k, v, &format!("an INTEGER ({range_words})"))),
+        }
+    }
+
+    /// The DC id, which must be there: an INTEGER Telegram has a DC for.
+    fn dc(&self, k: &str) -> Checked<i32> {
+        let words = "Telegram's DCs are 1 to 5";
+        match self.int(k, super::DC_IDS, words)? {
+            Some(d) => Ok(d as i32),
+            None => Err(format!(
+                "{}.{k} is NULL, not an INTEGER ({words})",
+                self.table
+            )),
+        }
+    }
+
+    /// 0 or 1 (or NULL).
+    fn flag(&self, k: &str) -> Checked<Option<bool>> {
+        Ok(self.int(k, 0..=1, "0 or 1")?.map(|b| b != 0))
+    }
+
+    fn port(&self, k: &str) -> Checked<Option<u16>> {
+        Ok(self
+            .int(k, 0..=65535, "a port is 0 to 65535")?
+            .map(|p| p as u16))
+    }
+
+    fn text(&self, k: &str) -> Checked<Option<String>> {
+        match self.row.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Text(t)) => Ok(Some(t.clone())),
+            Some(v) => Err(self.bad(k, v, "TEXT")),
+        }
+    }
+
+    /// An auth key: 256 bytes is a key, empty or NULL is none. Anything else is damage,
+    /// reported before anything is written (grammers would panic on it).
+    fn key(&self, k: &str) -> Checked<Option<AuthKey>> {
+        match self.row.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Blob(b)) if b.is_empty() => Ok(None),
+            Some(Value::Blob(b)) => AuthKey::from_slice(b)
+                .map(Some)
+                .ok_or_else(|| format!("{}.{k} is {} bytes, not 256", self.table, b.len())),
+            Some(v) => Err(self.bad(k, v, "a BLOB")),
+        }
+    }
+
+    /// Any BLOB, or NULL.
+    fn blob(&self, k: &str) -> Checked<()> {
+        match self.row.get(k) {
+            None | Some(Value::Null) | Some(Value::Blob(_)) => Ok(()),
+            Some(v) => Err(self.bad(k, v, "a BLOB")),
+        }
+    }
+}
+
+/// The one row of a table (`version`, `sessions`), or `None` when it has none.
+async fn first_row(db: &Db, sql: &str) -> Checked<Option<Row>> {
+    Ok(db
+        .rows(sql)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next())
+}
+
+/// A schema version: a positive INTEGER, when the table has a row.
+async fn version(db: &Db, table: &'static str, col: &str) -> Checked<Option<i64>> {
+    match first_row(db, &format!("SELECT {col} FROM {table} LIMIT 1")).await? {
+        Some(row) => Cols { table, row: &row }.int(col, 1..=i64::MAX, "a version is positive"),
+        None => Ok(None),
+    }
+}
+
+/// An address as a file stores it, and a note when it is not an IP address (the DC
+/// table's address for that DC is then used, and said to be).
+fn parsed_address(
+    raw: Option<&str>,
+    port: Option<u16>,
+    column: &str,
+) -> (Option<SocketAddr>, Option<String>) {
+    let ip = raw.and_then(|a| a.parse::<IpAddr>().ok());
+    let note = match (raw, ip) {
+        (Some(a), None) if !a.is_empty() => Some(format!(
+            "its {column} {:?} is not an IP address, so the DC table's address for its DC is \
+             used",
+            crate::output::escape(a)
+        )),
+        _ => None,
+    };
+    (ip.zip(port).map(|(i, p)| SocketAddr::new(i, p)), note)
 }
 
 async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
@@ -196,16 +319,31 @@ async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
     let tables = db.tables().await.map_err(|e| e.to_string())?;
     let has = |t: &str| tables.contains(t);
     if has("dc_option") && has("dc_home") && has("peer_info") {
-        return grammers(&db).await;
+        return Ok(or_damaged(
+            grammers(&db).await,
+            Format::Tgsess,
+            "grammers SqliteSession",
+        ));
     }
     if has("sessions") {
         let cols = db.columns("sessions").await.map_err(|e| e.to_string())?;
         if has("version") && has("entities") && cols.contains("server_address") {
-            return telethon(&db).await;
+            return Ok(or_damaged(
+                telethon(&db).await,
+                Format::Telethon,
+                "Telethon SQLite session",
+            ));
         }
         if has("peers") && cols.contains("dc_id") && cols.contains("auth_key") {
-            return pyrogram(&db, &cols).await;
+            return Ok(or_damaged(
+                pyrogram(&db).await,
+                Format::Pyrogram,
+                "Pyrogram SQLite session",
+            ));
         }
+    }
+    if has("datacenter") && has("user") && has("state") && has("channelstate") {
+        return Ok(telethon2(&db).await);
     }
     if tables.is_empty() {
         return Ok(Inspection::not_a_session(
@@ -220,13 +358,42 @@ async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
     )))
 }
 
-async fn grammers(db: &Db) -> Result<Inspection, String> {
+/// A format's reading, or the damage that stopped it.
+fn or_damaged(r: Checked<Inspection>, format: Format, what: &str) -> Inspection {
+    r.unwrap_or_else(|why| Inspection::damaged(format, format!("damaged {what}"), why))
+}
+
+/// Telethon 2 (`telethon/_impl/session/storage/sqlite.py`, CURRENT_VERSION = 10): tables
+/// `datacenter`, `user`, `state` and `channelstate`. tgsess neither reads nor writes it.
+async fn telethon2(db: &Db) -> Inspection {
+    let v = version(db, "version", "version").await.ok().flatten();
+    Inspection::not_a_session(format!(
+        "a Telethon 2 session{}, a format tgsess does not read or write (it manages Telethon \
+         1.x files, versions 7 and 8); tgsess leaves it as it is: sign in again with \
+         tgsess, or keep using it with Telethon 2 only",
+        v.map(|v| format!(" (version {v})")).unwrap_or_default()
+    ))
+}
+
+async fn grammers(db: &Db) -> Checked<Inspection> {
     let data = grammers_data(db).await?;
     let home = data.home_dc;
-    let home_row = data.dc_options.iter().find(|(id, ..)| *id == home);
-    let (address, auth_key) = match home_row {
-        Some((_, v4, _, k)) => (v4.parse::<SocketAddr>().ok(), k.clone()),
-        None => (known_dc_address(home, false), None),
+    let home_row = data.dc_options.iter().find(|o| o.id == home);
+    let (address, auth_key, note) = match home_row {
+        Some(o) => (
+            o.ipv4
+                .map(SocketAddr::V4)
+                .or_else(|| known_dc_address(home, false)),
+            o.key.clone(),
+            o.ipv4.is_none().then(|| {
+                format!(
+                    "its stored address for DC {home} ({:?}) is not an IPv4 address, so the DC \
+                     table's address for DC {home} is used",
+                    crate::output::escape(&o.raw_ipv4)
+                )
+            }),
+        ),
+        None => (known_dc_address(home, false), None, None),
     };
     Ok(Inspection {
         format: Format::Tgsess,
@@ -245,103 +412,102 @@ async fn grammers(db: &Db) -> Result<Inspection, String> {
         bot: data.me.map(|m| m.2),
         test_mode: None,
         api_id: None,
+        damage: None,
+        note,
     })
 }
 
-async fn telethon(db: &Db) -> Result<Inspection, String> {
-    let e = |e: libsql::Error| e.to_string();
-    let version = db
-        .rows("SELECT version FROM version LIMIT 1")
-        .await
-        .map_err(e)?
-        .first()
-        .and_then(|r| int(r, "version"));
-    let rows = db.rows("SELECT * FROM sessions").await.map_err(e)?;
-    let row = rows
-        .first()
+async fn telethon(db: &Db) -> Checked<Inspection> {
+    let version = version(db, "version", "version").await?;
+    let row = first_row(db, "SELECT * FROM sessions")
+        .await?
         .ok_or("Telethon session with an empty sessions table")?;
-    let dc = int(row, "dc_id").map(|d| d as i32);
-    let raw_address = text(row, "server_address");
-    let ip = raw_address
-        .as_deref()
-        .and_then(|a| a.parse::<IpAddr>().ok());
-    let port = int(row, "port").and_then(|p| u16::try_from(p).ok());
-    // An address that is not an IP would silently become the DC table's: say so.
-    let garbage = match (&raw_address, ip) {
-        (Some(a), None) if !a.is_empty() => format!(
-            "; its server_address {:?} is not an IP address, so the DC table's address for \
-             its DC is used",
-            crate::output::escape(a)
-        ),
-        _ => String::new(),
+    let c = Cols {
+        table: "sessions",
+        row: &row,
     };
+    let dc = c.dc("dc_id")?;
+    let raw_address = c.text("server_address")?;
+    let port = c.port("port")?;
+    let auth_key = c.key("auth_key")?;
+    c.int("takeout_id", i64::MIN..=i64::MAX, "any")?;
+    c.blob("tmp_auth_key")?;
+    let (dc_address, note) = parsed_address(raw_address.as_deref(), port, "server_address");
     Ok(Inspection {
         format: Format::Telethon,
         detail: match version {
-            Some(v) => format!("Telethon SQLite session, version {v}{garbage}"),
-            None => format!("Telethon SQLite session{garbage}"),
+            Some(v) => format!("Telethon SQLite session, version {v}"),
+            None => "Telethon SQLite session".into(),
         },
-        home_dc: dc,
-        dc_address: ip.zip(port).map(|(i, p)| SocketAddr::new(i, p)),
-        auth_key: key(row, "auth_key")?,
+        home_dc: Some(dc),
+        dc_address,
+        auth_key,
         signed_in: None,
         user_id: None,
         bot: None,
         test_mode: None,
         api_id: None,
+        damage: None,
+        note,
     })
 }
 
-async fn pyrogram(db: &Db, cols: &HashSet<String>) -> Result<Inspection, String> {
-    let e = |e: libsql::Error| e.to_string();
-    let version = if cols.is_empty() {
-        None
-    } else {
-        db.rows("SELECT number FROM version LIMIT 1")
-            .await
-            .ok()
-            .and_then(|r| r.first().and_then(|r| int(r, "number")))
-    };
-    let rows = db.rows("SELECT * FROM sessions").await.map_err(e)?;
-    let row = rows
-        .first()
+async fn pyrogram(db: &Db) -> Checked<Inspection> {
+    let version = version(db, "version", "number").await?;
+    let row = first_row(db, "SELECT * FROM sessions")
+        .await?
         .ok_or("Pyrogram session with an empty sessions table")?;
-    let dc = int(row, "dc_id").map(|d| d as i32);
-    let test_mode = int(row, "test_mode").map(|t| t != 0);
-    let user_id = strict_int(row, "user_id")?;
-    let auth_key = key(row, "auth_key")?;
+    let c = Cols {
+        table: "sessions",
+        row: &row,
+    };
+    let dc = c.dc("dc_id")?;
+    let api_id = c.int("api_id", 0..=i64::from(i32::MAX), "an api_id is 32-bit")?;
+    let test_mode = c.flag("test_mode")?;
+    let auth_key = c.key("auth_key")?;
+    c.int("date", i64::MIN..=i64::MAX, "any")?;
+    let user_id = c.int("user_id", 1..=i64::MAX, "a user id is positive")?;
+    let bot = c.flag("is_bot")?;
     // kurigram v7 stores an address; upstream Pyrogram derives it from dc_id and test_mode.
-    let stored = text(row, "server_address")
-        .and_then(|a| a.parse::<IpAddr>().ok())
-        .zip(int(row, "port").and_then(|p| u16::try_from(p).ok()))
-        .map(|(i, p)| SocketAddr::new(i, p));
+    let raw_address = c.text("server_address")?;
+    let port = c.port("port")?;
+    let (stored, note) = parsed_address(raw_address.as_deref(), port, "server_address");
     Ok(Inspection {
         format: Format::Pyrogram,
         detail: match version {
             Some(v) => format!("Pyrogram SQLite session, version {v}"),
             None => "Pyrogram SQLite session".into(),
         },
-        home_dc: dc,
+        home_dc: Some(dc),
         // Upstream Pyrogram stores no address: none is claimed here, and the DC table's is
         // used (and labelled as such) where one is needed.
         dc_address: stored,
         signed_in: Some(user_id.is_some() && auth_key.is_some()),
         auth_key,
         user_id,
-        bot: int(row, "is_bot").map(|b| b != 0),
+        bot,
         test_mode,
-        api_id: int(row, "api_id")
-            .and_then(|a| i32::try_from(a).ok())
-            .filter(|a| *a > 0),
+        api_id: api_id.map(|a| a as i32).filter(|a| *a > 0),
+        damage: None,
+        note,
     })
+}
+
+/// One row of grammers' `dc_option`, checked.
+pub struct DcRow {
+    pub id: i32,
+    /// `None` when the stored text is not an IPv4 address:port.
+    pub ipv4: Option<SocketAddrV4>,
+    pub raw_ipv4: String,
+    pub ipv6: Option<SocketAddrV6>,
+    pub key: Option<AuthKey>,
 }
 
 /// Everything `check` needs from a tgsess file to talk to Telegram without opening it for
 /// writing: home DC, every DC option, and the self user.
 pub struct GrammersData {
     pub home_dc: i32,
-    /// (dc id, ipv4 "ip:port", ipv6 "[ip]:port", key)
-    pub dc_options: Vec<(i32, String, String, Option<AuthKey>)>,
+    pub dc_options: Vec<DcRow>,
     /// (user id, access hash, bot)
     pub me: Option<(i64, Option<i64>, bool)>,
 }
@@ -351,42 +517,54 @@ pub async fn read_grammers(path: &Path) -> Result<GrammersData, String> {
     grammers_data(&db).await
 }
 
-async fn grammers_data(db: &Db) -> Result<GrammersData, String> {
-    let e = |e: libsql::Error| e.to_string();
-    let home_dc = db
-        .rows("SELECT dc_id FROM dc_home LIMIT 1")
-        .await
-        .map_err(e)?
-        .first()
-        .and_then(|r| int(r, "dc_id"))
-        .map(|d| d as i32)
-        .unwrap_or(GRAMMERS_DEFAULT_DC);
+async fn grammers_data(db: &Db) -> Checked<GrammersData> {
+    let home_dc = match first_row(db, "SELECT dc_id FROM dc_home LIMIT 1").await? {
+        Some(row) => Cols {
+            table: "dc_home",
+            row: &row,
+        }
+        .dc("dc_id")?,
+        None => GRAMMERS_DEFAULT_DC,
+    };
     let mut dc_options = Vec::new();
     for r in db
         .rows("SELECT dc_id, ipv4, ipv6, auth_key FROM dc_option")
         .await
-        .map_err(e)?
+        .map_err(|e| e.to_string())?
     {
-        dc_options.push((
-            int(&r, "dc_id").unwrap_or(0) as i32,
-            text(&r, "ipv4").unwrap_or_default(),
-            text(&r, "ipv6").unwrap_or_default(),
-            key(&r, "auth_key")?,
-        ));
+        let c = Cols {
+            table: "dc_option",
+            row: &r,
+        };
+        let raw_ipv4 = c.text("ipv4")?.unwrap_or_default();
+        dc_options.push(DcRow {
+            id: c.dc("dc_id")?,
+            ipv4: raw_ipv4.parse().ok(),
+            ipv6: c.text("ipv6")?.and_then(|a| a.parse().ok()),
+            raw_ipv4,
+            key: c.key("auth_key")?,
+        });
     }
-    let me = db
-        .rows(&format!(
+    let me = first_row(
+        db,
+        &format!(
             "SELECT peer_id, hash, subtype FROM peer_info WHERE subtype & {SUBTYPE_SELF} LIMIT 1"
-        ))
-        .await
-        .map_err(e)?
-        .first()
-        .map(|r| -> Result<_, String> {
-            let id = strict_int(r, "peer_id")?.ok_or("peer_info.peer_id is NULL")?;
-            let subtype = strict_int(r, "subtype")?.unwrap_or(0);
-            Ok((id, strict_int(r, "hash")?, subtype & SUBTYPE_BOT != 0))
-        })
-        .transpose()?;
+        ),
+    )
+    .await?
+    .map(|r| -> Checked<_> {
+        let c = Cols {
+            table: "peer_info",
+            row: &r,
+        };
+        let any = i64::MIN..=i64::MAX;
+        let id = c
+            .int("peer_id", any.clone(), "any")?
+            .ok_or("peer_info.peer_id is NULL")?;
+        let subtype = c.int("subtype", any.clone(), "any")?.unwrap_or(0);
+        Ok((id, c.int("hash", any, "any")?, subtype & SUBTYPE_BOT != 0))
+    })
+    .transpose()?;
     Ok(GrammersData {
         home_dc,
         dc_options,

@@ -9,13 +9,7 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use super::{AuthKey, Record};
 
 fn check_dc(dc: i32) -> Result<i32, String> {
-    if (1..=5).contains(&dc) {
-        Ok(dc)
-    } else {
-        Err(format!(
-            "DC id {dc} is out of range (Telegram's DCs are 1 to 5)"
-        ))
-    }
+    super::dc_id(i64::from(dc))
 }
 
 fn check_key(key: &[u8]) -> Result<AuthKey, String> {

@@ -122,6 +122,32 @@ impl Target {
         let Some(i) = self.inspection() else {
             return Ok(None);
         };
+        if SessionFormat::of(i.format).is_none() {
+            return Err(files::wrong_format_error(&self.path, i));
+        }
+        if let Some(words) = files::damage_words(&self.path, i) {
+            return Err(Error::file(format!(
+                "{words}. tgsess reads nothing from it and changes nothing. If its program \
+                 still opens it, check it there; to replace it on purpose, `{}` or `{}` \
+                 keeps a backup of it first",
+                settings.command("import --force SOURCE"),
+                settings.command("login --force")
+            )));
+        }
+        self.file_format(settings)
+    }
+
+    /// A damaged file (a known format whose columns fail validation).
+    pub fn damaged(&self) -> bool {
+        self.inspection().is_some_and(|i| i.damage.is_some())
+    }
+
+    /// [`Target::read_format`] without the damage check: for a command replacing a damaged
+    /// file on purpose (`--force`, after a backup).
+    fn file_format(&self, settings: &Settings) -> Result<Option<SessionFormat>> {
+        let Some(i) = self.inspection() else {
+            return Ok(None);
+        };
         let Some(found) = SessionFormat::of(i.format) else {
             return Err(files::wrong_format_error(&self.path, i));
         };
@@ -144,8 +170,29 @@ impl Target {
     /// "delete"). A Telethon or Pyrogram file is written only when that format is declared;
     /// a file another process holds open, or one with an unfinished write, is refused.
     pub fn write_format(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
+        self.read_format(settings)?;
+        self.format_to_write(settings, action)
+    }
+
+    /// [`Target::write_format`] for a file that may be damaged: `--force` replaces one, and
+    /// the caller backs it up first (see [`Target::backup_if_needed`]).
+    pub fn write_format_forced(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
+        self.format_to_write(settings, action)
+    }
+
+    /// Copies the file away before it is replaced, when it holds a key or is damaged.
+    pub fn backup_if_needed(&self) -> Result<Option<PathBuf>> {
+        match self.inspection() {
+            Some(i) if i.has_auth_key() || i.damage.is_some() => {
+                Ok(Some(write::backup(&self.path)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn format_to_write(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
         files::guard_write(&self.path, action)?;
-        let format = match self.read_format(settings)? {
+        let format = match self.file_format(settings)? {
             None => self.declared.unwrap_or(SessionFormat::Grammers),
             Some(f) if f == SessionFormat::Grammers || self.declared == Some(f) => f,
             Some(f) => {

@@ -27,21 +27,39 @@ pub async fn save(path: &Path, format: SessionFormat, r: &Record) -> Result<()> 
     write(path, format, r, true).await
 }
 
+/// Replaces what is at `path` with a new file in `format` holding only `r`: nothing of the
+/// old file is kept (it was damaged, and backed up by the caller).
+pub async fn save_fresh(path: &Path, format: SessionFormat, r: &Record) -> Result<()> {
+    write_with(path, format, r, true, false).await
+}
+
 /// Creates a new file at `path`; fails when anything is already there.
 pub async fn create(path: &Path, format: SessionFormat, r: &Record) -> Result<()> {
     write(path, format, r, false).await
 }
 
 async fn write(path: &Path, format: SessionFormat, r: &Record, replace: bool) -> Result<()> {
+    write_with(path, format, r, replace, true).await
+}
+
+/// `replace`: the target may exist and is replaced; `keep`: an existing file's bytes are
+/// the starting point (its schema version, other tables), only its session row changes.
+async fn write_with(
+    path: &Path,
+    format: SessionFormat,
+    r: &Record,
+    replace: bool,
+    keep: bool,
+) -> Result<()> {
     check_savable(format, r)?;
     // Through a symlink, the file it points at is replaced, not the link.
     let path = &super::files::resolve(path)?;
     let fail = |e: std::io::Error| Error::file(format!("cannot write {}: {e}", path.display()));
     let (tmp, mut f) = atomic::temp_beside(path).map_err(fail)?;
-    let seeded = replace && path.exists();
+    let seeded = replace && keep && path.exists();
     let filled = async {
         if seeded {
-            let mut src = std::fs::File::open(path).map_err(fail)?;
+            let mut src = atomic::open_regular(path).map_err(fail)?;
             std::io::copy(&mut src, &mut f).map_err(fail)?;
         }
         drop(f);
@@ -462,20 +480,23 @@ pub async fn record_of_grammers(path: &Path) -> Result<Option<Record>> {
         .map_err(|e| Error::file(format!("cannot read session {}: {e}", path.display())))?;
     let mut home = None;
     let mut other_dcs = Vec::new();
-    for (id, v4, v6, key) in &data.dc_options {
-        let Ok(addr) = v4.parse::<SocketAddrV4>() else {
-            continue;
-        };
-        if *id == data.home_dc {
-            // A real IPv6 address (an IPv6 source) is the address the source gave.
-            let given = v6
-                .parse::<SocketAddrV6>()
-                .ok()
+    for o in &data.dc_options {
+        if o.id == data.home_dc {
+            // An address that is not one is replaced by the DC table's (the inspection says
+            // so); a real IPv6 address (an IPv6 source) is the address the source gave.
+            let addr = o.ipv4.or_else(|| {
+                known_dc_address(o.id, false).and_then(|a| match a {
+                    SocketAddr::V4(v4) => Some(v4),
+                    SocketAddr::V6(_) => None,
+                })
+            });
+            let given = o
+                .ipv6
                 .filter(|a| a.ip().to_ipv4_mapped().is_none())
                 .map(SocketAddr::V6);
-            home = Some((addr, given, key.clone()));
-        } else {
-            other_dcs.push((*id, addr, key.clone()));
+            home = addr.map(|a| (a, given, o.key.clone()));
+        } else if let Some(addr) = o.ipv4 {
+            other_dcs.push((o.id, addr, o.key.clone()));
         }
     }
     let Some((addr, given, Some(key))) = home else {
@@ -543,7 +564,7 @@ pub fn backup(path: &Path) -> Result<PathBuf> {
 }
 
 fn copy_into(src: &Path, out: &mut std::fs::File) -> std::io::Result<()> {
-    std::io::copy(&mut std::fs::File::open(src)?, out)?;
+    std::io::copy(&mut atomic::open_regular(src)?, out)?;
     out.sync_all()
 }
 

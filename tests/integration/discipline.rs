@@ -610,7 +610,7 @@ fn session_rows() -> Vec<Bad> {
             At::DanglingLink,
             &["import", "--force", "-"],
             2,
-            "not a session string",
+            "stdin is empty",
         ),
         (At::JournalDir, &["reset", "--yes"], 4, "not a regular file"),
         (At::HotJournal, &["reset", "--yes"], 4, "unfinished write"),
@@ -693,8 +693,8 @@ fn import_rows() -> Vec<Bad> {
     let pg = pg.trim().to_string();
     let mut rows = Vec::new();
     let strings: Vec<(&str, String, &str)> = vec![
-        ("empty", String::new(), "0 characters"),
-        ("whitespace", "   \n\t ".into(), "0 characters"),
+        ("empty", String::new(), "stdin is empty"),
+        ("whitespace", "   \n\t ".into(), "stdin is empty"),
         ("just 1", "1".into(), "characters"),
         ("telethon truncated", good[..200].to_string(), "characters"),
         ("telethon one extra", format!("{good}A"), "characters"),
@@ -748,13 +748,7 @@ fn import_rows() -> Vec<Bad> {
         rows.push(bad("import zero key", &["import", "-"], 2, "all zero").stdin(e.encode(raw)));
     }
     rows.push(
-        bad(
-            "import big stdin",
-            &["import", "-"],
-            2,
-            "not a session string",
-        )
-        .stdin(vec![b'A'; 70_000]),
+        bad("import big stdin", &["import", "-"], 2, "more than 64 KiB").stdin(vec![b'A'; 70_000]),
     );
     rows.push(bad(
         "import missing file",

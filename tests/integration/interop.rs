@@ -173,25 +173,35 @@ fn bad_input_gets_a_clear_error_and_writes_nothing() {
     }
     // SQLite damage: key of the wrong length, DC out of range, missing tables, empty row.
     let rt = rt();
-    let sqlite_cases: Vec<(&str, Vec<&str>, &str)> = vec![
+    // A damaged session of a known format is a file problem (exit 4); a database that is
+    // not a session at all is bad input (exit 2).
+    let sqlite_cases: Vec<(&str, Vec<&str>, &str, i32)> = vec![
         (
             "short key",
             vec!["UPDATE sessions SET auth_key = zeroblob(100)"],
             "100 bytes",
+            4,
         ),
         (
             "dc out of range",
             vec!["UPDATE sessions SET dc_id = 9"],
             "out of range",
+            4,
         ),
         (
             "empty sessions",
             vec!["DELETE FROM sessions"],
             "empty sessions table",
+            4,
         ),
-        ("missing tables", vec!["DROP TABLE peers"], "not a session"),
+        (
+            "missing tables",
+            vec!["DROP TABLE peers"],
+            "not a session",
+            2,
+        ),
     ];
-    for (what, sql, needle) in sqlite_cases {
+    for (what, sql, needle, exit) in sqlite_cases {
         let src = sb.work.join("bad.session");
         let _ = std::fs::remove_file(&src);
         std::fs::copy(fixtures().join("pyrogram-v3.session"), &src).unwrap();
@@ -204,7 +214,7 @@ fn bad_input_gets_a_clear_error_and_writes_nothing() {
         });
         let before = snapshot(&sb.work);
         let out = sb.cmd().arg("import").arg(&src).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr_of(&out));
+        assert_eq!(out.status.code(), Some(exit), "{what}: {}", stderr_of(&out));
         assert!(
             stderr_of(&out).contains(needle),
             "{what}: {}",

@@ -335,7 +335,7 @@ fn set_client_dh(
 /// The key, used by the real grammers client: a code is sent and the account signs in.
 async fn sign_in_with(dc: &Dc, dc_id: i32, key: [u8; 256]) -> i64 {
     let s = memory_session(dc.running.address, dc_id, &[(dc_id, key)]).await;
-    let conn = Connection::new(s, 1, None);
+    let conn = Connection::new(s, 1, &tgsess::net::Route::direct()).unwrap();
     let c = &conn.client;
     assert!(!c.is_authorized().await.unwrap());
     let token = c.request_login_code("9996621234", "sandbox").await.unwrap();

@@ -115,7 +115,7 @@ async fn full_login_with_2fa_then_logout() {
     .await;
     let dir = dc.running.dir.clone();
     let session = seeded_session(&dir, dc.running.address).await;
-    let conn = Connection::new(Arc::clone(&session), 1, None);
+    let conn = Connection::new(Arc::clone(&session), 1, &tgsess::net::Route::direct()).unwrap();
     let c = &conn.client;
     assert!(!c.is_authorized().await.unwrap());
     let phone = "9996621234";
@@ -159,7 +159,7 @@ async fn full_login_with_2fa_then_logout() {
 async fn bot_sign_in_and_bad_token() {
     let dc = start(Scenario::default()).await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(session, 1, None);
+    let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
     let e = conn
         .client
         .bot_sign_in("123:wrong", "sandbox")
@@ -184,7 +184,7 @@ async fn phone_migrate_switches_the_home_dc() {
     })
     .await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(Arc::clone(&session), 1, None);
+    let conn = Connection::new(Arc::clone(&session), 1, &tgsess::net::Route::direct()).unwrap();
     let phone = "9996621234";
     let e = conn.client.invoke(&send_code(phone)).await.unwrap_err();
     let InvocationError::Rpc(r) = &e else {
@@ -224,7 +224,7 @@ async fn scenario_flags_answer_as_configured() {
     ] {
         let dc = start(scenario).await;
         let session = seeded_session(&dc.running.dir, dc.running.address).await;
-        let conn = Connection::new(session, 1, None);
+        let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
         let e = conn
             .client
             .invoke(&send_code("9996621234"))
@@ -253,7 +253,7 @@ async fn code_types_resend_ladder_and_expiry() {
     })
     .await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(session, 1, None);
+    let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
     let c = &conn.client;
     let phone = "9996621234";
     let sent = c.invoke(&send_code(phone)).await.unwrap();
@@ -294,7 +294,7 @@ async fn revoke_after_turns_a_signed_in_key_into_401() {
     })
     .await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(session, 1, None);
+    let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
     conn.client.bot_sign_in("77:sandbox", "x").await.unwrap();
     assert!(conn.client.is_authorized().await.unwrap());
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -314,7 +314,7 @@ async fn revoke_after_turns_a_signed_in_key_into_401() {
 async fn future_auth_token_signs_in_without_a_code() {
     let dc = start(Scenario::default()).await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(session, 1, None);
+    let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
     let c = &conn.client;
     let phone = "9996621234";
     let hash = hash_of(c, phone).await;
@@ -337,13 +337,15 @@ async fn qr_login_token_is_accepted_by_a_signed_in_device() {
     let a = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
-        None,
-    );
+        &tgsess::net::Route::direct(),
+    )
+    .unwrap();
     let b = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
-        None,
-    );
+        &tgsess::net::Route::direct(),
+    )
+    .unwrap();
     let phone = "9996621234";
     let hash = hash_of(&b.client, phone).await;
     b.client
@@ -391,8 +393,9 @@ async fn every_code_type_is_reported_as_configured() {
         let conn = Connection::new(
             seeded_session(&dc.running.dir, dc.running.address).await,
             1,
-            None,
-        );
+            &tgsess::net::Route::direct(),
+        )
+        .unwrap();
         let tl::enums::auth::SentCode::Code(c) =
             conn.client.invoke(&send_code("9996621234")).await.unwrap()
         else {
@@ -409,7 +412,7 @@ async fn every_code_type_is_reported_as_configured() {
 async fn get_full_user_answers_in_the_clients_layer() {
     let dc = start(Scenario::default()).await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(session, 1, None);
+    let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
     conn.client.bot_sign_in("77:sandbox", "x").await.unwrap();
     let full = conn
         .client

@@ -37,8 +37,9 @@ async fn still_serves(dc: &crate::sandbox_client::Dc) {
     let conn = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
-        None,
-    );
+        &tgsess::net::Route::direct(),
+    )
+    .unwrap();
     assert!(!conn.client.is_authorized().await.unwrap());
     conn.close().await;
 }
@@ -87,8 +88,9 @@ async fn unimplemented_method_gets_an_rpc_error_and_the_connection_lives() {
     let conn = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
-        None,
-    );
+        &tgsess::net::Route::direct(),
+    )
+    .unwrap();
     let e = conn
         .client
         .invoke(&tl::functions::help::GetNearestDc {})
@@ -113,8 +115,9 @@ async fn drop_on_closes_the_first_time_only() {
     let conn = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
-        None,
-    );
+        &tgsess::net::Route::direct(),
+    )
+    .unwrap();
     let e = conn.client.is_authorized().await.unwrap_err();
     assert!(
         matches!(e, InvocationError::Io(_) | InvocationError::Dropped(_)),
@@ -131,8 +134,9 @@ async fn drop_on_closes_the_first_time_only() {
     let again = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
-        None,
-    );
+        &tgsess::net::Route::direct(),
+    )
+    .unwrap();
     assert!(!again.client.is_authorized().await.unwrap());
     again.close().await;
     let log = std::fs::read_to_string(dc.running.dir.join("requests.jsonl")).unwrap();
@@ -150,8 +154,9 @@ async fn fifty_concurrent_connections() {
             let conn = Connection::new(
                 seeded_session(&dc.running.dir, dc.running.address).await,
                 1,
-                None,
-            );
+                &tgsess::net::Route::direct(),
+            )
+            .unwrap();
             let ok = !conn.client.is_authorized().await.unwrap();
             (conn, ok)
         }));
@@ -324,7 +329,7 @@ async fn answers_come_in_the_layer_the_client_declared() {
     use tl::Serializable as _;
     let dc = start(Scenario::default()).await;
     let session = seeded_session(&dc.running.dir, dc.running.address).await;
-    let conn = Connection::new(session, 1, None);
+    let conn = Connection::new(session, 1, &tgsess::net::Route::direct()).unwrap();
     let c = &conn.client;
     let token = c.request_login_code("9996621234", "sandbox").await.unwrap();
     c.sign_in(&token, "22222").await.unwrap();
