@@ -59,6 +59,68 @@ pub fn temp_beside(path: &Path) -> io::Result<(PathBuf, File)> {
     Err(io::Error::other("no free temporary name"))
 }
 
+/// What [`temp_beside`] names a temporary file for `path`: `.NAME.PID-TAG.tmp`, and the
+/// SQLite side files a write into it may leave (`-journal`, `-wal`, `-shm`). Returns the
+/// writer's pid when `name` is one.
+fn temp_of(path: &Path, name: &str) -> Option<u32> {
+    let base = path.file_name()?.to_str()?;
+    let rest = name
+        .strip_prefix('.')?
+        .strip_prefix(base)?
+        .strip_prefix('.')?;
+    let rest = ["", "-journal", "-wal", "-shm"]
+        .iter()
+        .find_map(|side| rest.strip_suffix(&format!(".tmp{side}")))?;
+    let (pid, tag) = rest.split_once('-')?;
+    (tag.len() == 12 && tag.chars().all(|c| c.is_ascii_hexdigit())).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Whether a process with this pid exists (kill(2) with signal 0: ESRCH means none).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 checks for existence only; nothing is sent.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Temporary files beside `path` left by writers that died mid-write (kill -9, power
+/// loss): copies of what was being written, keys included. A temp file of a process that
+/// still runs is not a leftover.
+pub fn leftovers(path: &Path) -> Vec<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| temp_of(path, n))
+                .is_some_and(|pid| pid != std::process::id() && !alive(pid))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Removes [`leftovers`] of `path`. Only a writer holding the file's lock calls this: under
+/// the lock, no other writer of the same kind is at work. Returns what was removed.
+pub fn remove_leftovers(path: &Path) -> Vec<PathBuf> {
+    leftovers(path)
+        .into_iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .collect()
+}
+
 /// Syncs the directory that holds `path`, so a rename survives a crash.
 pub fn sync_dir(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
@@ -214,6 +276,24 @@ mod tests {
         assert_eq!(read_regular(&big, 10).unwrap().len(), 10);
         assert_eq!(size_words(64 * 1024), "64 KiB");
         assert_eq!(size_words(1 << 20), "1 MiB");
+    }
+
+    #[test]
+    fn leftovers_of_dead_writers_are_found_and_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("a.session");
+        // A pid that cannot run: above the kernel's pid_max limit (4194304).
+        let dead = d.path().join(".a.session.4194305-0123456789ab.tmp");
+        let dead_journal = d.path().join(".a.session.4194305-0123456789ab.tmp-journal");
+        let live = d.path().join(format!(".a.session.{}-0123456789ab.tmp", 1));
+        let other = d.path().join(".b.session.4194305-0123456789ab.tmp");
+        let unrelated = d.path().join(".a.session.x.tmp");
+        for p in [&dead, &dead_journal, &live, &other, &unrelated] {
+            std::fs::write(p, b"k").unwrap();
+        }
+        assert_eq!(leftovers(&target), vec![dead.clone(), dead_journal.clone()]);
+        assert_eq!(remove_leftovers(&target), vec![dead.clone(), dead_journal]);
+        assert!(!dead.exists() && live.exists() && other.exists() && unrelated.exists());
     }
 
     #[test]

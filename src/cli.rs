@@ -40,10 +40,11 @@ pub struct Cli {
 #[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Config file (default: $TGSESS_CONFIG, ./tgsess.toml, ~/.config/tgsess/config.toml)
+    /// Config file (default: $TGSESS_CONFIG, else tgsess.toml in the current directory or
+    /// the nearest parent that has one, else $XDG_CONFIG_HOME/tgsess/config.toml)
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Use this session file, overriding all naming (relative: to the config's directory)
+    /// Use this session file, overriding all naming (relative: to the current directory)
     #[arg(long, global = true, value_name = "PATH")]
     pub session: Option<PathBuf>,
     /// Name the session after this username [env: TGSESS_USERNAME]
@@ -52,7 +53,8 @@ pub struct GlobalArgs {
     /// Session name used when username is not set [env: TGSESS_SESSION_FILE]
     #[arg(long, global = true, value_name = "NAME")]
     pub session_file: Option<String>,
-    /// Directory of session files (relative: to the config's directory) [env: TGSESS_SESSION_DIR]
+    /// Directory of session files (relative: to the current directory; session_dir in the
+    /// config file: to the config's directory) [env: TGSESS_SESSION_DIR]
     #[arg(long, global = true, value_name = "DIR")]
     pub session_dir: Option<PathBuf>,
     /// Telegram api_id [env: TGSESS_API_ID]
@@ -273,7 +275,8 @@ pub struct ImportArgs {
 /// `tgsess login`.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// Request a code even though Telegram's remembered wait is still running
+    /// Request a code even though Telegram's remembered wait is still running; replace a
+    /// damaged session file (a copy of it is kept first)
     #[arg(long)]
     pub force: bool,
     /// Request a code even though another session file nearby is signed in
@@ -282,8 +285,8 @@ pub struct LoginArgs {
     /// Ask Telegram to send the pending code another way (auth.resendCode)
     #[arg(long)]
     pub resend: bool,
-    /// Request a new code although an earlier request's answer was lost (a code may
-    /// already be on its way)
+    /// Request a new code although one may already be pending for this phone: an earlier
+    /// request's answer was lost, or a code was sent for another session
     #[arg(long)]
     pub new_code: bool,
     /// Sign in a bot; the token comes from $TGSESS_BOT_TOKEN or a hidden prompt

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::output::Shown;
 use crate::secret::Secret;
 
 /// The keys a config file may hold. Unknown keys are an error (`deny_unknown_fields`): a typo
@@ -139,13 +140,13 @@ pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
         std::io::ErrorKind::NotFound => Error::usage(format!(
             "config file {} (from {}) does not exist; create it (the keys are listed in \
              `tgsess --help`) or name another with --config",
-            path.display(),
+            path.shown(),
             origin.describe()
         )),
-        _ => Error::usage(format!("cannot read config file {}: {e}", path.display())),
+        _ => Error::usage(format!("cannot read config file {}: {e}", path.shown())),
     })?;
-    let values = parse(&text)
-        .map_err(|msg| Error::usage(format!("config file {}: {msg}", path.display())))?;
+    let values =
+        parse(&text).map_err(|msg| Error::usage(format!("config file {}: {msg}", path.shown())))?;
     // The file exists: canonical form, so `../proj/tgsess.toml` prints as the real place.
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     Ok(LoadedConfig {
@@ -176,8 +177,27 @@ pub fn parse(text: &str) -> std::result::Result<FileConfig, String> {
         // toml's Display is multi-line ("TOML parse error at line 3, column 1\n  |\n3 | ...").
         // Keep it all, but on one logical message.
         let s = e.to_string();
-        redact_secrets(s.trim_end()).replace("TOML parse error at ", "")
+        cut_long_lines(&redact_secrets(s.trim_end()).replace("TOML parse error at ", ""))
     })
+}
+
+/// How much of one line of toml's report is shown: a quoted source line can be any length.
+const SNIPPET_CHARS: usize = 120;
+
+/// Cuts every line of a report to [`SNIPPET_CHARS`] characters, saying so.
+fn cut_long_lines(msg: &str) -> String {
+    msg.lines()
+        .map(|l| {
+            let n = l.chars().count();
+            if n <= SNIPPET_CHARS {
+                l.to_string()
+            } else {
+                let kept: String = l.chars().take(SNIPPET_CHARS).collect();
+                format!("{kept}… ({} more characters not shown)", n - SNIPPET_CHARS)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Secret keys whose values never appear in an error.
@@ -260,6 +280,15 @@ mod tests {
             assert!(!e.contains("s3cr3t"), "{text:?} -> {e}");
             assert!(e.contains("line"), "{e}");
         }
+    }
+
+    #[test]
+    fn long_lines_are_cut_in_errors() {
+        let text = format!("username = \"{}\"\nusernme = 1\n", "x".repeat(10_000));
+        let e = parse(&format!("usernme = \"{}\"\n", "y".repeat(10_000))).unwrap_err();
+        assert!(e.len() < 1000, "{} characters: {e}", e.len());
+        assert!(e.contains("more characters not shown"), "{e}");
+        assert!(parse(&text).unwrap_err().len() < 1000);
     }
 
     #[test]

@@ -14,8 +14,11 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::output::Shown;
 
 pub const DEFAULT_STEM: &str = "telegram_session";
+/// The longest file name Linux file systems take, in bytes (NAME_MAX, <linux/limits.h>).
+pub const NAME_MAX: usize = 255;
 pub const EXTENSION: &str = ".session";
 
 /// Where a setting's value came from.
@@ -31,7 +34,7 @@ impl fmt::Display for Source {
         match self {
             Source::Flag(name) => write!(f, "flag {name}"),
             Source::Env(name) => write!(f, "${name}"),
-            Source::File(p) => write!(f, "config file {}", p.display()),
+            Source::File(p) => write!(f, "config file {}", p.shown()),
         }
     }
 }
@@ -102,6 +105,34 @@ pub fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
     }
 }
 
+/// A path value may start with `~` or `~/` (the home directory) and nothing else of the
+/// kind: `~user` is a shell feature tgsess does not have, and taking it literally would
+/// create a directory named `~user`. The error names the key and the value.
+pub fn check_tilde(key: &str, value: &Path, source: &Source, home: Option<&Path>) -> Result<()> {
+    let Some(first) = value.components().next() else {
+        return Ok(());
+    };
+    let first = first.as_os_str().to_string_lossy();
+    if !first.starts_with('~') {
+        return Ok(());
+    }
+    if first != "~" {
+        return Err(Error::usage(format!(
+            "{key} {:?} (from {source}) starts with {first:?}: tgsess expands only ~ and ~/ (your \
+             home directory), not ~user; write the directory out in full",
+            value.shown()
+        )));
+    }
+    if home.is_none() {
+        return Err(Error::usage(format!(
+            "{key} {:?} (from {source}) starts with ~, but HOME is not set; write the \
+             directory out in full",
+            value.shown()
+        )));
+    }
+    Ok(())
+}
+
 /// Appends `.session` unless the name already ends with it.
 pub fn file_name_for(stem: &str) -> String {
     if stem.ends_with(EXTENSION) {
@@ -137,8 +168,27 @@ pub fn check_name(key: &str, v: &Sourced<String>) -> Result<Vec<String>> {
     if value.contains("..") {
         return Err(bad("contains '..'"));
     }
-    let mut warnings = Vec::new();
     let file = file_name_for(value);
+    if file.len() > NAME_MAX {
+        return Err(Error::usage(format!(
+            "{key} (from {}) is {} bytes long: the session file name (the name and \
+             {EXTENSION:?}) would be {} bytes, and a file name can have at most {NAME_MAX} \
+             bytes (NAME_MAX). Use a {key} of at most {} bytes",
+            v.source,
+            value.len(),
+            file.len(),
+            NAME_MAX - EXTENSION.len()
+        )));
+    }
+    let mut warnings = Vec::new();
+    if file.starts_with('.') {
+        warnings.push(format!(
+            "{key} {value:?} (from {}) makes the session file {file:?}, a hidden file: `ls` \
+             and file managers do not show it, and it is easy to lose or copy by mistake. \
+             Remove the leading dot unless you meant it",
+            v.source
+        ));
+    }
     if value.contains(['\'', '"']) {
         warnings.push(format!(
             "{key} {value:?} (from {}) contains quote characters; they are part of the name, \
@@ -184,6 +234,7 @@ pub fn session_dir(input: &NamingInput) -> Result<PathBuf> {
                     d.value, d.source
                 )));
             }
+            check_tilde("session_dir", Path::new(&d.value), &d.source, input.home)?;
             Ok(input.path_of(Path::new(&d.value), &d.source))
         }
         None => Ok(input.default_dir.to_path_buf()),
@@ -206,6 +257,7 @@ pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
     let dir = session_dir(input)?;
 
     if let Some(flag) = input.session_flag {
+        check_tilde("--session", &flag.value, &flag.source, input.home)?;
         let path = input.path_of(&flag.value, &flag.source);
         let mut reason = format!("named outright by {}", flag.source);
         if !flag.value.is_absolute() {

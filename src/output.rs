@@ -58,6 +58,18 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
+/// A path as messages show it: escaped like every value from outside ([`escape`]), so a
+/// newline or an escape sequence in a file name cannot break or forge a line.
+pub trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for std::path::Path {
+    fn shown(&self) -> String {
+        escape(&self.to_string_lossy())
+    }
+}
+
 /// A value from outside (a file name, a command line) made safe to print: control
 /// characters, including newlines, ESC and bidirectional overrides, are shown escaped.
 pub fn escape(s: &str) -> String {
@@ -85,5 +97,6 @@ mod tests {
         let p = printable("a\u{1b}[31mb\u{202e}c\nnext\tcol");
         assert_eq!(p, "a\\u{1b}[31mb\\u{202e}c\nnext\tcol");
         assert_eq!(escape("x\ny"), "x\\u{a}y");
+        assert_eq!(std::path::Path::new("/a\nb").shown(), "/a\\u{a}b");
     }
 }

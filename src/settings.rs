@@ -8,6 +8,7 @@ use crate::cli::GlobalArgs;
 use crate::config::{self, LoadedConfig, Lookup};
 use crate::error::{Error, Result};
 use crate::naming::{self, NamingInput, SessionChoice, Source, Sourced};
+use crate::output::Shown;
 use crate::secret::Secret;
 use crate::store::SessionFormat;
 
@@ -112,6 +113,40 @@ impl Settings {
         words.join(" ")
     }
 
+    /// A command line for another session file `session` (a near miss): the same options,
+    /// with its naming flags replaced by `--session PATH`, and `--session-format` when the
+    /// file is a Telethon or Pyrogram file (tgsess manages those only once declared).
+    pub fn command_on(&self, session: &Path, format: Option<SessionFormat>, rest: &str) -> String {
+        if self.rehearsal {
+            return "tgsess login --sandbox".into();
+        }
+        let mut naming = vec!["--session", "--username", "--session-file", "--session-dir"];
+        if format.is_some() {
+            naming.push("--session-format");
+        }
+        let mut words = vec!["tgsess".to_string()];
+        let mut args = self.advice_args.iter();
+        while let Some(flag) = args.next() {
+            if flag == "--test-dc" {
+                words.push(flag.clone());
+                continue;
+            }
+            let value = args.next();
+            if !naming.contains(&flag.as_str()) {
+                words.push(flag.clone());
+                words.extend(value.cloned());
+            }
+        }
+        words.push("--session".into());
+        words.push(crate::store::files::shell_quote(session));
+        if let Some(f) = format.filter(|f| *f != SessionFormat::Grammers) {
+            words.push("--session-format".into());
+            words.push(f.name().into());
+        }
+        words.push(rest.to_string());
+        words.join(" ")
+    }
+
     /// The format to read the file with and why: declared, else detected, else the default.
     pub fn declared_format(&self) -> Option<SessionFormat> {
         self.session_format.as_ref().map(|s| s.value)
@@ -123,7 +158,7 @@ impl Settings {
             Some(c) => format!(
                 "add `session_format = \"{}\"` to {} (or pass --session-format {})",
                 format.name(),
-                c.path.display(),
+                c.path.shown(),
                 format.name()
             ),
             None => format!(
@@ -137,7 +172,7 @@ impl Settings {
     /// The api_id and api_hash, required by commands that connect.
     pub fn api_credentials(&self) -> Result<(i32, &Secret)> {
         let where_ = match &self.config {
-            Some(c) => format!("in {}", c.path.display()),
+            Some(c) => format!("in {}", c.path.shown()),
             None => "in a config file (none was found)".to_string(),
         };
         let id = self.api_id.as_ref().ok_or_else(|| {
@@ -351,6 +386,9 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         default_word,
         home: home_path.as_deref(),
     };
+    if let Some(d) = &sandbox_dir {
+        naming::check_tilde("sandbox_dir", Path::new(&d.value), &d.source, input.home)?;
+    }
     let sandbox_dir = sandbox_dir.map(|d| input.path_of(Path::new(&d.value), &d.source));
     let session = naming::resolve(&input)?;
     let session_dir = naming::session_dir(&input)?;
@@ -447,7 +485,7 @@ fn resolve_proxy(
     }
     match (file.and_then(|f| f.proxy.as_ref()), file_path) {
         (Some(raw), Some(path)) if !raw.is_empty() => Ok(Some(Sourced {
-            value: Proxy::parse(raw.expose(), &format!("config file {}", path.display()))?,
+            value: Proxy::parse(raw.expose(), &format!("config file {}", path.shown()))?,
             source: Source::File(path.to_path_buf()),
         })),
         _ => Ok(None),

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::output::Shown;
 use crate::settings::Env;
 
 /// A pending code is reused for this long after it was requested.
@@ -36,6 +37,14 @@ pub struct Pending {
     pub sent_via: String,
     pub next_type: Option<String>,
     pub timeout: Option<i32>,
+    /// The session the code was requested for ([`session_key`]): a login of any other
+    /// session for this phone is told to finish that one instead of requesting a code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The command that finishes that login, with every option that chose its session,
+    /// as it was printed then (it works pasted from any directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -51,6 +60,9 @@ pub struct PhoneState {
     /// a later run, it says a code may have been sent and its answer lost. (key id, when)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<(String, i64)>,
+    /// The session ([`session_key`]) whose login wrote the in-flight mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_session: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Pending>,
     /// future_auth_token values from auth.logOut, base64; sent as logout_tokens.
@@ -89,6 +101,10 @@ pub struct StateFile {
     /// schema has no place for it, and a Pyrogram export must carry it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub session_api_ids: BTreeMap<String, i32>,
+    /// Naming warnings already shown by commands that print each only once (exec, logout,
+    /// reset, export): the SHA-256 of the warning's text, so a bot's log is not filled with it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub shown_warnings: std::collections::BTreeSet<String>,
 }
 
 impl StateFile {
@@ -114,6 +130,23 @@ pub fn dir(env: &dyn Env) -> Option<PathBuf> {
         return Some(Path::new(&d).join("tgsess"));
     }
     nonempty("HOME").map(|h| Path::new(&h).join(".local/state/tgsess"))
+}
+
+/// The key under which a session's state (its login draft, phone, api_id) is kept: the
+/// canonical path, every symlink and `..` resolved, so `./a.session`, `/srv/bot/a.session`
+/// and a link to it are one session.
+pub fn session_key(path: &Path) -> String {
+    crate::store::files::resolve(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// A value kept per session: under its canonical key, or (state written before keys were
+/// canonical) under the path as it was given.
+pub fn per_session<'a, T>(map: &'a BTreeMap<String, T>, path: &Path) -> Option<&'a T> {
+    map.get(&session_key(path))
+        .or_else(|| map.get(&path.display().to_string()))
 }
 
 /// The key under which a phone's state is kept: the digits, plus the sandbox it belongs to,
@@ -166,7 +199,7 @@ impl Store {
             Error::usage(format!(
                 "the state directory {} is not usable ({e}); set TGSESS_STATE_DIR to a \
                  writable private directory. Nothing was requested",
-                d.display()
+                d.shown()
             ))
         };
         std::fs::create_dir_all(&d).map_err(|e| unusable(e.to_string()))?;
@@ -175,7 +208,7 @@ impl Store {
             Error::usage(format!(
                 "the state directory {} is not usable ({e}); set TGSESS_STATE_DIR to a \
                  writable private directory. Nothing was requested",
-                d.display()
+                d.shown()
             ))
         })?;
         Ok(store)
@@ -197,19 +230,20 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| {
             Error::usage(format!(
                 "cannot create state directory {}: {e}",
-                dir.display()
+                dir.shown()
             ))
         })?;
         let lock_path = dir.join("state.lock");
         let lock = crate::atomic::open_lock_file(&lock_path)
-            .map_err(|e| Error::usage(format!("cannot open {}: {e}", lock_path.display())))?;
+            .map_err(|e| Error::usage(format!("cannot open {}: {e}", lock_path.shown())))?;
         lock.lock()
-            .map_err(|e| Error::usage(format!("cannot lock {}: {e}", lock_path.display())))?;
+            .map_err(|e| Error::usage(format!("cannot lock {}: {e}", lock_path.shown())))?;
+        crate::atomic::remove_leftovers(path);
         let mut data = read(path)?;
         f(&mut data);
         let text = serde_json::to_string_pretty(&data).expect("serializes");
         crate::atomic::write_private(path, text.as_bytes())
-            .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.shown())))?;
         Ok(data)
     }
 
@@ -226,7 +260,7 @@ fn read(path: &Path) -> Result<StateFile> {
         Error::usage(format!(
             "state file {} {why}; move it away to start over (it only holds cooldowns, \
              pending codes, login drafts and logout tokens)",
-            path.display()
+            path.shown()
         ))
     };
     match std::fs::symlink_metadata(path) {

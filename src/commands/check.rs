@@ -9,6 +9,7 @@ use grammers_tl_types as tl;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
+use crate::output::Shown;
 use crate::report::CheckReport;
 use crate::settings::Settings;
 use crate::store::{SignedIn, Target};
@@ -45,7 +46,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             "not_signed_in",
             format!(
                 "no session file at {} ({})",
-                path.display(),
+                path.shown(),
                 settings.session.reason
             ),
         ));
@@ -56,7 +57,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             "signed_in",
             format!(
                 "{} records a signed-in {} (from the file only; Telegram was not asked)",
-                path.display(),
+                path.shown(),
                 if i.bot == Some(true) { "bot" } else { "user" }
             ),
         ),
@@ -65,7 +66,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             "not_signed_in",
             format!(
                 "{} {}",
-                path.display(),
+                path.shown(),
                 if i.has_auth_key() {
                     "holds a login key that is not signed in"
                 } else {
@@ -79,7 +80,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             format!(
                 "{} holds a login key, but {}s do not record the user, so the file alone \
                  cannot tell; `{}` asks Telegram",
-                path.display(),
+                path.shown(),
                 i.format.describe(),
                 settings.command("check")
             ),
@@ -124,10 +125,7 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
         Ok(Ok(_)) => Verdict {
             exit: Exit::Ok,
             status: "signed_in",
-            reason: format!(
-                "Telegram confirms the key in {} is signed in",
-                path.display()
-            ),
+            reason: format!("Telegram confirms the key in {} is signed in", path.shown()),
             ..base
         },
         Ok(Err(InvocationError::Rpc(r))) if r.code == 401 => Verdict {
@@ -137,7 +135,7 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
                 "Telegram answered 401 {} for {}: the key is not signed in (logged out, \
                  revoked or never signed in); `{}` signs in again",
                 r.name,
-                path.display(),
+                path.shown(),
                 settings.command("login")
             ),
             ..base
@@ -159,6 +157,28 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
             ..base
         },
     })
+}
+
+/// With no session at the path, the signed-in files nearby that `status` and `login` name,
+/// on stderr: a script's exit code stays the answer, its log shows the likely cause.
+async fn nearby_note(settings: &Settings) {
+    let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
+    let found = crate::store::files::near_misses(&settings.session.path, &dirs).await;
+    for f in found
+        .iter()
+        .filter(|f| f.inspection.signed_in() != SignedIn::No)
+    {
+        let format = crate::store::SessionFormat::of(f.inspection.format);
+        output::warn(format!(
+            "there is no session at {}, but {} nearby holds a login key ({}); if it is the \
+             one meant, check it with `{}` (`{}` explains how the session file is chosen)",
+            settings.session.path.shown(),
+            f.path.shown(),
+            f.inspection.format.describe(),
+            settings.command_on(&f.path, format, "check"),
+            settings.command("status")
+        ));
+    }
 }
 
 /// The JSON status of an error, agreeing with its exit code.
@@ -194,6 +214,9 @@ pub async fn run(
         offline: offline_only,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
+    if !quiet && !settings.session.path.exists() {
+        nearby_note(settings).await;
+    }
     let verdict = match result {
         Ok(v) => v,
         Err(e) if json => {

@@ -11,6 +11,7 @@ use crate::cli::DevicesAction;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
+use crate::output::Shown;
 use crate::settings::Settings;
 use crate::store::Target;
 
@@ -69,7 +70,7 @@ async fn ask<R: tl::RemoteCall>(
     let Some(record) = target.record().await? else {
         return Err(Error::NotSignedIn(format!(
             "{} holds no login key; `{}` signs in",
-            target.path.display(),
+            target.path.shown(),
             settings.command("login")
         )));
     };
@@ -120,7 +121,7 @@ pub async fn run(
     output::out(format!(
         "{} session(s) of this account (* = this one, {}):",
         devices.len(),
-        settings.session.path.display()
+        settings.session.path.shown()
     ));
     for d in &devices {
         output::out(format!(
@@ -139,11 +140,16 @@ pub async fn run(
             d.active.as_deref().unwrap_or("?"),
         ));
     }
-    output::out(format!(
-        "End another one with `{}`; end this one with `{}`.",
-        settings.command("devices revoke HASH"),
-        settings.command("logout")
-    ));
+    for d in devices.iter().filter(|d| !d.current) {
+        output::out(format!(
+            "End {} {} ({}): `{}`",
+            d.app_name,
+            d.device_model,
+            d.hash,
+            settings.command(&format!("devices revoke {}", d.hash))
+        ));
+    }
+    output::out(format!("End this one: `{}`", settings.command("logout")));
     Ok(Exit::Ok)
 }
 
@@ -174,7 +180,7 @@ async fn revoke(settings: &Settings, hash: &str, yes: bool, timeout: Duration) -
     if device.current {
         return Err(Error::usage(format!(
             "{hash} is this session ({}); `{}` ends it and deletes the file",
-            settings.session.path.display(),
+            settings.session.path.shown(),
             settings.command("logout")
         )));
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::cli::ExportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
+use crate::output::Shown;
 use crate::settings::Settings;
 use crate::store::{SessionFormat, Target, strings, write};
 
@@ -16,7 +17,7 @@ fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
         Error::file(format!(
             "cannot create {}: {e}; tgsess never overwrites a file on export: choose another \
              --output",
-            path.display()
+            path.shown()
         ))
     })?;
     let r = f
@@ -24,7 +25,7 @@ fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
         .and_then(|()| f.sync_all());
     if let Err(e) = r {
         let _ = std::fs::remove_file(path);
-        return Err(Error::file(format!("cannot write {}: {e}", path.display())));
+        return Err(Error::file(format!("cannot write {}: {e}", path.shown())));
     }
     Ok(())
 }
@@ -40,7 +41,7 @@ pub async fn run(
     let Some(mut p) = target.record().await? else {
         return Err(Error::NotSignedIn(format!(
             "{} holds no login key: nothing to export",
-            path.display()
+            path.shown()
         )));
     };
     if p.api_id.is_none() {
@@ -94,14 +95,14 @@ pub async fn run(
         output::out(format!(
             "Wrote {} (0600). It holds the same login key: do not use both files at once \
              (Telegram ends keys used from two places, AUTH_KEY_DUPLICATED).",
-            out.display()
+            out.shown()
         ));
         return Ok(Exit::Ok);
     };
     match output {
         Some(out) if !to_stdout => {
             write_new_text(&out, &text)?;
-            output::out(format!("Wrote {} (0600).", out.display()));
+            output::out(format!("Wrote {} (0600).", out.shown()));
         }
         None if std::io::stdout().is_terminal() => {
             return Err(Error::usage(

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::cli::ImportArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output;
+use crate::output::Shown;
 use crate::settings::{Env, Settings};
 use crate::store::files;
 use crate::store::{SessionFormat, Target, write};
@@ -33,7 +34,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
             "the source {} is the session path itself: it is already the session tgsess \
              manages (declare its format with session_format to use it in place); nothing \
              was written",
-            dest.display()
+            dest.shown()
         )));
     }
     let format = if args.force {
@@ -48,7 +49,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
         return Err(Error::file(format!(
             "the destination {} already holds a login key{}; importing would replace it. \
              `{}` replaces it and keeps a backup of the old file",
-            dest.display(),
+            dest.shown(),
             match i.user_id {
                 Some(id) => format!(" (signed in as user {id})"),
                 None => String::new(),
@@ -56,11 +57,14 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
             settings.command(&format!("import --force {}", quoted_source(args)))
         )));
     }
+    // Only import has --dc-address: its advice is given here, not where the address is
+    // looked up for every command.
+    let with_flag = |e: Error| Error::usage(format!("{e}; give it with --dc-address IP:PORT"));
     if let Some(a) = args.dc_address {
         write::import_address(&record, Some(a))?;
         record.address = Some(a);
     } else if format == SessionFormat::Grammers {
-        write::import_address(&record, None)?;
+        write::import_address(&record, None).map_err(with_flag)?;
     }
     if record.api_id.is_none() {
         record.api_id = settings.api_id.as_ref().map(|a| a.value);
@@ -78,7 +82,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
     target.remember_api_id(format, record.api_id);
     output::out(format!(
         "Imported a {source_format} session into {} ({} format): DC {}, key id {}{}.",
-        dest.display(),
+        dest.shown(),
         format.name(),
         record.dc_id,
         write::key_id_hex(&record.auth_key),
@@ -88,8 +92,19 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
             _ => String::new(),
         }
     ));
+    if let (None, Some(std::net::SocketAddr::V6(v6))) = (args.dc_address, record.address) {
+        let v4 = write::import_address(&record, None)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "no known address".into());
+        output::out(format!(
+            "The source gives DC {} an IPv6 address ({v6}), kept as the DC's IPv6 address; \
+             tgsess connects over IPv4, to {v4} for DC {} from Telegram's DC table (--dc-address \
+             IP:PORT names another).",
+            record.dc_id, record.dc_id
+        ));
+    }
     if let Some(b) = backup {
-        output::out(format!("The previous session was kept as {}.", b.display()));
+        output::out(format!("The previous session was kept as {}.", b.shown()));
     }
     if source_format == "tdata" {
         output::warn(format!(
@@ -141,7 +156,7 @@ fn live_source_note(settings: &Settings, src: &Path) {
     }
     let why = match (holder, side) {
         (Some((pid, cmd)), _) => format!("pid {pid} ({cmd}) has it open"),
-        (None, Some(s)) => format!("{} is present", s.display()),
+        (None, Some(s)) => format!("{} is present", s.shown()),
         (None, None) => unreachable!("checked above"),
     };
     output::warn(format!(
@@ -149,7 +164,7 @@ fn live_source_note(settings: &Settings, src: &Path) {
          once, or Telegram ends the key (AUTH_KEY_DUPLICATED). For an independent session with \
          a key of its own, approved by the source, no code needed (reset only forgets the copy \
          here; the source's key stays valid): `{} && {}`",
-        src.display(),
+        src.shown(),
         settings.command("reset --yes"),
         settings.command(&format!("import --as-new {}", files::shell_quote(src)))
     ));

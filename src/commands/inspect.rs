@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::ImportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
+use crate::output::Shown;
 use crate::store::{files, known_dc_address, source, sqlite};
 
 /// `inspect --json`; the schema is pinned by a test.
@@ -46,7 +47,7 @@ fn in_use(path: &Path) -> Vec<String> {
     let mut v: Vec<String> = files::side_files(path)
         .into_iter()
         .filter(|p| p.exists() && !p.to_string_lossy().ends_with("-shm"))
-        .map(|p| format!("{} is present", p.display()))
+        .map(|p| format!("{} is present", p.shown()))
         .collect();
     v.extend(
         files::holders(path)
@@ -57,6 +58,7 @@ fn in_use(path: &Path) -> Vec<String> {
 }
 
 pub async fn run(
+    settings: &crate::settings::Settings,
     source_arg: &str,
     format: ImportFormat,
     json: bool,
@@ -107,7 +109,7 @@ pub async fn run(
     let report = Inspected {
         source: path
             .as_ref()
-            .map(|p| p.display().to_string())
+            .map(|p| p.shown().to_string())
             .unwrap_or_else(|| "-".into()),
         format: format_name,
         detail,
@@ -130,11 +132,11 @@ pub async fn run(
         output::json(&report);
         return Ok(Exit::Ok);
     }
-    print(&report);
+    print(&report, settings);
     Ok(Exit::Ok)
 }
 
-fn print(r: &Inspected) {
+fn print(r: &Inspected, settings: &crate::settings::Settings) {
     let opt = |v: Option<String>| v.unwrap_or_else(|| "not recorded".into());
     output::out(format!("Source:    {}", r.source));
     output::out(format!(
@@ -190,7 +192,14 @@ fn print(r: &Inspected) {
     for hint in &r.in_use {
         output::warn(format!(
             "in use: {hint}; a copy of this key used elsewhere at the same time ends in \
-             AUTH_KEY_DUPLICATED (`tgsess import --as-new` makes an independent session)"
+             AUTH_KEY_DUPLICATED (`{}` makes an independent session instead, with a key of its \
+             own)",
+            settings.command(&format!(
+                "import --as-new {}",
+                files::shell_quote(
+                    &std::path::absolute(&r.source).unwrap_or_else(|_| r.source.clone().into())
+                )
+            ))
         ));
     }
 }

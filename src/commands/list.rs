@@ -2,6 +2,7 @@
 
 use crate::error::{Exit, Result};
 use crate::output;
+use crate::output::Shown;
 use crate::report::{FoundReport, ListReport};
 use crate::settings::Settings;
 use crate::store::files;
@@ -11,13 +12,13 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     if !dir.is_dir() && dir.exists() {
         return Err(crate::error::Error::usage(format!(
             "session directory {} is not a directory",
-            dir.display()
+            dir.shown()
         )));
     }
     if dir.exists() && std::fs::read_dir(dir).is_err() {
         return Err(crate::error::Error::file(format!(
             "cannot read session directory {}; check its permissions",
-            dir.display()
+            dir.shown()
         )));
     }
     let sessions: Vec<FoundReport> = files::scan(dir)
@@ -34,10 +35,10 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
         return Ok(Exit::Ok);
     }
     if report.sessions.is_empty() {
-        output::out(format!("No session files in {}", dir.display()));
+        output::out(format!("No session files in {}", dir.shown()));
         return Ok(Exit::Ok);
     }
-    output::out(format!("Session files in {}:", dir.display()));
+    output::out(format!("Session files in {}:", dir.shown()));
     for s in &report.sessions {
         let mark = if s.path == settings.session.path {
             "*"
@@ -136,7 +137,7 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
     let summary = format!(
         "{} sessions in {}: {ok} signed in, {not} not signed in, {none} no verdict ({} ms)",
         results.len(),
-        dir.display(),
+        dir.shown(),
         started.elapsed().as_millis()
     );
     if json {

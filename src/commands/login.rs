@@ -76,7 +76,7 @@ async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
     crate::output::out(format!(
         "Rehearsal: a local Telegram DC is running on {} (nothing leaves this machine).\n\
          Its config gives the phone ({}); type the code 22222 when asked. It all disappears\n\
-         when this command ends; for a lasting one run `tgsess sandbox --dir DIR`.",
+         when this command ends; for a lasting one run `tgsess sandbox --dir tgsess-sandbox`.",
         running.address,
         sandbox::DEMO_PHONE
     ));

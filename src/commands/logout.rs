@@ -10,6 +10,7 @@ use grammers_tl_types as tl;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
+use crate::output::Shown;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Store};
 use crate::store::Target;
@@ -20,17 +21,25 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
     if !target.exists() {
         output::out(format!(
             "No session at {}; nothing to log out.",
-            path.display()
+            path.shown()
         ));
         return Ok(Exit::Ok);
     }
     target.write_format(settings, "delete")?;
+    if !yes && !output::interactive() {
+        // As reset: deleting a session is never done without a yes from someone.
+        return Err(Error::usage(format!(
+            "logout would log out {} at Telegram and delete it; not on a terminal, so \
+             confirm with `{}`",
+            path.shown(),
+            settings.command("logout --yes")
+        )));
+    }
     if !yes
-        && output::interactive()
         && !crate::prompt::confirm(&format!(
             "Log out {} at Telegram and delete it? The next login requests a new code (or \
              signs in with the future auth token Telegram returns).",
-            path.display()
+            path.shown()
         ))
         .await?
     {
@@ -77,13 +86,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
                 .phone
                 .as_ref()
                 .map(|p| p.value.clone())
-                .or_else(|| {
-                    store
-                        .data
-                        .session_phones
-                        .get(&path.display().to_string())
-                        .cloned()
-                });
+                .or_else(|| state::per_session(&store.data.session_phones, &path).cloned());
             match (out.future_auth_token, phone) {
                 (Some(token), Some(phone)) => {
                     let key = state::phone_key(&phone, settings.sandbox_dir.as_deref());
@@ -92,10 +95,11 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
                             .future_auth_tokens
                             .push(state::encode_token(&token))
                     })?;
-                    output::out(
+                    output::out(format!(
                         "Logged out at Telegram. Its future auth token is kept for this phone \
-                         number: the next `tgsess login` may sign in without a code.",
-                    );
+                         number: the next `{}` may sign in without a code.",
+                        settings.command("login")
+                    ));
                 }
                 (Some(_), None) => output::out(
                     "Logged out at Telegram. (No phone is configured, so its future auth token \
@@ -128,7 +132,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
                 "could not log out at Telegram{} ({why}); the session {} was kept so its key \
                  is not lost. Try again later, or `{}` to delete it anyway",
                 settings.via_proxy(),
-                path.display(),
+                path.shown(),
                 settings.command("logout --yes")
             )));
         }

@@ -19,23 +19,58 @@ use crate::cli::Command;
 use crate::error::{Exit, Result};
 use crate::settings::{Env, Settings};
 
-pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
-    // Where the name decides which file is created or read, say what is odd about it
-    // (quotes or spaces kept in the name); status reports it itself, and a script that asked
-    // check for JSON or silence gets neither.
-    let quiet = matches!(
-        command,
-        Command::Status { .. }
-            | Command::List { .. }
-            | Command::Inspect { .. }
-            | Command::Check { json: true, .. }
-            | Command::Check { quiet: true, .. }
-    );
-    if !quiet {
-        for w in &settings.session.warnings {
-            crate::output::warn(w);
+/// What is odd about the session's name (quotes or spaces kept in it, a hidden file), said
+/// where the name decides a file: `status` always (in its report), `login` and `import`
+/// always (they create or replace the file); `exec`, `logout`, `reset` and `export` once per
+/// distinct warning, remembered in the state (a bot's log must not repeat it at every
+/// start); the read-only `check`, `list`, `inspect` and `devices` never (`status` explains).
+fn naming_warnings(command: &Command, settings: &Settings) {
+    let warnings = &settings.session.warnings;
+    match command {
+        Command::Login(_) | Command::Import(_) => {
+            warnings.iter().for_each(crate::output::warn);
         }
+        Command::Exec { .. }
+        | Command::Logout { .. }
+        | Command::Reset { .. }
+        | Command::Export { .. } => {
+            for w in once_each(warnings, settings) {
+                crate::output::warn(w);
+            }
+        }
+        _ => {}
     }
+}
+
+/// The warnings not yet shown, each remembered as shown; all of them when nothing can be
+/// remembered.
+fn once_each<'a>(warnings: &'a [String], settings: &Settings) -> Vec<&'a String> {
+    use sha2::Digest;
+    if warnings.is_empty() {
+        return Vec::new();
+    }
+    let Ok(store) = crate::state::Store::load(settings.state_dir.clone()) else {
+        return warnings.iter().collect();
+    };
+    let id = |w: &String| {
+        sha2::Sha256::digest(w.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let new: Vec<&String> = warnings
+        .iter()
+        .filter(|w| !store.data.shown_warnings.contains(&id(w)))
+        .collect();
+    if settings.state_dir.is_some() && !new.is_empty() {
+        let ids: Vec<String> = new.iter().map(|w| id(w)).collect();
+        let _ = store.modify(|d| d.shown_warnings.extend(ids));
+    }
+    new
+}
+
+pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
+    naming_warnings(&command, &settings);
     match command {
         Command::Status { json } => status::run(&settings, json).await,
         Command::Check {
@@ -62,7 +97,7 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
                 passcode_stdin,
                 account: None,
             };
-            inspect::run(&source, format, json, &tdata).await
+            inspect::run(&settings, &source, format, json, &tdata).await
         }
         Command::Devices {
             action,

@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Exit, Result};
 use crate::output;
+use crate::output::Shown;
 use crate::prompt;
 use crate::settings::Settings;
 use crate::store::files::{self, SessionLock};
@@ -15,7 +16,7 @@ use crate::store::{SignedIn, Target};
 pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()> {
     let gone = files::delete(path)?;
     drop(lock);
-    let names: Vec<String> = gone.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = gone.iter().map(|p| p.shown().to_string()).collect();
     output::out(format!("Deleted {}.", names.join(", ")));
     Ok(())
 }
@@ -26,7 +27,7 @@ pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
     let Some(inspection) = target.inspection() else {
         output::out(format!(
             "No session at {}; nothing to delete ({}).",
-            path.display(),
+            path.shown(),
             settings.session.reason
         ));
         return Ok(Exit::Ok);
@@ -35,7 +36,7 @@ pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
     if !yes && !output::interactive() {
         return Err(Error::usage(format!(
             "reset would delete {}; not on a terminal, so confirm with --yes",
-            path.display()
+            path.shown()
         )));
     }
     let lock = target.lock()?;
@@ -48,7 +49,7 @@ pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
         let question = format!(
             "Delete {}{who}? The key stays valid at Telegram (it is only forgotten here; \
              `{}` logs it out first), and the next login requests a new code.",
-            path.display(),
+            path.shown(),
             settings.command("reset --logout")
         );
         if !prompt::confirm(&question).await? {

@@ -7,6 +7,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::SandboxArgs;
 use crate::error::{Error, Exit, Result};
+use crate::output::Shown;
 use crate::sandbox::{self, DEMO_PHONE, Scenario, keys};
 use crate::secret::Secret;
 
@@ -44,7 +45,7 @@ fn scan(args: &SandboxArgs) -> Result<Exit> {
         ));
     };
     let answer = sandbox::scan::request(&args.dir, line, &args.scan_as)
-        .map_err(|e| Error::NoVerdict(format!("sandbox in {}: {e}", args.dir.display())))?;
+        .map_err(|e| Error::NoVerdict(format!("sandbox in {}: {e}", args.dir.shown())))?;
     match answer.user_id {
         Some(id) => {
             println!(
@@ -80,18 +81,18 @@ pub async fn run(args: SandboxArgs) -> Result<Exit> {
         let _ = writeln!(
             out,
             "  directory: {} (tgsess.toml, session.string, requests.jsonl)",
-            running.dir.display()
+            running.dir.shown()
         );
         let _ = writeln!(
             out,
             "  RSA key:   {} (fingerprint {}), for clients that create their own auth key",
-            running.dir.join(sandbox::server_key::PUBLIC_FILE).display(),
+            running.dir.join(sandbox::server_key::PUBLIC_FILE).shown(),
             running.server_key_fingerprint
         );
         let _ = writeln!(
             out,
             "  log in:    tgsess --config {} login",
-            running.config_path().display()
+            running.config_path().shown()
         );
         let _ = writeln!(
             out,

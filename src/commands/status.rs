@@ -2,6 +2,7 @@
 
 use crate::error::{Exit, Result};
 use crate::output;
+use crate::output::Shown;
 use crate::report::{FoundReport, SessionReport, StatusReport};
 use crate::settings::Settings;
 use crate::store::files::{self, Presence, shell_quote};
@@ -44,7 +45,7 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         if m.too_open() && i.has_auth_key() {
             warnings.push(format!(
                 "{} is readable by others (mode {:04o}): it holds a login key. Fix: chmod 600 {}",
-                choice.path.display(),
+                choice.path.shown(),
                 m.mode,
                 shell_quote(&choice.path)
             ));
@@ -55,7 +56,7 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
             warnings.push(format!(
                 "{} belongs to another user (uid {}); whoever owns it can read its key or \
                  replace it",
-                choice.path.display(),
+                choice.path.shown(),
                 m.uid
             ));
         }
@@ -72,16 +73,31 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
             warnings.push(format!(
                 "the session directory {} is writable by everyone: anyone can replace the \
                  session. Fix: chmod o-w {}",
-                dir.display(),
+                dir.shown(),
                 shell_quote(dir)
             ));
         }
+    }
+    let leftovers =
+        crate::atomic::leftovers(&files::resolve(&choice.path).unwrap_or(choice.path.clone()));
+    if !leftovers.is_empty() {
+        warnings.push(format!(
+            "{} temporary file(s) beside the session were left by a tgsess writer that \
+             stopped mid-write; they hold copies of a login key: {}. The next tgsess command \
+             that writes this session removes them (or delete them yourself)",
+            leftovers.len(),
+            leftovers
+                .iter()
+                .map(|p| p.shown())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     warnings.extend(login_state(settings));
     if let Some(holder) = target.lock_holder() {
         warnings.push(format!(
             "{} is in use: {holder} holds its lock; tgsess refuses to write it meanwhile",
-            choice.path.display()
+            choice.path.shown()
         ));
     }
     let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
@@ -99,11 +115,12 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         warnings.push(format!(
             "{} does not record a signed-in user, but {} other session file(s) nearby hold a \
              login key (listed below). A signed-in session under another name is the classic \
-             cause of being asked for a login code again: use it with --session PATH, set \
-             username/session_file in the config, or reuse its key with `{}`",
-            choice.path.display(),
+             cause of being asked for a login code again: use that file (the commands are \
+             listed beside it; or set username/session_file in the config to its name), or \
+             copy its key with the import command listed there (two files then hold one key: \
+             never run both at once)",
+            choice.path.shown(),
             misses,
-            settings.command("import PATH")
         ));
     }
     let report = StatusReport {
@@ -160,19 +177,19 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
         output::warn(w);
     }
     let s = &r.session;
-    output::out(format!("Session file: {}", s.path.display()));
+    output::out(format!("Session file: {}", s.path.shown()));
     output::out(format!("  why:       {}", s.reason));
     match (&settings.config, &r.config_file) {
         (Some(c), Some(p)) => output::out(format!(
             "  config:    {} (found via {})",
-            p.display(),
+            p.shown(),
             c.origin.describe()
         )),
         _ => output::out(format!(
             "  config:    none found (looked for tgsess.toml in {} and every parent directory, \
              then for tgsess/config.toml in $XDG_CONFIG_HOME or ~/.config); defaults and \
              environment only",
-            settings.base_dir.display()
+            settings.base_dir.shown()
         )),
     }
     if let Some(p) = &settings.proxy {
@@ -255,7 +272,18 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     if !r.near_misses.is_empty() {
         output::out("Other session files nearby that hold a login key:");
         for n in &r.near_misses {
-            output::out(format!("  {}: {}", n.path.display(), n.summary()));
+            output::out(format!("  {}: {}", n.path.shown(), n.summary()));
+            if !n.same_key {
+                let format = crate::store::SessionFormat::of(n.format);
+                output::out(format!(
+                    "    use it as it is: `{}`",
+                    settings.command_on(&n.path, format, "status")
+                ));
+                output::out(format!(
+                    "    or copy its key (two files then hold one key): `{}`",
+                    settings.command(&format!("import {}", shell_quote(&n.path)))
+                ));
+            }
         }
     }
     Ok(exit)

@@ -89,8 +89,13 @@ impl Run<'_> {
             // save is then recognised on the next run, which does not request again.
             let mark = (self.home_key_id().unwrap_or_default(), state::now());
             let key = self.phone_key.clone();
+            let session = super::draft_key(&self.path);
             self.store
-                .update(|d| d.phone(&key).in_flight = Some(mark))
+                .update(|d| {
+                    let ps = d.phone(&key);
+                    ps.in_flight = Some(mark);
+                    ps.in_flight_session = Some(session);
+                })
                 .map_err(|e| {
                     Error::usage(format!(
                         "{e}; nothing was requested, because tgsess could not first note that a \
@@ -200,6 +205,8 @@ impl Run<'_> {
             sent_via: via,
             next_type: c.next_type.as_ref().map(|n| next_name(n).to_string()),
             timeout: c.timeout,
+            session: Some(super::draft_key(&self.path)),
+            resume: Some(self.settings.command("login")),
         };
         // After a migration the key is new: the draft must hold it, with the pending code.
         self.save_draft(None).await;
@@ -240,13 +247,15 @@ impl Run<'_> {
                     ps.cooldown_until = Some(state::now() + SEND_CODE_UNAVAILABLE_SECS);
                     ps.cooldown_reason = Some("SEND_CODE_UNAVAILABLE".into());
                 });
-                Err(Error::RateLimited(
+                Err(Error::RateLimited(format!(
                     "Telegram says every way of sending a code to this number is used up for \
                      now (SEND_CODE_UNAVAILABLE). tgsess will not ask again for 24 hours (the \
-                     options come back with the day); log in with an official Telegram app \
-                     meanwhile, or sign in without a code by importing a signed-in session"
-                        .into(),
-                ))
+                     options come back with the day). Sign in without a code meanwhile: `{}` \
+                     shows a QR code to scan with Telegram on a phone (Settings > Devices > Link \
+                     Desktop Device); login --approve-with has a signed-in session (any \
+                     format) approve this one; or log in with an official Telegram app",
+                    self.settings.command("login --qr")
+                )))
             }
             "PHONE_NUMBER_INVALID" => Err(Error::usage(format!(
                 "Telegram says the phone number {} is invalid; set phone in international \

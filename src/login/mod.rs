@@ -40,11 +40,12 @@ use grammers_tl_types as tl;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
+use crate::output::Shown;
 use crate::prompt;
 use crate::secret::Secret;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Draft, Store};
-use crate::store::files::{self, shell_quote};
+use crate::store::files::{self, shell_quote, shell_quote_str as shell_quote_word};
 use crate::store::{AuthKey, Record, SessionFormat, Target, write};
 use text::Who;
 
@@ -169,7 +170,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     }
     let store = Store::open_for_login(env)?;
     let path = target.path.clone();
-    let draft = store.data.drafts.get(&draft_key(&path)).cloned();
+    let draft = state::per_session(&store.data.drafts, &path).cloned();
     let start = file_record
         .clone()
         .or_else(|| draft.as_ref().and_then(draft_record));
@@ -189,11 +190,11 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         .filter(|_| !may_be_signed_in && !opts.codeless())
     {
         let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
-        check_cooldown(&store, &key, opts.force)?;
+        check_cooldown(&store, &key, opts.force, settings)?;
     }
     let line = format!(
         "Session: {} ({}; {} format)",
-        path.display(),
+        path.shown(),
         settings.session.reason,
         format.name()
     );
@@ -207,7 +208,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     if replace_damaged && let Some(b) = target.backup_if_needed()? {
         output::out(format!(
             "The damaged session file was copied to {} before this login replaces it (--force).",
-            b.display()
+            b.shown()
         ));
     }
     let session = crate::net::memory_session(start.as_ref(), settings, true).await?;
@@ -247,9 +248,9 @@ fn non_interactive_error() -> Error {
     )
 }
 
-/// Drafts are kept per session path.
+/// Drafts are kept per session, under its canonical path.
 fn draft_key(path: &std::path::Path) -> String {
-    path.display().to_string()
+    state::session_key(path)
 }
 
 /// The record a draft holds: its home DC and key, and the other DCs it knew.
@@ -430,7 +431,7 @@ impl Run<'_> {
     /// Step 2: what must hold before any code request: no remembered cooldown, no request
     /// whose answer was lost, no signed-in session nearby under another name.
     async fn guard(&self) -> Result<()> {
-        check_cooldown(&self.store, &self.phone_key, self.opts.force)?;
+        check_cooldown(&self.store, &self.phone_key, self.opts.force, self.settings)?;
         if self.waiting_for_password() {
             return Ok(());
         }
@@ -455,49 +456,113 @@ impl Run<'_> {
                 self.settings.command("login --new-code")
             )));
         }
+        if !pending && !self.opts.new_code {
+            self.other_code_guard(&ps, key_id.as_deref())?;
+        }
         if !pending && !self.opts.fresh && !self.opts.resend {
             self.near_miss_guard().await?;
         }
         Ok(())
     }
 
+    /// The code quota belongs to the phone: while a code requested for it with another key
+    /// (another session, or this path before its key changed) may still be valid, or a
+    /// request's answer was lost, no code is requested here (exit 5). The way on: finish
+    /// that login, wait, or `--new-code`.
+    fn other_code_guard(&self, ps: &state::PhoneState, key_id: Option<&str>) -> Result<()> {
+        let now = state::now();
+        let ttl = state::PENDING_TTL_SECS;
+        let other_pending = ps
+            .pending
+            .as_ref()
+            .filter(|p| Some(p.key_id.as_str()) != key_id && now - p.requested_at < ttl);
+        let other_flight = ps
+            .in_flight
+            .as_ref()
+            .filter(|(k, at)| Some(k.as_str()) != key_id && now - at < ttl);
+        let (what, at, session, resume) = match (other_pending, other_flight) {
+            (Some(p), _) => (
+                format!("a login code for this phone was sent {}", p.sent_via),
+                p.requested_at,
+                p.session.clone(),
+                p.resume.clone(),
+            ),
+            (None, Some((_, at))) => (
+                "a code request for this phone was sent, and its answer was lost (a code may \
+                 be on its way)"
+                    .to_string(),
+                *at,
+                ps.in_flight_session.clone(),
+                None,
+            ),
+            (None, None) => return Ok(()),
+        };
+        let whose = match &session {
+            Some(s) if Some(s.as_str()) == Some(draft_key(&self.path).as_str()) => {
+                "for this session, with a key it no longer holds".to_string()
+            }
+            Some(s) => format!("for session {s}"),
+            None => "for another session".to_string(),
+        };
+        let until = at + ttl;
+        let finish = match resume {
+            Some(cmd) => format!("finish that login with the code it was sent: {cmd}; "),
+            None => String::new(),
+        };
+        Err(Error::RateLimited(format!(
+            "{what} {} ago {whose}; it stays valid until {} (in {}). Telegram counts codes \
+             per phone number, so tgsess requests no other while it may be used. The ways on: \
+             {finish}wait until it expires; or request a new code for this session on \
+             purpose: {}",
+            text::human_duration((now - at).max(0)),
+            text::timestamp(until),
+            text::human_duration((until - now).max(0)),
+            self.settings.command("login --new-code")
+        )))
+    }
+
     async fn already_signed_in(&mut self) -> Result<Exit> {
         let Some(mut record) = self.current().await else {
             return Err(Error::NoVerdict("the session lost its key".into()));
         };
-        if record.user_id.is_none() {
-            // Not recorded (e.g. an imported Telethon key): ask who it is.
-            let users = timed(
-                self.opts.timeout,
-                "Asking who is signed in",
-                self.client.invoke(&tl::functions::users::GetUsers {
-                    id: vec![tl::enums::InputUser::UserSelf],
-                }),
-            )
-            .await?
-            .map_err(|e| net_error("users.getUsers", &e))?;
-            if let Some((w, hash)) = users.first().and_then(Who::from_user) {
-                record.user_id = Some(w.id);
-                record.bot = Some(w.bot);
-                record.access_hash = hash;
-            }
+        // Who it is, by name, as a fresh login says it. When the file records the user, a
+        // failed question only costs the name; when it does not, it is the answer.
+        let asked = timed(
+            self.opts.timeout,
+            "Asking who is signed in",
+            self.client.invoke(&tl::functions::users::GetUsers {
+                id: vec![tl::enums::InputUser::UserSelf],
+            }),
+        )
+        .await
+        .and_then(|r| r.map_err(|e| net_error("users.getUsers", &e)));
+        let who = match asked {
+            Ok(users) => users.first().and_then(Who::from_user),
+            Err(e) if record.user_id.is_none() => return Err(e),
+            Err(_) => None,
+        };
+        if let Some((w, hash)) = &who {
+            record.user_id = Some(w.id);
+            record.bot = Some(w.bot);
+            record.access_hash = *hash;
         }
         let recorded = self.file_record.as_ref().and_then(|r| r.user_id);
-        let who = match record.user_id {
-            Some(id) => format!("user id {id}"),
-            None => "an unknown user".into(),
+        let who = match (&who, record.user_id) {
+            (Some((w, _)), _) => w.describe(),
+            (None, Some(id)) => format!("user id {id} (Telegram did not say the name)"),
+            (None, None) => "an unknown user".into(),
         };
         if !self.path.exists() || (recorded.is_none() && self.format != SessionFormat::Telethon) {
             self.save(&record).await?;
             self.clear_login_state();
             self.say(&format!(
                 "Already signed in as {who}; recorded in {}. Nothing was requested.",
-                self.path.display()
+                self.path.shown()
             ));
         } else {
             self.say(&format!(
                 "Already signed in as {who}; session {}. Nothing was requested.",
-                self.path.display()
+                self.path.shown()
             ));
         }
         Ok(Exit::Ok)
@@ -522,29 +587,69 @@ impl Run<'_> {
         }
         let mut msg = format!(
             "{} is not signed in, but other session files nearby hold a login key that is (or \
-             may be) signed in, so no code was requested:",
-            self.path.display()
+             may be) signed in, so no code was requested. This session is {}: if a name \
+             changed (a renamed or removed username or session_file, another directory), \
+             fix the naming rather than log in again:",
+            self.path.shown(),
+            self.settings.session.reason
         );
         for f in &found {
-            let i = &f.inspection;
-            let state = match (i.signed_in(), i.user_id) {
-                (crate::store::SignedIn::Yes, Some(id)) => format!("signed in as user {id}"),
-                (crate::store::SignedIn::Yes, None) => "signed in".into(),
-                _ => "signed in: unknown (this format does not record the user)".into(),
-            };
-            msg.push_str(&format!(
-                "\n  {}: {}, {state}\n    reuse its key: {}",
-                f.path.display(),
-                i.format.describe(),
-                self.settings
-                    .command(&format!("import {}", shell_quote(&f.path)))
-            ));
+            msg.push_str(&self.near_miss_ways(f));
         }
         msg.push_str(&format!(
-            "\nTo log in with a new code anyway: {}",
+            "\nTo log in with a new code anyway: `{}`",
             self.settings.command("login --fresh")
         ));
         Err(Error::NotSignedIn(msg))
+    }
+
+    /// One near miss and the ways to use it, best first: use the file itself (the naming
+    /// fix), then copy its key (which leaves two files holding one key).
+    fn near_miss_ways(&self, f: &files::Found) -> String {
+        let i = &f.inspection;
+        let state = match (i.signed_in(), i.user_id) {
+            (crate::store::SignedIn::Yes, Some(id)) => format!("signed in as user {id}"),
+            (crate::store::SignedIn::Yes, None) => "signed in".into(),
+            _ => "signed in: unknown (this format does not record the user)".into(),
+        };
+        let format = SessionFormat::of(i.format);
+        let mut out = format!(
+            "\n  {}: {}, {state}\n    1. use it as it is: `{}`",
+            f.path.shown(),
+            i.format.describe(),
+            self.settings.command_on(&f.path, format, "login")
+        );
+        if let Some(hint) = self.naming_hint(&f.path) {
+            out.push_str(&format!(" (or, for good, {hint})"));
+        }
+        out.push_str(&format!(
+            "\n    2. or copy its key into this session: `{}` (two files then hold one key: \
+             never run both at once, or Telegram ends the key with AUTH_KEY_DUPLICATED)",
+            self.settings
+                .command(&format!("import {}", shell_quote(&f.path)))
+        ));
+        out
+    }
+
+    /// "set username = \"NAME\" in CONFIG": when the near miss sits in the session
+    /// directory and its name is what username would make.
+    fn naming_hint(&self, path: &std::path::Path) -> Option<String> {
+        let name = path.file_name()?.to_str()?;
+        let stem = name.strip_suffix(crate::naming::EXTENSION)?;
+        if path.parent()? != self.settings.session_dir || stem.is_empty() {
+            return None;
+        }
+        let quoted = serde_json::to_string(stem).ok()?;
+        Some(match &self.settings.config {
+            Some(c) => format!(
+                "set username = {quoted} in {} (it names the file {name})",
+                c.path.shown()
+            ),
+            None => format!(
+                "set TGSESS_USERNAME={} (it names the file {name})",
+                shell_quote_word(stem)
+            ),
+        })
     }
 
     fn clear_login_state(&mut self) {
@@ -564,6 +669,7 @@ impl Run<'_> {
                 let ps = d.phone(&phone);
                 ps.pending = None;
                 ps.in_flight = None;
+                ps.in_flight_session = None;
                 ps.cooldown_until = None;
                 ps.cooldown_reason = None;
             }
@@ -622,7 +728,7 @@ impl Run<'_> {
         self.say(&format!(
             "Signed in as {}; session saved to {} ({} format)",
             who.describe(),
-            self.path.display(),
+            self.path.shown(),
             self.format.name()
         ));
         if self.opts.json {
@@ -676,7 +782,7 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     ok.then(|| digits.to_string())
 }
 
-fn check_cooldown(store: &Store, key: &str, force: bool) -> Result<()> {
+fn check_cooldown(store: &Store, key: &str, force: bool, settings: &Settings) -> Result<()> {
     let ps = store.get(key);
     let Some(until) = ps.cooldown_until else {
         return Ok(());
@@ -697,8 +803,12 @@ fn check_cooldown(store: &Store, key: &str, force: bool) -> Result<()> {
     };
     Err(Error::RateLimited(format!(
         "{why}; tgsess will not request a code before {when} ({} from now), because every \
-         request made during a wait makes it longer. `tgsess login --force` overrides this",
-        text::human_duration(left)
+         request made during a wait makes it longer. `{}` overrides this. Meanwhile, sign in \
+         without a code: `{}` (scan with Telegram on a phone), or have a signed-in session \
+         approve this one with login --approve-with",
+        text::human_duration(left),
+        settings.command("login --force"),
+        settings.command("login --qr")
     )))
 }
 

@@ -24,6 +24,7 @@ use crate::cli::ImportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
+use crate::output::Shown;
 use crate::state;
 
 /// A signed-in session that approves this one (`--approve-with`): read from its file or
@@ -261,7 +262,7 @@ impl Run<'_> {
     async fn approver(&self, source: &str) -> Result<Approver> {
         let (format, record, path) = crate::store::source::read(source, ImportFormat::Auto).await?;
         let name = match &path {
-            Some(p) => format!("{} ({format})", p.display()),
+            Some(p) => format!("{} ({format})", p.shown()),
             None => format!("the {format} from stdin"),
         };
         if let Some(p) = &path
@@ -280,7 +281,7 @@ impl Run<'_> {
             return Err(Error::usage(format!(
                 "{name} holds the same key as {}; an approval makes a new key, so use another \
                  session, or a fresh target (--session NEW.session)",
-                self.path.display()
+                self.path.shown()
             )));
         }
         let memory = crate::net::memory_session(Some(&record), self.settings, false).await?;

@@ -96,6 +96,13 @@ pub fn code_settings(logout_tokens: Vec<Vec<u8>>) -> tl::enums::CodeSettings {
     })
 }
 
+/// A unix time as RFC 3339 in UTC.
+pub fn timestamp(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| unix.to_string())
+}
+
 pub fn human_duration(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     match (h, m) {

@@ -16,6 +16,7 @@ use grammers_session::types::{DcOption, PeerId, PeerInfo, UpdateState, UpdatesSt
 use grammers_session::{BoxFuture, Session};
 
 use super::Proxy;
+use crate::output::Shown;
 
 /// Where connections may go.
 #[derive(Clone, Debug)]
@@ -58,7 +59,7 @@ impl Fence {
              connection was opened and nothing was sent. A session from Telegram itself \
              does not belong in a sandbox config: remove sandbox_dir (or --sandbox-dir) to \
              use it with Telegram",
-            dir.display()
+            dir.shown()
         )))
     }
 
@@ -76,7 +77,7 @@ impl Fence {
             "the proxy {p} is not on this machine; with sandbox_dir {} set, tgsess connects \
              only to the sandbox (a proxy must be on 127.0.0.0/8), so no connection was \
              opened: use --no-proxy, or a loopback proxy",
-            dir.display()
+            dir.shown()
         )))
     }
 }

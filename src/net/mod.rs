@@ -8,6 +8,7 @@ pub use fence::Fence;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
+use crate::output::Shown;
 use grammers_client::Client;
 use grammers_mtsender::{ConnectionParams, NoRetries, SenderPool, SenderPoolHandle};
 use grammers_session::Session;
@@ -278,7 +279,7 @@ pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
             .map_err(|e| {
                 Error::NoVerdict(format!(
                     "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
-                    dir.display(),
+                    dir.shown(),
                     crate::store::files::shell_quote(dir)
                 ))
             })
@@ -287,7 +288,7 @@ pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
     {
         Err(Error::usage(format!(
             "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
-            dir.display()
+            dir.shown()
         )))
     }
 }
@@ -347,7 +348,7 @@ fn register_key(dir: &Path, dc: i32) -> Result<[u8; 256]> {
         keys::register(dir, dc, &k).map_err(|e| {
             Error::NoVerdict(format!(
                 "cannot register a key with the sandbox in {}: {e}",
-                dir.display()
+                dir.shown()
             ))
         })?;
         Ok(k)
@@ -357,7 +358,7 @@ fn register_key(dir: &Path, dc: i32) -> Result<[u8; 256]> {
         let _ = dc;
         Err(Error::usage(format!(
             "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
-            dir.display()
+            dir.shown()
         )))
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
+use crate::output::Shown;
 use crate::store::{Format, Inspection};
 
 /// File facts `status` reports.
@@ -50,7 +51,7 @@ pub async fn examine(path: &Path) -> Result<Presence> {
         Err(e) => {
             return Err(Error::file(format!(
                 "cannot examine session path {}: {e}; check the permissions of its directory",
-                path.display()
+                path.shown()
             )));
         }
     };
@@ -58,13 +59,13 @@ pub async fn examine(path: &Path) -> Result<Presence> {
         return Err(Error::file(format!(
             "session path {} is a directory, not a file; point --session, session_dir or \
              session_file at a file",
-            path.display()
+            path.shown()
         )));
     }
     if !meta.is_file() {
         return Err(Error::file(format!(
             "session path {} is not a regular file",
-            path.display()
+            path.shown()
         )));
     }
     let inspection = super::sqlite::inspect(path).await;
@@ -78,14 +79,14 @@ pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
         Some(name) => Error::file(format!(
             "{} is a {} ({}), not a grammers session; grammers must not open it. tgsess \
              manages it in place once its format is declared: session_format = \"{name}\"",
-            path.display(),
+            path.shown(),
             i.format.describe(),
             i.detail,
         )),
         None => Error::file(format!(
             "{} is not a session file: it is {}. tgsess changes nothing here; point it at the \
-             right file (see `tgsess status`) or move this one away",
-            path.display(),
+             right file (status says how the session file is chosen) or move this one away",
+            path.shown(),
             i.detail
         )),
     }
@@ -98,7 +99,7 @@ pub fn damage_words(path: &Path, i: &Inspection) -> Option<String> {
     let why = i.damage.as_deref()?;
     Some(format!(
         "{} is a damaged {}: {why}",
-        path.display(),
+        path.shown(),
         i.format.describe()
     ))
 }
@@ -108,8 +109,31 @@ pub fn shell_quote(p: &Path) -> String {
     shell_quote_str(&p.display().to_string())
 }
 
-/// Quotes one word for a POSIX shell (single quotes, `'` as `'\''`), only when needed.
+/// Quotes one word for a POSIX shell (single quotes, `'` as `'\''`), only when needed. A
+/// word with control characters (a newline in a file name) is written as
+/// `"$(printf 'a\012b')"`, printf's octal escapes (POSIX printf(1)), so the printed line stays
+/// one line and still pastes into any POSIX shell (a trailing newline is the one thing
+/// command substitution drops).
 pub fn shell_quote_str(s: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if s.chars().any(|c| c.is_control() || bidi(c)) {
+        let mut format = String::new();
+        for c in s.chars() {
+            match c {
+                '\\' => format.push_str("\\\\"),
+                '%' => format.push_str("%%"),
+                '\'' => format.push_str("'\\''"),
+                c if c.is_control() || bidi(c) => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        format.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => format.push(c),
+            }
+        }
+        return format!("\"$(printf '{format}')\"");
+    }
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c))
@@ -157,10 +181,7 @@ impl SessionLock {
         let path = match lock_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::file(format!(
-                        "cannot create lock directory {}: {e}",
-                        dir.display()
-                    ))
+                    Error::file(format!("cannot create lock directory {}: {e}", dir.shown()))
                 })?;
                 dir.join(format!("{}.lock", path_hash(&resolved)))
             }
@@ -169,8 +190,8 @@ impl SessionLock {
         let file = crate::atomic::open_lock_file(&path).map_err(|e| {
             Error::file(format!(
                 "cannot create the lock file {} for session {}: {e}{}",
-                path.display(),
-                session.display(),
+                path.shown(),
+                session.shown(),
                 if e.raw_os_error() == Some(libc::ELOOP) {
                     " (it is a symlink; remove it)"
                 } else {
@@ -185,13 +206,13 @@ impl SessionLock {
             }
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::file(format!(
                 "session {} is busy: {} holds its lock; wait for it to finish and try again",
-                session.display(),
+                session.shown(),
                 holder_of(&path).unwrap_or_else(|| "another tgsess process".into())
             ))),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::file(format!(
                 "cannot lock {} for session {}: {e}",
-                path.display(),
-                session.display()
+                path.shown(),
+                session.shown()
             ))),
         }
     }
@@ -258,9 +279,9 @@ pub fn resolve(path: &Path) -> Result<PathBuf> {
             Error::file(format!(
                 "session path {} is a symlink to {}, which does not exist; tgsess does not \
                  create files through a dangling symlink: remove it or point it at a session",
-                path.display(),
+                path.shown(),
                 std::fs::read_link(path)
-                    .map(|t| t.display().to_string())
+                    .map(|t| t.shown().to_string())
                     .unwrap_or_default()
             ))
         }),
@@ -337,7 +358,7 @@ pub fn guard_write(path: &Path, action: &str) -> Result<()> {
         return Err(Error::file(format!(
             "{} is open in another process (pid {pid}: {cmd}); tgsess does not {action} a \
              session file while a program uses it. Stop that program first",
-            path.display()
+            path.shown()
         )));
     }
     if let Some(side) = unfinished_write(path) {
@@ -345,8 +366,8 @@ pub fn guard_write(path: &Path, action: &str) -> Result<()> {
             "{} has an unfinished write ({} is present); tgsess does not {action} it until \
              the program that writes it finishes. If none is running, open the session once \
              with its own library, which completes or rolls back the write",
-            path.display(),
-            side.display()
+            path.shown(),
+            side.shown()
         )));
     }
     Ok(())
@@ -357,7 +378,7 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::file(format!(
             "cannot create session directory {}: {e}",
-            dir.display()
+            dir.shown()
         ))
     })
 }
@@ -375,7 +396,7 @@ pub fn delete(path: &Path) -> Result<Vec<PathBuf>> {
         {
             return Err(Error::file(format!(
                 "{} is not a regular file; nothing was deleted. Move it away and try again",
-                p.display()
+                p.shown()
             )));
         }
     }
@@ -385,7 +406,7 @@ pub fn delete(path: &Path) -> Result<Vec<PathBuf>> {
             Ok(()) => gone.push(p),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(Error::file(format!("cannot delete {}: {e}", p.display())));
+                return Err(Error::file(format!("cannot delete {}: {e}", p.shown())));
             }
         }
     }
@@ -478,8 +499,8 @@ pub async fn near_misses(session: &Path, dirs: &[&Path]) -> Vec<Found> {
 pub async fn open_existing(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
     match examine(path).await? {
         Presence::Missing => Err(Error::NotSignedIn(format!(
-            "no session file at {}; log in first with `tgsess login`",
-            path.display()
+            "no session file at {}; log in first with tgsess, with the same configuration",
+            path.shown()
         ))),
         Presence::File(i, _) if i.format != Format::Tgsess => Err(wrong_format_error(path, &i)),
         Presence::File(..) => open_grammers(path).await,
@@ -491,7 +512,7 @@ pub async fn open_existing(path: &Path) -> Result<grammers_session::storages::Sq
 pub async fn open_grammers(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
     grammers_session::storages::SqliteSession::open(path)
         .await
-        .map_err(|e| Error::file(format!("cannot open session {}: {e}", path.display())))
+        .map_err(|e| Error::file(format!("cannot open session {}: {e}", path.shown())))
 }
 
 #[cfg(test)]
@@ -519,6 +540,8 @@ mod tests {
             shell_quote(Path::new("/a/'k'.session")),
             r"'/a/'\''k'\''.session'"
         );
+        assert_eq!(shell_quote_str("a\nb'c%"), r#""$(printf 'a\012b'\''c%%')""#);
+        assert_eq!(shell_quote_str("a\u{1b}b"), r#""$(printf 'a\033b')""#);
     }
 
     #[test]

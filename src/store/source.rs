@@ -9,6 +9,7 @@ use super::{Format, Record, SQLITE_MAGIC, strings, write};
 use crate::cli::ImportFormat;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::output::Shown;
 
 struct Args<'a> {
     source: &'a str,
@@ -68,7 +69,7 @@ fn read_stdin() -> Result<String> {
     })?;
     if text.trim().is_empty() {
         return Err(Error::usage(
-            "stdin is empty: pipe in a session string (tgsess import - < FILE); nothing was \
+            "stdin is empty: pipe in a session string (- reads it from stdin); nothing was \
              written",
         ));
     }
@@ -103,9 +104,9 @@ pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::td
     let fail = |e: TdataError| match e {
         TdataError::WrongPasscode => Error::usage(format!(
             "{}: the local passcode is wrong; nothing was written",
-            dir.display()
+            dir.shown()
         )),
-        e => Error::usage(format!("{}: {e}; nothing was written", dir.display())),
+        e => Error::usage(format!("{}: {e}; nothing was written", dir.shown())),
     };
     let mut result = if o.passcode_stdin {
         let mut line = String::new();
@@ -123,7 +124,7 @@ pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::td
             return Err(Error::usage(format!(
                 "{} has a local passcode; give it with --passcode-stdin, or run on a terminal \
                  to be asked",
-                dir.display()
+                dir.shown()
             )));
         }
         for attempt in 1..=3 {
@@ -156,7 +157,7 @@ pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::td
         None if output::interactive() => {
             output::out(format!(
                 "{} holds {} accounts: {}",
-                dir.display(),
+                dir.shown(),
                 td.accounts.len(),
                 list()
             ));
@@ -168,7 +169,7 @@ pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::td
         None => {
             return Err(Error::usage(format!(
                 "{} holds {} accounts ({}); pick one with --account N",
-                dir.display(),
+                dir.shown(),
                 td.accounts.len(),
                 list()
             )));
@@ -181,7 +182,7 @@ pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, super::td
         .ok_or_else(|| {
             Error::usage(format!(
                 "{} has no account {index}; it holds {}",
-                dir.display(),
+                dir.shown(),
                 list()
             ))
         })?;
@@ -227,23 +228,23 @@ pub async fn read_with(
         Err(_) if !args.source.contains('/') && !args.source.ends_with(".session") => {
             output::warn(
                 "the session string was given as an argument, where other users can see it \
-                 in `ps`; next time pipe it in with `tgsess import -`",
+                 in `ps`; next time give - as the source and pipe the string in on stdin",
             );
             let (f, p) = parse_text(args.source, args.format, "the string argument")?;
             return Ok((f, p, None));
         }
         Err(e) => {
-            return Err(Error::usage(format!("cannot read {}: {e}", path.display())));
+            return Err(Error::usage(format!("cannot read {}: {e}", path.shown())));
         }
     };
     if meta.is_dir() {
         return Err(Error::usage(format!(
             "{} is a directory, not a session. {}",
-            path.display(),
+            path.shown(),
             super::tdata::TdataError::NoKeyData(path.to_path_buf())
         )));
     }
-    let origin = path.display().to_string();
+    let origin = path.shown().to_string();
     if !meta.is_file() {
         return Err(Error::usage(format!(
             "{origin} is {}, not a session file; nothing was written",

@@ -10,6 +10,7 @@ use std::path::Path;
 use libsql::{OpenFlags, Value};
 
 use super::{AuthKey, Format, Inspection, SQLITE_MAGIC, known_dc_address};
+use crate::output::Shown;
 
 /// grammers-session 0.11 `PeerSubtype::UserSelf` / `UserBot` bits (src/storages/sqlite.rs).
 const SUBTYPE_SELF: i64 = 1;
@@ -37,7 +38,7 @@ pub async fn inspect(path: &Path) -> Inspection {
         return Inspection::not_a_session(format!(
             "an SQLite database whose side file {} is not a regular file; SQLite cannot \
              open it until that is moved away",
-            side.display()
+            side.shown()
         ));
     }
     match inspect_sqlite(path).await {
@@ -48,7 +49,7 @@ pub async fn inspect(path: &Path) -> Inspection {
             Inspection::not_a_session(format!(
                 "an SQLite database with an unfinished write ({} is present: the program \
                  writing it is still at it, or stopped mid-write)",
-                side.display()
+                side.shown()
             ))
         }
         Err(e) => Inspection::not_a_session(format!("a damaged SQLite database ({e})")),

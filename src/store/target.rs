@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::files::{self, FileMeta, Presence};
 use super::{Format, Inspection, Record, SessionFormat, write};
 use crate::error::{Error, Result};
+use crate::output::Shown;
 use crate::settings::Settings;
 
 pub struct Target {
@@ -128,9 +129,9 @@ impl Target {
         if let Some(words) = files::damage_words(&self.path, i) {
             return Err(Error::file(format!(
                 "{words}. tgsess reads nothing from it and changes nothing. If its program \
-                 still opens it, check it there; to replace it on purpose, `{}` or `{}` \
-                 keeps a backup of it first",
-                settings.command("import --force SOURCE"),
+                 still opens it, check it there. To replace it on purpose, keeping a copy of \
+                 it first: `{}` starts a fresh login (and may request a code), or import a \
+                 good session over it with import --force",
                 settings.command("login --force")
             )));
         }
@@ -155,7 +156,7 @@ impl Target {
             Some(d) if d != found => Err(Error::file(format!(
                 "{} is a {} ({}), but session_format is \"{}\" ({}). tgsess changes nothing \
                  until they agree: if this is the bot's file, {}",
-                self.path.display(),
+                self.path.shown(),
                 i.format.describe(),
                 i.detail,
                 d.name(),
@@ -200,7 +201,7 @@ impl Target {
                     "{} is a {}: the file a {} program reads. tgsess will {action} it in \
                      place only when you declare that format, so that it never changes a \
                      bot's file by accident: {}",
-                    self.path.display(),
+                    self.path.shown(),
                     f.format().describe(),
                     library_name(f),
                     settings.declare_hint(f)
@@ -228,11 +229,7 @@ impl Target {
     /// The api_id remembered for this grammers session (its schema has no column for it).
     fn remembered_api_id(&self) -> Option<i32> {
         let store = crate::state::Store::load(self.state_dir.clone()).ok()?;
-        store
-            .data
-            .session_api_ids
-            .get(&self.path.display().to_string())
-            .copied()
+        crate::state::per_session(&store.data.session_api_ids, &self.path).copied()
     }
 
     /// Remembers the api_id a key came with, for a grammers session; a failure is a warning.
@@ -240,7 +237,7 @@ impl Target {
         let (SessionFormat::Grammers, Some(id)) = (format, api_id) else {
             return;
         };
-        let key = self.path.display().to_string();
+        let key = crate::state::session_key(&self.path);
         let store = match crate::state::Store::load(self.state_dir.clone()) {
             Ok(s) => s,
             Err(_) => return,

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use md5::Digest as _;
 
 use super::AuthKey;
+use crate::output::Shown;
 use crate::shared::sha1;
 
 /// MtpAuthorization (Telegram/SourceFiles/storage/details/storage_settings_scheme.h).
@@ -54,7 +55,7 @@ impl std::fmt::Display for TdataError {
                  %APPDATA%\\Telegram Desktop\\tdata on Windows (the Microsoft Store build: \
                  %LOCALAPPDATA%\\Packages\\TelegramMessengerLLP.TelegramDesktop_*\\\
                  LocalCache\\Roaming\\Telegram Desktop UWP\\tdata)",
-                p.display()
+                p.shown()
             ),
             TdataError::WrongPasscode => write!(f, "the local passcode is wrong"),
             TdataError::Damaged(why) => write!(f, "the tdata is damaged: {why}"),
@@ -129,7 +130,7 @@ fn read_file(dir: &Path, name: &str) -> R<(i32, Vec<u8>)> {
     for p in candidates {
         match read_tdf(&p) {
             Ok(v) => return Ok(v),
-            Err(e) => last = format!("{}: {e}", p.display()),
+            Err(e) => last = format!("{}: {e}", p.shown()),
         }
     }
     Err(TdataError::Damaged(last))

@@ -20,6 +20,7 @@ use libsql::Value;
 use super::{AuthKey, Record, SessionFormat, TEST_DCS, known_dc_address};
 use crate::atomic;
 use crate::error::{Error, Result};
+use crate::output::Shown;
 
 /// Saves `r` at `path` in `format`, replacing what is there (the caller has checked that it
 /// may: same format, no other process holding it, backed up where needed).
@@ -54,7 +55,10 @@ async fn write_with(
     check_savable(format, r)?;
     // Through a symlink, the file it points at is replaced, not the link.
     let path = &super::files::resolve(path)?;
-    let fail = |e: std::io::Error| Error::file(format!("cannot write {}: {e}", path.display()));
+    // The caller holds the session's lock: temp files of earlier writers of it that died
+    // mid-write (copies of its key) are removed first.
+    atomic::remove_leftovers(path);
+    let fail = |e: std::io::Error| Error::file(format!("cannot write {}: {e}", path.shown()));
     let (tmp, mut f) = atomic::temp_beside(path).map_err(fail)?;
     let seeded = replace && keep && path.exists();
     let filled = async {
@@ -91,10 +95,10 @@ fn exists_error(path: &Path, e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::AlreadyExists {
         Error::file(format!(
             "{} already exists; tgsess never overwrites a file here: choose another --output",
-            path.display()
+            path.shown()
         ))
     } else {
-        Error::file(format!("cannot create {}: {e}", path.display()))
+        Error::file(format!("cannot create {}: {e}", path.shown()))
     }
 }
 
@@ -110,8 +114,7 @@ fn check_savable(format: SessionFormat, r: &Record) -> Result<()> {
         // they make a new key and ask for a code (pyrogram/client.py `load_session`).
         SessionFormat::Pyrogram if r.user_id.is_none() => Err(Error::usage(
             "a Pyrogram session must record the user id, or Pyrogram and its forks discard \
-             the key and ask for a new code; tgsess asks Telegram for it (users.getUsers) when \
-             it can connect: run `tgsess check` first, or sign in with `tgsess login`",
+             the key and ask for a new code; nothing was written",
         )),
         SessionFormat::Telethon if r.address.is_none() => Err(Error::usage(format!(
             "a Telethon session needs the address of DC {}, and none is known",
@@ -136,7 +139,7 @@ struct Db {
 
 impl Db {
     async fn open(path: &Path) -> Result<Db> {
-        let fail = |e: libsql::Error| Error::file(format!("cannot write {}: {e}", path.display()));
+        let fail = |e: libsql::Error| Error::file(format!("cannot write {}: {e}", path.shown()));
         let db = libsql::Builder::new_local(path)
             .build()
             .await
@@ -148,7 +151,7 @@ impl Db {
     }
 
     fn fail(&self, e: libsql::Error) -> Error {
-        Error::file(format!("cannot write {}: {e}", self.path.display()))
+        Error::file(format!("cannot write {}: {e}", self.path.shown()))
     }
 
     async fn batch(&self, statements: &[&str]) -> Result<()> {
@@ -368,9 +371,9 @@ async fn grammers(tmp: &Path, r: &Record) -> Result<()> {
     let addr = home_v4(r)?;
     let s = grammers_session::storages::SqliteSession::open(tmp)
         .await
-        .map_err(|e| Error::file(format!("cannot write {}: {e}", tmp.display())))?;
+        .map_err(|e| Error::file(format!("cannot write {}: {e}", tmp.shown())))?;
     let fail = |e: grammers_session::storages::SqliteSessionError| {
-        Error::file(format!("cannot write {}: {e}", tmp.display()))
+        Error::file(format!("cannot write {}: {e}", tmp.shown()))
     };
     load_into(&s, r, addr).await.map_err(fail)?;
     Ok(())
@@ -465,7 +468,7 @@ pub fn import_address(p: &Record, dc_address: Option<SocketAddr>) -> Result<Sock
         .and_then(v4_of)
         .ok_or_else(|| {
             Error::usage(format!(
-                "no known address for {} DC {}; give it with --dc-address IP:PORT",
+                "no known address for {} DC {} (Telegram's test network has DCs 1 to 3)",
                 if test { "test" } else { "production" },
                 p.dc_id
             ))
@@ -477,7 +480,7 @@ pub fn import_address(p: &Record, dc_address: Option<SocketAddr>) -> Result<Sock
 pub async fn record_of_grammers(path: &Path) -> Result<Option<Record>> {
     let data = super::sqlite::read_grammers(path)
         .await
-        .map_err(|e| Error::file(format!("cannot read session {}: {e}", path.display())))?;
+        .map_err(|e| Error::file(format!("cannot read session {}: {e}", path.shown())))?;
     let mut home = None;
     let mut other_dcs = Vec::new();
     for o in &data.dc_options {
@@ -559,7 +562,7 @@ pub fn backup(path: &Path) -> Result<PathBuf> {
     }
     Err(Error::file(format!(
         "cannot find a free backup name for {}",
-        path.display()
+        path.shown()
     )))
 }
 
@@ -571,7 +574,7 @@ fn copy_into(src: &Path, out: &mut std::fs::File) -> std::io::Result<()> {
 fn backup_error(path: &Path, e: std::io::Error) -> Error {
     Error::file(format!(
         "cannot back up {} before replacing it ({e}); nothing was changed",
-        path.display()
+        path.shown()
     ))
 }
 

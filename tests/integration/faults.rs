@@ -173,8 +173,11 @@ fn lost_answers_and_dropped_connections() {
     let o = run(&dc, &["login", "--code-stdin"], "22222\n", t);
     expect(&o, 0, "Signed in", "login before logout");
     let files = kept(&dc);
-    let o = run(&dc, &["logout", "--timeout", "3"], "", t);
-    expect(&o, 3, "was kept", "drop logOut");
+    let mut p = pty(&dc, &["logout", "--timeout", "3"]);
+    p.expect("[y/N]");
+    p.line("y");
+    p.expect("was kept");
+    assert_eq!(p.exit_code(), 3, "drop logOut");
     assert!(files().is_empty(), "{:?}", files());
 
     // 9: users.getUsers dropped while recording who an imported key belongs to.
@@ -450,9 +453,21 @@ fn deadlines_hold_against_silent_and_slow_servers() {
     expect(&o, 0, "Signed in", "login");
     let original = redirect(&dc, blackhole());
     let session_before = std::fs::read(dc.session()).unwrap();
+    // logout is confirmed at a terminal (off one it would need --yes, which deletes even an
+    // unreachable session): after the yes, the silent server costs at most the timeout.
+    let mut p = pty(&dc, &["logout", "--timeout", "2"]);
+    p.expect("[y/N]");
+    let started = Instant::now();
+    p.line("y");
+    p.expect("was kept");
+    assert_eq!(p.exit_code(), 3);
+    assert!(
+        started.elapsed() <= Duration::from_secs(3),
+        "logout took {:?}",
+        started.elapsed()
+    );
     for args in [
         &["check", "--timeout", "2"][..],
-        &["logout", "--timeout", "2"],
         &[
             "--session",
             "fresh.session",
@@ -507,13 +522,11 @@ fn deadlines_hold_against_silent_and_slow_servers() {
     );
     assert_eq!(o.code, Some(3));
     assert!(o.text.contains("\"status\":\"no_verdict\""), "{}", o.text);
-    let o = run(
-        &dc,
-        &["logout", "--timeout", "2"],
-        "",
-        Duration::from_secs(2),
-    );
-    expect(&o, 3, "was kept", "logout without a server");
+    let mut p = pty(&dc, &["logout", "--timeout", "2"]);
+    p.expect("[y/N]");
+    p.line("y");
+    p.expect("was kept");
+    assert_eq!(p.exit_code(), 3, "logout without a server");
     assert_eq!(std::fs::read(dc.session()).unwrap(), session_before);
     counted(7);
 }

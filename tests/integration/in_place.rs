@@ -332,7 +332,11 @@ fn login_on_a_signed_in_key_needs_no_phone_and_records_the_user() {
     let sends = dc.count("auth.sendCode");
     let out = run(bot_cmd(&dc, &["login"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("Already signed in as user id 700021234"));
+    assert!(
+        stdout_of(&out).contains("Already signed in as Sandbox (@sandbox_21234, id 700021234)"),
+        "{}",
+        stdout_of(&out)
+    );
     // A grammers session made from that Telethon file records no user until a login asks.
     let g = bot.join("g.session");
     let g_arg = g.to_str().unwrap();

@@ -500,7 +500,7 @@ fn check_exit_codes_including_a_revoked_key() {
 fn logout_then_login_signs_in_with_the_future_auth_token() {
     let dc = Dc::start(&[]);
     fresh_login(&dc);
-    let out = dc.run(&["logout"]);
+    let out = dc.run(&["logout", "--yes"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -523,9 +523,11 @@ fn logout_keeps_the_file_when_the_server_is_gone() {
     fresh_login(&dc);
     dc.stop();
     let before = std::fs::read(dc.session()).unwrap();
-    let out = dc.run(&["logout", "--timeout", "3"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("was kept"));
+    let mut p = dc.pty(&["logout", "--timeout", "3"]);
+    p.expect("[y/N]");
+    p.line("y");
+    p.expect("was kept");
+    assert_eq!(p.exit_code(), 3);
     assert_eq!(std::fs::read(dc.session()).unwrap(), before);
 }
 
@@ -598,7 +600,7 @@ fn a_restarted_sandbox_remembers_who_is_signed_in() {
     let out = dc.run(&["login"]);
     assert!(stdout_of(&out).contains("Already signed in"));
     // A logout survives a restart too: the key stays signed out.
-    assert_eq!(dc.run(&["logout"]).status.code(), Some(0));
+    assert_eq!(dc.run(&["logout", "--yes"]).status.code(), Some(0));
     dc.restart();
     let mut p = dc.pty(&["login"]);
     p.expect("without a code");
