@@ -383,6 +383,25 @@ mod tests {
     }
 
     #[test]
+    fn help_says_relative_paths_follow_the_current_directory_and_the_config_search() {
+        let help = Cli::command().render_long_help().to_string();
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("overriding all naming (relative: to the current directory)"),
+            "{flat}"
+        );
+        assert!(flat.contains("(relative: to the current directory; session_dir in the config file: to the config's directory)"), "{flat}");
+        assert!(
+            flat.contains("or the nearest parent that has one"),
+            "{flat}"
+        );
+        assert!(
+            !flat.contains("relative: to the config's directory)"),
+            "{flat}"
+        );
+    }
+
+    #[test]
     fn help_documents_exit_codes() {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("130  interrupted"), "{help}");

@@ -147,6 +147,22 @@ impl Settings {
         words.join(" ")
     }
 
+    /// Where other session files (near misses) are looked for: the session's own directory,
+    /// the session directory and the config's directory, each once.
+    pub fn near_dirs(&self) -> Vec<&Path> {
+        let mut dirs: Vec<&Path> = Vec::new();
+        let own = self.session.path.parent();
+        for d in own
+            .into_iter()
+            .chain([self.session_dir.as_path(), self.base_dir.as_path()])
+        {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+        dirs
+    }
+
     /// The format to read the file with and why: declared, else detected, else the default.
     pub fn declared_format(&self) -> Option<SessionFormat> {
         self.session_format.as_ref().map(|s| s.value)

@@ -96,6 +96,16 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
 /// 401 means "not signed in" (login-facts.md: Telethon's `is_user_authorized` treats any
 /// error as not authorized; Pyrogram never asks). Anything else is no verdict.
 async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Result<Verdict> {
+    let mut v = asked(settings, target, timeout).await?;
+    // What the file's reading noted (a stored address that is not one, so the DC table's was
+    // used) goes with the verdict.
+    if let Some(note) = target.inspection().and_then(|i| i.note.as_deref()) {
+        v.reason.push_str(&format!(" (note: {note})"));
+    }
+    Ok(v)
+}
+
+async fn asked(settings: &Settings, target: &Target, timeout: Duration) -> Result<Verdict> {
     let v = offline(settings, target).await?;
     let path = &target.path;
     let Some(record) = target.record().await? else {
@@ -162,7 +172,7 @@ async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Resu
 /// With no session at the path, the signed-in files nearby that `status` and `login` name,
 /// on stderr: a script's exit code stays the answer, its log shows the likely cause.
 async fn nearby_note(settings: &Settings) {
-    let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
+    let dirs = settings.near_dirs();
     let found = crate::store::files::near_misses(&settings.session.path, &dirs).await;
     for f in found
         .iter()

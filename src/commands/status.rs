@@ -100,7 +100,7 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
             choice.path.shown()
         ));
     }
-    let dirs = [settings.session_dir.as_path(), settings.base_dir.as_path()];
+    let dirs = settings.near_dirs();
     let own_key = target.inspection().and_then(|i| i.auth_key.clone());
     let near: Vec<FoundReport> = files::near_misses(&choice.path, &dirs)
         .await

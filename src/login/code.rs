@@ -172,7 +172,7 @@ impl Run<'_> {
         format!(
             "The request may have reached Telegram and a code may be on its way; tgsess did \
              not retry, and will not request again by itself. If a code arrives it cannot be \
-             used without the lost answer; to request another on purpose: {}",
+             used without the lost answer; to request another on purpose: `{}`",
             self.settings.command("login --new-code")
         )
     }

@@ -451,7 +451,7 @@ impl Run<'_> {
                 "a code request was sent {} ago, but its answer was lost (the process \
                  stopped or the connection broke before it was saved). A code may have been \
                  sent; without that answer tgsess cannot use it. To request another code on \
-                 purpose: {}",
+                 purpose: `{}`",
                 text::human_duration(ago),
                 self.settings.command("login --new-code")
             )));
@@ -482,15 +482,13 @@ impl Run<'_> {
             .filter(|(k, at)| Some(k.as_str()) != key_id && now - at < ttl);
         let (what, at, session, resume) = match (other_pending, other_flight) {
             (Some(p), _) => (
-                format!("a login code for this phone was sent {}", p.sent_via),
+                format!("sent {}", p.sent_via),
                 p.requested_at,
                 p.session.clone(),
                 p.resume.clone(),
             ),
             (None, Some((_, at))) => (
-                "a code request for this phone was sent, and its answer was lost (a code may \
-                 be on its way)"
-                    .to_string(),
+                "its answer was lost (so a code may be on its way)".to_string(),
                 *at,
                 ps.in_flight_session.clone(),
                 None,
@@ -498,22 +496,22 @@ impl Run<'_> {
             (None, None) => return Ok(()),
         };
         let whose = match &session {
-            Some(s) if Some(s.as_str()) == Some(draft_key(&self.path).as_str()) => {
+            Some(s) if *s == draft_key(&self.path) => {
                 "for this session, with a key it no longer holds".to_string()
             }
-            Some(s) => format!("for session {s}"),
+            Some(s) => format!("for session {}", crate::output::escape(s)),
             None => "for another session".to_string(),
         };
         let until = at + ttl;
         let finish = match resume {
-            Some(cmd) => format!("finish that login with the code it was sent: {cmd}; "),
+            Some(cmd) => format!("finish that login with that code: `{cmd}`; or "),
             None => String::new(),
         };
         Err(Error::RateLimited(format!(
-            "{what} {} ago {whose}; it stays valid until {} (in {}). Telegram counts codes \
-             per phone number, so tgsess requests no other while it may be used. The ways on: \
-             {finish}wait until it expires; or request a new code for this session on \
-             purpose: {}",
+            "a login code for this phone was requested {} ago {whose}, and {what}; it stays \
+             valid until {} (in {}). Telegram counts codes per phone number, so tgsess requests \
+             no other while it may be used. The ways on: {finish}wait until it expires; or \
+             request a new code for this session on purpose: `{}`",
             text::human_duration((now - at).max(0)),
             text::timestamp(until),
             text::human_duration((until - now).max(0)),
@@ -569,10 +567,7 @@ impl Run<'_> {
     }
 
     async fn near_miss_guard(&self) -> Result<()> {
-        let dirs = [
-            self.settings.session_dir.as_path(),
-            self.settings.base_dir.as_path(),
-        ];
+        let dirs = self.settings.near_dirs();
         // A file with this very key (the source of an import) is no near miss: it is signed
         // in exactly when this session is, and that was just asked.
         let own_key = self.current().await.map(|r| r.auth_key);

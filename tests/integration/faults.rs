@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -696,4 +696,102 @@ fn fault_table_has_at_least_40_rows() {
         .filter_map(|n| n.parse::<usize>().ok())
         .sum();
     assert!(total >= 40, "only {total} faults");
+}
+
+/// The temporary files beside `session` (copies of a key a writer was writing).
+fn temps_beside(session: &Path) -> Vec<String> {
+    let name = session.file_name().unwrap().to_string_lossy().into_owned();
+    let mut v: Vec<String> = std::fs::read_dir(session.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!(".{name}.")) && n.contains(".tmp"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn writers_killed_mid_write_leave_no_copy_of_the_key_for_long() {
+    let dc = Dc::start(&[]);
+    dc.sign_in(&[]);
+    let session = dc.session();
+    let source = dc.tmp.path().join("source.session");
+    let o = run(
+        &dc,
+        &[
+            "export",
+            "--format",
+            "telethon",
+            "--output",
+            source.to_str().unwrap(),
+        ],
+        "",
+        Duration::from_secs(5),
+    );
+    expect(&o, 0, "Wrote", "export");
+    let status_warns = |dc: &Dc| {
+        let out = tg(dc, &["status", "--json"]).output().unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("stopped mid-write"))
+    };
+    // A writer that died (a pid no process has) left a temp copy and its journal: status
+    // names them, and the next writer of the session, under its lock, removes them.
+    for side in ["", "-journal"] {
+        std::fs::write(
+            session.with_file_name(format!(".sandbox.session.4194305-0123456789ab.tmp{side}")),
+            b"a copy of a key",
+        )
+        .unwrap();
+    }
+    assert!(status_warns(&dc));
+    let o = run(
+        &dc,
+        &["import", "--force", source.to_str().unwrap()],
+        "",
+        Duration::from_secs(5),
+    );
+    expect(&o, 0, "Imported", "import --force");
+    assert!(
+        temps_beside(&session).is_empty(),
+        "{:?}",
+        temps_beside(&session)
+    );
+    assert!(!status_warns(&dc));
+    // kill -9 at every moment of real writes: whatever each leaves, status reports exactly
+    // when there is something, and the next completed write leaves nothing.
+    let mut left = 0;
+    for i in 0..15u64 {
+        let mut child = tg(&dc, &["import", "--force", source.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(3 * i));
+        let _ = child.kill();
+        let _ = child.wait();
+        let temps = temps_beside(&session);
+        assert_eq!(status_warns(&dc), !temps.is_empty(), "{temps:?}");
+        left += temps.len();
+    }
+    eprintln!("kill -9 during import --force: {left} temp files seen over 15 kills");
+    let o = run(
+        &dc,
+        &["import", "--force", source.to_str().unwrap()],
+        "",
+        Duration::from_secs(5),
+    );
+    expect(&o, 0, "Imported", "import --force after the kills");
+    assert!(
+        temps_beside(&session).is_empty(),
+        "{:?}",
+        temps_beside(&session)
+    );
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    counted(16);
 }

@@ -479,6 +479,14 @@ fn an_ipv6_telethon_string_imports_without_flags_and_exports_identically() {
     let original = std::fs::read_to_string(&src).unwrap();
     let out = sb.cmd().arg("import").arg(&src).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // It says, as the README does, which address tgsess connects to: Telegram's IPv4 one
+    // for that DC, from the DC table.
+    assert!(
+        stdout_of(&out).contains("an IPv6 address")
+            && stdout_of(&out).contains("connects over IPv4, to 149.154.167.41:443 for DC 2"),
+        "{}",
+        stdout_of(&out)
+    );
     let out = sb
         .cmd()
         .args(["export", "--format", "telethon-string", "--output", "-"])

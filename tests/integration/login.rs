@@ -15,6 +15,8 @@ pub struct Dc {
     pub tmp: tempfile::TempDir,
     pub dir: PathBuf,
     child: Child,
+    /// The network namespace (a process holding it) every command of this sandbox runs in.
+    netns: Option<u32>,
 }
 
 impl Drop for Dc {
@@ -31,30 +33,58 @@ impl Dc {
     /// A sandbox on a new directory that already holds the suite's RSA key
     /// ([`crate::common::seed_server_key`]).
     pub fn start(flags: &[&str]) -> Dc {
+        Self::start_in(None, flags)
+    }
+
+    /// A sandbox inside the network namespace that process `netns` holds (see
+    /// [`crate::fence::Netns`]); every command of it runs there too.
+    pub fn start_in(netns: Option<u32>, flags: &[&str]) -> Dc {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("sb");
         crate::common::seed_server_key(&dir);
-        let child = Self::spawn(tmp.path(), &dir, flags);
-        Dc { tmp, dir, child }
+        let child = Self::spawn(netns, tmp.path(), &dir, flags);
+        Dc {
+            tmp,
+            dir,
+            child,
+            netns,
+        }
     }
 
     /// A sandbox on an empty directory: it makes its own RSA key.
     pub fn start_fresh(flags: &[&str]) -> Dc {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("sb");
-        let child = Self::spawn(tmp.path(), &dir, flags);
-        Dc { tmp, dir, child }
+        let child = Self::spawn(None, tmp.path(), &dir, flags);
+        Dc {
+            tmp,
+            dir,
+            child,
+            netns: None,
+        }
+    }
+
+    /// The tgsess binary, run in this sandbox's network namespace when it has one.
+    fn program(netns: Option<u32>) -> Command {
+        match netns {
+            Some(pid) => {
+                let mut c = Command::new("/usr/bin/nsenter");
+                c.args(["-t", &pid.to_string(), "-n", "--"]).arg(bin());
+                c
+            }
+            None => Command::new(bin()),
+        }
     }
 
     /// Stops the sandbox and starts a new one, without scenario flags, on the same
     /// directory (a new port).
     pub fn restart(&mut self) {
         assert_eq!(self.stop().and_then(|s| s.code()), Some(0));
-        self.child = Self::spawn(self.tmp.path(), &self.dir, &[]);
+        self.child = Self::spawn(self.netns, self.tmp.path(), &self.dir, &[]);
     }
 
-    fn spawn(home: &Path, dir: &Path, flags: &[&str]) -> Child {
-        let mut child = Command::new(bin())
+    fn spawn(netns: Option<u32>, home: &Path, dir: &Path, flags: &[&str]) -> Child {
+        let mut child = Self::program(netns)
             .args(["sandbox", "--dir"])
             .arg(dir)
             .args(flags)
@@ -114,7 +144,7 @@ impl Dc {
     /// A hermetic tgsess command run from `cwd`, with no arguments yet: HOME and the state
     /// directory are this sandbox's, nothing else of the caller's environment leaks in.
     pub fn bare(&self, cwd: &Path) -> Command {
-        let mut c = Command::new(bin());
+        let mut c = Self::program(self.netns);
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.tmp.path())
@@ -277,7 +307,18 @@ fn send_code_unavailable_is_explained() {
     let dc = Dc::start(&["--send-code-unavailable"]);
     let mut p = dc.pty(&["login"]);
     p.expect("used up");
+    // The ways in without a code are named, the QR one as a command that pastes.
+    p.expect("login --qr`");
+    p.expect("login --approve-with");
     assert_eq!(p.exit_code(), 5);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    let out = dc.run(&["login"]);
+    let err = crate::common::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("login --qr`") && err.contains("login --force`"),
+        "{err}"
+    );
     assert_eq!(dc.count("auth.sendCode"), 1);
 }
 
@@ -610,4 +651,240 @@ fn a_restarted_sandbox_remembers_who_is_signed_in() {
         2,
         "one code, then the future auth token"
     );
+}
+
+/// A hermetic tgsess on this sandbox's config, run from `cwd`.
+fn at(dc: &Dc, cwd: &Path, args: &[&str]) -> Command {
+    let mut c = dc.bare(cwd);
+    c.arg("--config").arg(dc.config()).args(args);
+    c
+}
+
+#[test]
+fn a_pending_code_belongs_to_the_phone_not_the_session() {
+    let dc = Dc::start(&[]);
+    let bots = dc.tmp.path().join("bots");
+    std::fs::create_dir_all(bots.join("sub")).unwrap();
+    // Session A's login stops at the code prompt: its code is pending for the phone.
+    let mut p = Pty::spawn(at(&dc, &bots, &["--session", "A.session", "login"]));
+    p.expect("Enter the login code");
+    p.0.send(ControlCode::EndOfText).unwrap();
+    assert_eq!(p.exit_code(), 130);
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    // Session B, same phone: no second code; exit 5 naming A, its expiry and the ways on.
+    let out = at(
+        &dc,
+        &bots,
+        &["--session", "B.session", "login", "--code-stdin"],
+    )
+    .stdin(Stdio::null())
+    .output()
+    .unwrap();
+    let err = crate::common::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    let a = std::fs::canonicalize(&bots).unwrap().join("A.session");
+    assert!(
+        err.contains(&format!("for session {}", a.display())),
+        "{err}"
+    );
+    assert!(err.contains("stays valid until"), "{err}");
+    assert!(err.contains("login --new-code`"), "{err}");
+    assert_eq!(dc.count("auth.sendCode"), 1, "B requested a code");
+    // A, written differently (from another directory through `..`, absolute from a third
+    // one), is the same session: it asks for THAT code and requests none.
+    let absolute = bots.join("sub/../A.session").display().to_string();
+    for (cwd, path) in [
+        (bots.join("sub"), "../A.session".to_string()),
+        (dc.tmp.path().to_path_buf(), absolute),
+    ] {
+        let mut p = Pty::spawn(at(&dc, &cwd, &["--session", &path, "login"]));
+        p.expect("Enter THAT code");
+        p.0.send(ControlCode::EndOfText).unwrap();
+        assert_eq!(p.exit_code(), 130, "{path}");
+    }
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    // The way on that B's message printed finishes A's login, pasted from anywhere.
+    let finish = err
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|c| c.contains("--session") && c.ends_with(" login"))
+        .unwrap_or_else(|| panic!("no command to finish A: {err}"))
+        .to_string();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{} {}",
+        bin().display(),
+        finish.strip_prefix("tgsess ").unwrap()
+    );
+    let mut sh = Command::new("script");
+    sh.args(["-qec", &line, "/dev/null"]);
+    let env = dc.bare(elsewhere.path());
+    sh.env_clear()
+        .envs(env.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(elsewhere.path());
+    let mut p = Pty::spawn(sh);
+    p.expect("Enter THAT code");
+    p.line("22222");
+    p.expect("Signed in as");
+    assert_eq!(p.exit_code(), 0);
+    assert!(a.exists());
+    assert_eq!(dc.count("auth.sendCode"), 1);
+    // B may now log in: its own code, on purpose.
+    let out = at(
+        &dc,
+        &bots,
+        &["--session", "B.session", "login", "--code-stdin", "--fresh"],
+    )
+    .stdin(Stdio::null())
+    .output()
+    .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        crate::common::stderr_of(&out)
+    );
+}
+
+#[test]
+fn logout_off_a_terminal_needs_yes_and_keeps_everything_without_it() {
+    let dc = Dc::start(&[]);
+    fresh_login(&dc);
+    let before = std::fs::read(dc.session()).unwrap();
+    let out = dc.run(&["logout"]);
+    let err = crate::common::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not on a terminal") && err.contains("logout --yes`"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(dc.session()).unwrap(), before);
+    assert_eq!(dc.count("auth.logOut"), 0);
+    assert_eq!(dc.run(&["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_refactor_mistake_is_answered_with_the_naming_fix_first() {
+    // A bot's config named its session after username; a refactor dropped the key. The
+    // signed-in file is still there under the old name, and login must not spend a code.
+    let dc = Dc::start(&[]);
+    let bot = dc.tmp.path().join("bot");
+    std::fs::create_dir_all(&bot).unwrap();
+    let config = bot.join("tgsess.toml");
+    let base = std::fs::read_to_string(dc.config())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("session_file"))
+        .map(|l| {
+            if l.starts_with("sandbox_dir") {
+                format!("sandbox_dir = {:?}", dc.dir.display().to_string())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, format!("{base}\nusername = \"'karaposu'\"\n")).unwrap();
+    let mut c = dc.bare(&bot);
+    c.args(["login", "--code-stdin"]).stdin(Stdio::piped());
+    let mut child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"22222\n").unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let old = bot.join("'karaposu'.session");
+    assert!(old.exists());
+    std::fs::write(&config, format!("{base}\n")).unwrap();
+    let sends = dc.count("auth.sendCode");
+    let out = dc
+        .bare(&bot)
+        .args(["login", "--code-stdin"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = crate::common::stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(dc.count("auth.sendCode"), sends, "a code was requested");
+    // First the naming fix (use that file; or restore username), then the import, which
+    // says it copies the key.
+    let use_it = err
+        .find("1. use it as it is: `")
+        .unwrap_or_else(|| panic!("{err}"));
+    let restore = err
+        .find("set username = \"'karaposu'\" in")
+        .unwrap_or_else(|| panic!("{err}"));
+    let copy = err
+        .find("2. or copy its key")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(use_it < restore && restore < copy, "{err}");
+    assert!(err.contains("two files then hold one key"), "{err}");
+    // The first way works as printed, from anywhere: it finds the session signed in.
+    let cmd = err[use_it..].split('`').nth(1).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{} {}",
+        bin().display(),
+        cmd.strip_prefix("tgsess ").unwrap()
+    );
+    let mut sh = Command::new("sh");
+    let env = dc.bare(elsewhere.path());
+    sh.env_clear()
+        .envs(env.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(elsewhere.path())
+        .args(["-c", &line]);
+    let out = sh.stdin(Stdio::null()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{line}: {}",
+        crate::common::stderr_of(&out)
+    );
+    assert!(
+        stdout_of(&out).contains("Already signed in as Sandbox"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(dc.count("auth.sendCode"), sends);
+}
+
+#[test]
+fn a_stored_address_that_is_not_one_is_replaced_by_the_table_and_said() {
+    // The home DC's stored address does not parse: check still asks Telegram (here the
+    // sandbox, which the sandbox config points every served DC at) and says what it used.
+    let dc = Dc::start(&[]);
+    fresh_login(&dc);
+    crate::common::rt().block_on(async {
+        let db = libsql::Builder::new_local(dc.session())
+            .build()
+            .await
+            .unwrap();
+        db.connect()
+            .unwrap()
+            .execute("UPDATE dc_option SET ipv4 = 'garbage' WHERE dc_id = 2", ())
+            .await
+            .unwrap();
+    });
+    let out = dc.run(&["check"]);
+    let text = stdout_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        crate::common::stderr_of(&out)
+    );
+    assert!(text.contains("Telegram confirms"), "{text}");
+    assert!(
+        text.contains("(\"garbage\") is not an IPv4 address"),
+        "{text}"
+    );
+    let out = dc.run(&["status"]);
+    assert!(
+        stdout_of(&out).contains("note:      its stored address for DC 2"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(!stdout_of(&out).contains("`tgsess check`"));
 }

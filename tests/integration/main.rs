@@ -1,10 +1,14 @@
 //! Integration tests: the real `tgsess` binary on temp directories, env cleared.
 
+mod advice;
+mod bounded_reads;
 mod codeless;
 mod common;
+mod damaged;
 mod discipline;
 mod exec;
 mod faults;
+mod fence;
 mod in_place;
 mod inspect;
 mod interop;

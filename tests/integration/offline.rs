@@ -713,3 +713,227 @@ fn api_hash_is_never_printed() {
     assert!(!stdout_of(&out).contains("0123456789abcdef"));
     assert!(!stderr_of(&out).contains("0123456789abcdef"));
 }
+
+/// Telethon 2's SQLite session (LonamiWebs/Telethon, v2 branch,
+/// client/src/telethon/_impl/session/storage/sqlite.py, `_create_tables`, version 10).
+fn telethon2_session(path: &std::path::Path) {
+    rt().block_on(async {
+        let db = libsql::Builder::new_local(path).build().await.unwrap();
+        let c = db.connect().unwrap();
+        for s in [
+            "create table version (version integer primary key)",
+            "create table datacenter(id integer primary key, addr text not null, auth blob)",
+            "create table user(id integer primary key, dc integer not null, bot integer not null)",
+            "create table state(pts integer not null, qts integer not null, date integer not null, seq integer not null)",
+            "create table channelstate(id integer primary key, pts integer not null)",
+            "insert into version values (10)",
+            "insert into datacenter values (2, '149.154.167.51:443', zeroblob(256))",
+            "insert into user values (777, 2, 0)",
+        ] {
+            c.execute(s, ()).await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn names_paths_and_configs_that_would_mislead_are_refused_or_flagged() {
+    let long = "u".repeat(300);
+    // (what, config, args, exit, a fragment of the output)
+    let rows: Vec<(&str, String, Vec<&str>, i32, &str)> = vec![
+        (
+            "a 300-byte username",
+            format!("username = \"{long}\"\n"),
+            vec!["status"],
+            2,
+            "username (from config file",
+        ),
+        (
+            "a 300-byte username names the limit",
+            format!("username = \"{long}\"\n"),
+            vec!["check", "--offline"],
+            2,
+            "at most 255 bytes (NAME_MAX). Use a username of at most 247 bytes",
+        ),
+        (
+            "~user in session_dir",
+            "session_dir = \"~nosuchuser/x\"\n".into(),
+            vec!["status"],
+            2,
+            "session_dir \"~nosuchuser/x\" (from config file",
+        ),
+        (
+            "~user in --session",
+            String::new(),
+            vec!["--session", "~nosuchuser/a.session", "check", "--offline"],
+            2,
+            "expands only ~ and ~/",
+        ),
+        (
+            "a name that makes a hidden file",
+            "username = \".bot\"\n".into(),
+            vec!["status"],
+            0,
+            "makes the session file \".bot.session\", a hidden file",
+        ),
+        (
+            "a 10,000-character config line",
+            format!("usernme = \"{}\"\n", "y".repeat(10_000)),
+            vec!["status"],
+            2,
+            "more characters not shown",
+        ),
+    ];
+    for (what, config, args, exit, fragment) in rows {
+        let sb = Sandbox::new();
+        sb.write("tgsess.toml", &config);
+        let out = sb.cmd().args(&args).output().unwrap();
+        let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
+        assert_eq!(out.status.code(), Some(exit), "{what}: {text}");
+        assert!(
+            text.contains(fragment),
+            "{what}: wanted {fragment:?} in {text}"
+        );
+        assert!(text.len() < 4000, "{what}: {} characters", text.len());
+        let made: Vec<_> = std::fs::read_dir(&sb.work)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|n| n != "tgsess.toml")
+            .collect();
+        assert!(made.is_empty(), "{what}: created {made:?}");
+    }
+}
+
+#[test]
+fn a_newline_in_a_path_is_printed_escaped_and_its_command_still_pastes() {
+    let sb = Sandbox::new();
+    let dir = sb.work.join("a\nb");
+    std::fs::create_dir(&dir).unwrap();
+    grammers_session(&dir.join("me.session"), None);
+    sb.write(
+        "tgsess.toml",
+        "username = \"me\"\nsession_dir = \"a\\nb\"\n",
+    );
+    let out = sb.cmd().arg("status").output().unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("a\\u{a}b/me.session"), "{text}");
+    assert!(!text.contains("a\nb"), "{text}");
+    // Every line of the report starts as status starts its lines: none is a path's tail.
+    for line in text.lines() {
+        assert!(
+            line.starts_with("Session file:") || line.starts_with("  "),
+            "a broken line: {line:?}"
+        );
+    }
+    // The check status prints, quoted for a shell, is one line and works pasted.
+    let cmd = text
+        .split('`')
+        .nth(1)
+        .filter(|c| c.starts_with("tgsess "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let line = format!(
+        "{} {} --offline",
+        assert_cmd::cargo::cargo_bin("tgsess").display(),
+        cmd.strip_prefix("tgsess ").unwrap()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &line])
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("NO_COLOR", "1")
+        .current_dir(&sb.home)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{line}: {}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("a\\u{a}b/me.session"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
+fn check_on_a_missing_session_names_the_signed_in_file_nearby() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"new\"\n");
+    grammers_session(&sb.work.join("old.session"), Some((4242, false)));
+    let out = sb.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("old.session nearby holds a login key"),
+        "{err}"
+    );
+    assert!(err.contains("--session"), "{err}");
+    // -q prints nothing; the exit code stays.
+    let out = sb
+        .cmd()
+        .args(["check", "--offline", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty() && out.stdout.is_empty());
+}
+
+#[test]
+fn a_telethon_2_session_is_named_and_left_alone() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "session_file = \"bot\"\n");
+    let file = sb.work.join("bot.session");
+    telethon2_session(&file);
+    let before = std::fs::read(&file).unwrap();
+    for (args, exit) in [
+        (&["status"][..], 4),
+        (&["check", "--offline"], 4),
+        (&["reset", "--yes"], 4),
+        (&["inspect", "bot.session"], 2),
+        (&["--session", "g.session", "import", "bot.session"], 2),
+    ] {
+        let out = sb.cmd().args(args).output().unwrap();
+        let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
+        assert_eq!(out.status.code(), Some(exit), "{args:?}: {text}");
+        assert!(
+            text.contains("a Telethon 2 session (version 10)"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("tgsess does not read or write"),
+            "{args:?}: {text}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before);
+    }
+}
+
+#[test]
+fn the_naming_warning_is_said_where_the_name_decides_a_file_and_exec_says_it_once() {
+    let sb = Sandbox::new();
+    sb.write("tgsess.toml", "username = \"'karaposu'\"\n");
+    grammers_session(&sb.work.join("'karaposu'.session"), Some((1001, false)));
+    let warned = |args: &[&str]| {
+        let out = sb.cmd().args(args).output().unwrap();
+        stderr_of(&out).contains("contains quote characters")
+    };
+    assert!(warned(&["status"]));
+    assert!(warned(&["status"]), "status says it every time");
+    assert!(
+        warned(&["login"]),
+        "login creates or replaces the file: it says it"
+    );
+    assert!(
+        !warned(&["check", "--offline"]),
+        "check is for scripts: status explains"
+    );
+    assert!(!warned(&["list"]));
+    // exec: once, so a bot's log does not repeat it at every start.
+    assert!(warned(&["exec", "--", "true"]));
+    assert!(!warned(&["exec", "--", "true"]));
+    assert!(!warned(&["exec", "--", "true"]));
+    // Another odd value is another warning, said once too.
+    sb.write("tgsess.toml", "username = \" 'karaposu'\"\n");
+    let out = sb.cmd().args(["exec", "--", "true"]).output().unwrap();
+    assert!(
+        stderr_of(&out).contains("surrounding spaces"),
+        "{}",
+        stderr_of(&out)
+    );
+}
