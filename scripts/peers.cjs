@@ -4,24 +4,10 @@
 //   node peers.cjs gramjs|mtcute SANDBOX_DIR PHONE CODE     (2FA password on stdin)
 // The client trusts the sandbox's server_key.pem, creates a fresh auth key with it, sends a
 // code, signs in with 2FA, calls getMe and logs out. Prints one line: each step done, or the
-// step that failed and why. Every connection is held to loopback: net.Socket.connect to any
-// other address throws, so nothing can reach Telegram.
+// step that failed and why. Every connection is held to loopback (loopback.cjs).
 'use strict'
 const fs = require('fs')
-const net = require('net')
 const path = require('path')
-
-function loopbackOnly() {
-  const connect = net.Socket.prototype.connect
-  net.Socket.prototype.connect = function (...args) {
-    const o = typeof args[0] === 'object' ? args[0] : { port: args[0], host: args[1] }
-    const host = o.host || 'localhost'
-    if (!(net.isIP(host) && (host.startsWith('127.') || host === '::1')) && host !== 'localhost') {
-      throw new Error(`peers.cjs: refusing to connect to ${host}`)
-    }
-    return connect.apply(this, args)
-  }
-}
 
 function pkgDir(name) {
   let d = path.dirname(require.resolve(name))
@@ -138,7 +124,7 @@ async function mtcute(sb, port, phone, code, password, steps) {
 }
 
 async function main() {
-  loopbackOnly()
+  require('./loopback.cjs')
   const [lib, sb, phone, code] = process.argv.slice(2)
   const password = fs.readFileSync(0, 'utf8').split('\n')[0]
   const port = Number(JSON.parse(fs.readFileSync(path.join(sb, 'sandbox.json'), 'utf8')).address.split(':').pop())
