@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::output::Shown;
-use crate::secret::Secret;
+use tgsess_shared::secret::Secret;
 
 /// The keys a config file may hold. Unknown keys are an error (`deny_unknown_fields`): a typo
 /// such as `usernme` must not silently change which session file is used.
@@ -159,7 +159,7 @@ pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
 /// Reads a config file: a regular file only (a FIFO would hang, a device never ends), at
 /// most [`MAX_CONFIG`] bytes, UTF-8.
 fn read_regular(path: &Path) -> std::io::Result<String> {
-    crate::atomic::read_regular_text(path, MAX_CONFIG).map_err(|e| match e.kind() {
+    tgsess_shared::fs::read_regular_text(path, MAX_CONFIG).map_err(|e| match e.kind() {
         std::io::ErrorKind::InvalidInput => {
             std::io::Error::other(format!("{e}; point --config at a file"))
         }

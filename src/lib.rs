@@ -3,7 +3,6 @@
 //! The binary is a thin wrapper around [`run`]. The library is usable on its own: a bot can
 //! resolve the very same session file tgsess uses (see `examples/open_session.rs`).
 
-pub mod atomic;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -16,9 +15,7 @@ pub mod prompt;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-pub mod secret;
 pub mod settings;
-pub mod shared;
 pub mod state;
 pub mod store;
 

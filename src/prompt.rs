@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use tgsess_shared::secret::Secret;
 
 static SAVED_TERMIOS: Mutex<Option<libc::termios>> = Mutex::new(None);
 

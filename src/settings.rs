@@ -9,8 +9,8 @@ use crate::config::{self, LoadedConfig, Lookup};
 use crate::error::{Error, Result};
 use crate::naming::{self, NamingInput, SessionChoice, Source, Sourced};
 use crate::output::Shown;
-use crate::secret::Secret;
 use crate::store::SessionFormat;
+use tgsess_shared::secret::Secret;
 
 /// The process environment as tgsess sees it; tests pass their own.
 pub trait Env {

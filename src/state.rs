@@ -234,15 +234,15 @@ impl Store {
             ))
         })?;
         let lock_path = dir.join("state.lock");
-        let lock = crate::atomic::open_lock_file(&lock_path)
+        let lock = tgsess_shared::fs::open_lock_file(&lock_path)
             .map_err(|e| Error::usage(format!("cannot open {}: {e}", lock_path.shown())))?;
         lock.lock()
             .map_err(|e| Error::usage(format!("cannot lock {}: {e}", lock_path.shown())))?;
-        crate::atomic::remove_leftovers(path);
+        tgsess_shared::fs::remove_leftovers(path);
         let mut data = read(path)?;
         f(&mut data);
         let text = serde_json::to_string_pretty(&data).expect("serializes");
-        crate::atomic::write_private(path, text.as_bytes())
+        tgsess_shared::fs::write_private(path, text.as_bytes())
             .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.shown())))?;
         Ok(data)
     }
@@ -269,17 +269,17 @@ fn read(path: &Path) -> Result<StateFile> {
         Ok(m) if !m.is_file() => {
             return Err(damaged(format!(
                 "is not a regular file (it is {})",
-                crate::atomic::kind_of(&m)
+                tgsess_shared::fs::kind_of(&m)
             )));
         }
         Ok(_) => {}
     }
-    let text = crate::atomic::read_regular_text(path, MAX_STATE)
+    let text = tgsess_shared::fs::read_regular_text(path, MAX_STATE)
         .map_err(|e| damaged(format!("cannot be read ({e})")))?;
     serde_json::from_str(&text).map_err(|e| damaged(format!("is damaged ({e})")))
 }
 
-pub use crate::shared::{decode_token, encode_token};
+pub use tgsess_shared::mtproto::{decode_token, encode_token};
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use crate::store::{SessionFormat, Target, strings, write};
 /// A new text file (0600), never over an existing one; removed again if the write fails.
 fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;
-    let mut f = crate::atomic::create_exclusive(path).map_err(|e| {
+    let mut f = tgsess_shared::fs::create_exclusive(path).map_err(|e| {
         Error::file(format!(
             "cannot create {}: {e}; tgsess never overwrites a file on export: choose another \
              --output",

@@ -6,8 +6,8 @@ use crate::cli::LoginArgs;
 use crate::error::{Exit, Result};
 use crate::login::{self, Options};
 use crate::prompt;
-use crate::secret::Secret;
 use crate::settings::{Env, Settings};
+use tgsess_shared::secret::Secret;
 
 fn options(args: &LoginArgs, env: &dyn Env) -> Options {
     let secret = |k: &str| env.var(k).filter(|v| !v.is_empty()).map(Secret::new);

@@ -8,8 +8,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::cli::SandboxArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output::Shown;
-use crate::sandbox::{self, DEMO_PHONE, Scenario, keys};
-use crate::secret::Secret;
+use crate::sandbox::{self, DEMO_PHONE, Scenario};
+use tgsess_shared::sandbox_link as keys;
+use tgsess_shared::secret::Secret;
 
 pub fn scenario(a: &SandboxArgs) -> Scenario {
     Scenario {

@@ -79,7 +79,7 @@ pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         }
     }
     let leftovers =
-        crate::atomic::leftovers(&files::resolve(&choice.path).unwrap_or(choice.path.clone()));
+        tgsess_shared::fs::leftovers(&files::resolve(&choice.path).unwrap_or(choice.path.clone()));
     if !leftovers.is_empty() {
         warnings.push(format!(
             "{} temporary file(s) beside the session were left by a tgsess writer that \

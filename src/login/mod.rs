@@ -42,12 +42,12 @@ use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
 use crate::prompt;
-use crate::secret::Secret;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Draft, Store};
 use crate::store::files::{self, shell_quote, shell_quote_str as shell_quote_word};
 use crate::store::{AuthKey, Record, SessionFormat, Target, write};
 use text::Who;
+use tgsess_shared::secret::Secret;
 
 pub use text::code_settings;
 

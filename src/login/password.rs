@@ -8,7 +8,7 @@ use super::{ATTEMPTS, Run, net_error, rpc, timed};
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::prompt;
-use crate::secret::Secret;
+use tgsess_shared::secret::Secret;
 
 impl Run<'_> {
     pub(super) async fn password(&mut self) -> Result<Exit> {

@@ -45,7 +45,7 @@ pub fn connection_params(proxy: Option<&Proxy>) -> ConnectionParams {
 /// all, is a secret: `Display` shows it without the password.
 #[derive(Clone)]
 pub struct Proxy {
-    url: crate::secret::Secret,
+    url: tgsess_shared::secret::Secret,
     pub host: String,
     pub port: u16,
     pub user: Option<String>,
@@ -74,7 +74,7 @@ impl Proxy {
             .to_string();
         let port = u.port().ok_or_else(|| bad("the port is missing"))?;
         Ok(Proxy {
-            url: crate::secret::Secret::new(raw.trim().to_string()),
+            url: tgsess_shared::secret::Secret::new(raw.trim().to_string()),
             host,
             port,
             user: Some(u.username().to_string()).filter(|s| !s.is_empty()),
@@ -271,7 +271,7 @@ pub struct SandboxEndpoint {
 pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
     #[cfg(feature = "sandbox")]
     {
-        crate::sandbox::keys::read_endpoint(dir)
+        tgsess_shared::sandbox_link::read_endpoint(dir)
             .map(|e| SandboxEndpoint {
                 address: e.address,
                 dcs: e.dcs,
@@ -343,7 +343,7 @@ where
 fn register_key(dir: &Path, dc: i32) -> Result<[u8; 256]> {
     #[cfg(feature = "sandbox")]
     {
-        use crate::sandbox::keys;
+        use tgsess_shared::sandbox_link as keys;
         let k = keys::new_key();
         keys::register(dir, dc, &k).map_err(|e| {
             Error::NoVerdict(format!(

@@ -12,7 +12,7 @@ use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serial
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 
-use crate::shared::sha1;
+use tgsess_shared::mtproto::sha1;
 
 use super::server_key::ServerKey;
 

@@ -12,7 +12,6 @@
 //! - `server_key`, `handshake`: the sandbox's own RSA key, and auth key creation with it.
 
 pub mod handshake;
-pub mod keys;
 pub mod layers;
 pub mod objects;
 pub mod rpc;
@@ -31,6 +30,7 @@ use base64::Engine as _;
 
 use crate::error::{Error, Result};
 pub use rpc::{CodeType, Scenario};
+use tgsess_shared::sandbox_link as keys;
 
 /// The phone number the sandbox's config uses (test-DC rule: DC 2, code 22222).
 pub const DEMO_PHONE: &str = "9996621234";
@@ -86,7 +86,7 @@ pub fn telethon_string(dc: u8, addr: SocketAddr, key: &[u8; 256]) -> String {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    crate::atomic::write_private(path, text.as_bytes()).map_err(|e| io_err("write", path, e))
+    tgsess_shared::fs::write_private(path, text.as_bytes()).map_err(|e| io_err("write", path, e))
 }
 
 /// Starts serving. Before it returns, DIR holds `tgsess.toml`, `session.string`,
@@ -191,7 +191,7 @@ pub async fn start(opts: Options) -> Result<Running> {
 /// when it stopped, delete it.
 fn lock_dir(dir: &Path) -> Result<std::fs::File> {
     let path = dir.join("sandbox.lock");
-    let file = crate::atomic::open_lock_file(&path).map_err(|e| io_err("open", &path, e))?;
+    let file = tgsess_shared::fs::open_lock_file(&path).map_err(|e| io_err("open", &path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -23,7 +23,7 @@ pub enum CodeType {
 /// The scenario flags of `tgsess sandbox`.
 #[derive(Clone, Debug, Default)]
 pub struct Scenario {
-    pub password: Option<crate::secret::Secret>,
+    pub password: Option<tgsess_shared::secret::Secret>,
     pub code_type: Option<CodeType>,
     pub flood_wait: Option<u32>,
     pub send_code_unavailable: bool,
@@ -221,7 +221,7 @@ impl State {
     }
 
     fn restore(mut self) -> Self {
-        let Ok(text) = crate::atomic::read_regular_text(&self.dir.join(STATE_FILE), 64 << 20)
+        let Ok(text) = tgsess_shared::fs::read_regular_text(&self.dir.join(STATE_FILE), 64 << 20)
         else {
             return self;
         };
@@ -237,7 +237,7 @@ impl State {
             }
         }
         for (token, user) in p.future_tokens {
-            if let Some(t) = crate::shared::decode_token(&token) {
+            if let Some(t) = tgsess_shared::mtproto::decode_token(&token) {
                 self.future_tokens.insert(t, user);
             }
         }
@@ -276,17 +276,17 @@ impl State {
             future_tokens: self
                 .future_tokens
                 .iter()
-                .map(|(t, u)| (crate::shared::encode_token(t), *u))
+                .map(|(t, u)| (tgsess_shared::mtproto::encode_token(t), *u))
                 .collect(),
         };
         let text = serde_json::to_string(&p).expect("serializes");
-        let _ = crate::atomic::write_private(&self.dir.join(STATE_FILE), text.as_bytes());
+        let _ = tgsess_shared::fs::write_private(&self.dir.join(STATE_FILE), text.as_bytes());
     }
 
     /// The key for an id, loading a newly registered one from the side channel.
     pub fn key(&mut self, key_id: u64) -> Option<&KeyEntry> {
         if !self.keys.contains_key(&key_id) {
-            let (dc, key) = super::keys::load(&self.dir, key_id)?;
+            let (dc, key) = tgsess_shared::sandbox_link::load(&self.dir, key_id)?;
             let auth = match self.restored.remove(&key_id) {
                 Some((user, since)) => Auth::SignedIn {
                     user,

@@ -56,7 +56,7 @@ pub async fn serve(dir: PathBuf, shared: Arc<Shared>) {
 }
 
 fn answer(path: &Path, shared: &Shared) {
-    let Ok(text) = crate::atomic::read_regular_text(path, 64 * 1024) else {
+    let Ok(text) = tgsess_shared::fs::read_regular_text(path, 64 * 1024) else {
         return;
     };
     let _ = std::fs::remove_file(path);
@@ -69,7 +69,7 @@ fn answer(path: &Path, shared: &Shared) {
     };
     let out = path.with_extension("res");
     let text = serde_json::to_string(&answer).expect("serializes");
-    let _ = crate::atomic::write_private(&out, text.as_bytes());
+    let _ = tgsess_shared::fs::write_private(&out, text.as_bytes());
 }
 
 fn accept(req: &Request, shared: &Shared) -> Answer {
@@ -121,10 +121,10 @@ pub fn request(dir: &Path, url: &str, phone: &str) -> std::io::Result<Answer> {
         phone: phone.to_string(),
     })
     .expect("serializes");
-    crate::atomic::write_private(&req, text.as_bytes())?;
+    tgsess_shared::fs::write_private(&req, text.as_bytes())?;
     let res = req.with_extension("res");
     for _ in 0..200 {
-        if let Ok(t) = crate::atomic::read_regular_text(&res, 64 * 1024) {
+        if let Ok(t) = tgsess_shared::fs::read_regular_text(&res, 64 * 1024) {
             let _ = std::fs::remove_file(&res);
             return serde_json::from_str(&t).map_err(std::io::Error::other);
         }

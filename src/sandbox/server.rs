@@ -366,14 +366,16 @@ impl Connection {
             }
         };
         let (dc, key_id) = match new_key {
-            Some(k) => match super::keys::register(&self.shared.dir, k.dc, &k.key) {
-                Ok(()) => (k.dc, wire::key_id(&k.key)),
-                Err(e) => {
-                    self.shared
-                        .log(&self.tags, 0, 0, method, &format!("CLOSED: {e}"));
-                    return Ok(Step::Close);
+            Some(k) => {
+                match tgsess_shared::sandbox_link::register(&self.shared.dir, k.dc, &k.key) {
+                    Ok(()) => (k.dc, wire::key_id(&k.key)),
+                    Err(e) => {
+                        self.shared
+                            .log(&self.tags, 0, 0, method, &format!("CLOSED: {e}"));
+                        return Ok(Step::Close);
+                    }
                 }
-            },
+            }
             None => (0, 0),
         };
         self.shared.log(&self.tags, dc, key_id, method, "ok");

@@ -63,7 +63,8 @@ impl ServerKey {
 /// The MTProto fingerprint: SHA1(TL bytes n + TL bytes e), last 8 bytes, little-endian.
 pub fn fingerprint(n: &BigUint, e: &BigUint) -> i64 {
     use grammers_tl_types::Serializable;
-    let digest = crate::shared::sha1(&[&n.to_bytes_be().to_bytes(), &e.to_bytes_be().to_bytes()]);
+    let digest =
+        tgsess_shared::mtproto::sha1(&[&n.to_bytes_be().to_bytes(), &e.to_bytes_be().to_bytes()]);
     i64::from_le_bytes(digest[12..20].try_into().expect("8 bytes"))
 }
 
@@ -81,7 +82,7 @@ pub fn load_or_create(dir: &Path) -> Result<ServerKey, String> {
                     path.display()
                 ));
             }
-            let pem = crate::atomic::read_regular_text(&path, 64 * 1024)
+            let pem = tgsess_shared::fs::read_regular_text(&path, 64 * 1024)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             rsa::RsaPrivateKey::from_pkcs1_pem(&pem).map_err(|e| {
                 format!(
@@ -97,7 +98,7 @@ pub fn load_or_create(dir: &Path) -> Result<ServerKey, String> {
             let pem = key
                 .to_pkcs1_pem(LineEnding::LF)
                 .map_err(|e| format!("cannot encode the sandbox's RSA key: {e}"))?;
-            crate::atomic::write_private(&path, pem.as_bytes())
+            tgsess_shared::fs::write_private(&path, pem.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             key
         }
@@ -113,7 +114,7 @@ pub fn load_or_create(dir: &Path) -> Result<ServerKey, String> {
         (FINGERPRINT_FILE, format!("{}\n", server_key.fingerprint)),
     ] {
         let p = dir.join(name);
-        crate::atomic::write_private(&p, text.as_bytes())
+        tgsess_shared::fs::write_private(&p, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
     }
     Ok(server_key)

@@ -42,7 +42,7 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 
 /// auth_key_id = SHA1(key)[12..20], little-endian.
 pub fn key_id(key: &[u8; 256]) -> u64 {
-    crate::shared::key_id(key)
+    tgsess_shared::mtproto::key_id(key)
 }
 
 /// MTProto 2.0 aes_key/aes_iv (core.telegram.org/mtproto/description).

@@ -187,7 +187,7 @@ impl SessionLock {
             }
             None => lock_path(&resolved),
         };
-        let file = crate::atomic::open_lock_file(&path).map_err(|e| {
+        let file = tgsess_shared::fs::open_lock_file(&path).map_err(|e| {
             Error::file(format!(
                 "cannot create the lock file {} for session {}: {e}{}",
                 path.shown(),
@@ -252,7 +252,7 @@ pub fn holder_of(path: &Path) -> Option<String> {
             None
         }
         Err(std::fs::TryLockError::WouldBlock) => {
-            let text = crate::atomic::read_regular_text(path, 64 * 1024).unwrap_or_default();
+            let text = tgsess_shared::fs::read_regular_text(path, 64 * 1024).unwrap_or_default();
             let mut lines = text.lines();
             let pid = lines.next().unwrap_or("?");
             let cmd = crate::output::escape(lines.next().unwrap_or("?"));
@@ -469,7 +469,7 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
 fn starts_with_sqlite_magic(path: &Path) -> bool {
     use std::io::Read;
     let mut buf = [0u8; 16];
-    crate::atomic::open_regular(path)
+    tgsess_shared::fs::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut buf))
         .is_ok()
         && &buf == super::SQLITE_MAGIC

@@ -139,7 +139,7 @@ impl AuthKey {
     /// auth_key_id: the low 64 bits of SHA1(key), as MTProto defines it (bytes 12..20).
     /// Safe to show: it identifies a key without revealing it.
     pub fn id(&self) -> u64 {
-        crate::shared::key_id(&self.0)
+        tgsess_shared::mtproto::key_id(&self.0)
     }
 }
 

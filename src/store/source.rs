@@ -61,7 +61,7 @@ fn read_stdin() -> Result<String> {
         return Err(Error::usage(format!(
             "stdin holds more than {} (tgsess reads at most that much, and a session string \
              is under 1 KiB): pipe in only the string; nothing was written",
-            crate::atomic::size_words(MAX_TEXT)
+            tgsess_shared::fs::size_words(MAX_TEXT)
         )));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -248,7 +248,7 @@ pub async fn read_with(
     if !meta.is_file() {
         return Err(Error::usage(format!(
             "{origin} is {}, not a session file; nothing was written",
-            crate::atomic::kind_of(&meta)
+            tgsess_shared::fs::kind_of(&meta)
         )));
     }
     if meta.len() == 0 {
@@ -257,7 +257,7 @@ pub async fn read_with(
         )));
     }
     let mut head = [0u8; 16];
-    let is_sqlite = crate::atomic::open_regular(path)
+    let is_sqlite = tgsess_shared::fs::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && &head == SQLITE_MAGIC;
@@ -267,7 +267,7 @@ pub async fn read_with(
                 "{origin} is neither an SQLite session nor a session string; nothing was written"
             )));
         }
-        let bytes = crate::atomic::read_regular(path, MAX_TEXT)
+        let bytes = tgsess_shared::fs::read_regular(path, MAX_TEXT)
             .map_err(|e| Error::usage(format!("cannot read {origin}: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::usage(format!(

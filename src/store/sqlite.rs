@@ -67,7 +67,7 @@ fn odd_side_file(path: &Path) -> Option<std::path::PathBuf> {
 fn is_wal(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 20];
-    crate::atomic::open_regular(path)
+    tgsess_shared::fs::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && (head[18] == 2 || head[19] == 2)
@@ -77,7 +77,7 @@ fn is_wal(path: &Path) -> bool {
 fn private_copy(path: &Path) -> std::io::Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new().prefix("tgsess-read-").tempdir()?;
     copy_regular(path, &dir.path().join("db"))?;
-    let wal = crate::atomic::with_suffix(path, "-wal");
+    let wal = tgsess_shared::fs::with_suffix(path, "-wal");
     if wal.is_file() {
         copy_regular(&wal, &dir.path().join("db-wal"))?;
     }
@@ -86,15 +86,15 @@ fn private_copy(path: &Path) -> std::io::Result<tempfile::TempDir> {
 
 /// Copies a regular file (never a FIFO or device put in its place) into a new private file.
 fn copy_regular(from: &Path, to: &Path) -> std::io::Result<()> {
-    let mut src = crate::atomic::open_regular(from)?;
-    let mut dst = crate::atomic::create_exclusive(to)?;
+    let mut src = tgsess_shared::fs::open_regular(from)?;
+    let mut dst = tgsess_shared::fs::create_exclusive(to)?;
     std::io::copy(&mut src, &mut dst).map(|_| ())
 }
 
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(16);
-    crate::atomic::open_regular(path)?
+    tgsess_shared::fs::open_regular(path)?
         .take(16)
         .read_to_end(&mut buf)?;
     Ok(buf)

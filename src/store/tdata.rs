@@ -23,7 +23,7 @@ use md5::Digest as _;
 
 use super::AuthKey;
 use crate::output::Shown;
-use crate::shared::sha1;
+use tgsess_shared::mtproto::sha1;
 
 /// MtpAuthorization (Telegram/SourceFiles/storage/details/storage_settings_scheme.h).
 const MTP_AUTHORIZATION: u32 = 0x4B;
@@ -138,7 +138,7 @@ fn read_file(dir: &Path, name: &str) -> R<(i32, Vec<u8>)> {
 
 fn read_tdf(p: &Path) -> Result<(i32, Vec<u8>), String> {
     // Desktop's key and account files are a few KiB; 16 MiB bounds a planted device.
-    let data = crate::atomic::read_regular(p, 16 << 20).map_err(|e| e.to_string())?;
+    let data = tgsess_shared::fs::read_regular(p, 16 << 20).map_err(|e| e.to_string())?;
     if data.len() < 24 || &data[..4] != b"TDF$" {
         return Err("not a TDF$ file".into());
     }

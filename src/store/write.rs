@@ -18,9 +18,9 @@ use grammers_session::types::{DcOption, PeerAuth, PeerInfo, UpdateState, Updates
 use libsql::Value;
 
 use super::{AuthKey, Record, SessionFormat, TEST_DCS, known_dc_address};
-use crate::atomic;
 use crate::error::{Error, Result};
 use crate::output::Shown;
+use tgsess_shared::fs as atomic;
 
 /// Saves `r` at `path` in `format`, replacing what is there (the caller has checked that it
 /// may: same format, no other process holding it, backed up where needed).

@@ -159,7 +159,7 @@ fn every_file_read_is_a_bounded_regular_file_and_never_blocks() {
     // answer (refusing the key) and go on serving.
     let k = dc.tmp.path().join("k.session");
     grammers_session(&k, None);
-    let key_id = tgsess::shared::key_id(&[7u8; 256]);
+    let key_id = tgsess_shared::mtproto::key_id(&[7u8; 256]);
     std::fs::create_dir_all(dc.dir.join("keys")).unwrap();
     mkfifo(&dc.dir.join(format!("keys/{key_id:016x}.key")));
     let started = Instant::now();

@@ -12,8 +12,9 @@ use grammers_session::storages::MemorySession;
 use grammers_session::types::DcOption;
 use grammers_tl_types as tl;
 use tgsess::net::Connection;
-use tgsess::sandbox::{self, Scenario, keys};
-use tgsess::secret::Secret;
+use tgsess::sandbox::{self, Scenario};
+use tgsess_shared::Secret;
+use tgsess_shared::sandbox_link as keys;
 
 pub struct Dc {
     pub _dir: tempfile::TempDir,

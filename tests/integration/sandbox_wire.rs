@@ -225,12 +225,12 @@ async fn every_grammers_transport_is_served() {
         // transport error (grammers-mtproto 0.11 src/transport/abridged.rs `unpack`), and an
         // encrypted packet starts with the key id: use a key whose id's low word is positive.
         let key = loop {
-            let k = tgsess::sandbox::keys::new_key();
-            if (tgsess::shared::key_id(&k) as u32 as i32) >= 0 {
+            let k = tgsess_shared::sandbox_link::new_key();
+            if (tgsess_shared::mtproto::key_id(&k) as u32 as i32) >= 0 {
                 break k;
             }
         };
-        tgsess::sandbox::keys::register(dir, 2, &key).unwrap();
+        tgsess_shared::sandbox_link::register(dir, 2, &key).unwrap();
         let mut sender = connect_with_auth(t, ServerAddr::Tcp { address }, key)
             .await
             .unwrap();

@@ -158,9 +158,9 @@ fn every_answer_the_sandbox_gives_fits_every_layer() {
     let caller = |n: u8| {
         let mut key = [n; 256];
         key[0] = 0x42;
-        crate::sandbox::keys::register(dir.path(), 2, &key).unwrap();
+        tgsess_shared::sandbox_link::register(dir.path(), 2, &key).unwrap();
         Caller {
-            key_id: crate::shared::key_id(&key),
+            key_id: tgsess_shared::mtproto::key_id(&key),
             dc: 2,
         }
     };

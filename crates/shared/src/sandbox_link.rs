@@ -1,4 +1,5 @@
-//! The sandbox's side channel for auth keys: files in its directory.
+//! The sandbox's side channel for auth keys: files in its directory. The sandbox writes its
+//! endpoint and reads registered keys; tgsess reads the endpoint and registers keys.
 //!
 //! Other clients create keys with the sandbox's own RSA key (`handshake.rs`). grammers
 //! cannot: it accepts only Telegram's RSA keys (grammers-mtproto src/authentication.rs
@@ -41,24 +42,24 @@ pub fn new_key() -> [u8; 256] {
 
 /// Registers a key for `dc` with the sandbox in `dir`.
 pub fn register(dir: &Path, dc: i32, key: &[u8; 256]) -> std::io::Result<()> {
-    let id = super::wire::key_id(key);
+    let id = crate::mtproto::key_id(key);
     let kd = keys_dir(dir);
     std::fs::create_dir_all(&kd)?;
     let mut bytes = Vec::with_capacity(260);
     bytes.extend_from_slice(&dc.to_le_bytes());
     bytes.extend_from_slice(key);
-    crate::atomic::write_private(&key_file(dir, id), &bytes)
+    crate::fs::write_private(&key_file(dir, id), &bytes)
 }
 
 /// Looks a key up by id: `(dc, key)`.
 pub fn load(dir: &Path, key_id: u64) -> Option<(i32, [u8; 256])> {
-    let bytes = crate::atomic::read_regular(&key_file(dir, key_id), 260).ok()?;
+    let bytes = crate::fs::read_regular(&key_file(dir, key_id), 260).ok()?;
     if bytes.len() != 260 {
         return None;
     }
     let dc = i32::from_le_bytes(bytes[..4].try_into().ok()?);
     let key: [u8; 256] = bytes[4..].try_into().ok()?;
-    (super::wire::key_id(&key) == key_id).then_some((dc, key))
+    (crate::mtproto::key_id(&key) == key_id).then_some((dc, key))
 }
 
 /// `sandbox.json` is a few hundred bytes; anything larger is not the sandbox's.
@@ -67,7 +68,7 @@ const MAX_ENDPOINT: u64 = 64 * 1024;
 /// Reads `DIR/sandbox.json`: only a regular file, bounded, never blocking (a FIFO or a link
 /// to a device planted there is an error, not a hang).
 pub fn read_endpoint(dir: &Path) -> std::io::Result<Endpoint> {
-    let text = crate::atomic::read_regular_text(&dir.join(ENDPOINT_FILE), MAX_ENDPOINT)?;
+    let text = crate::fs::read_regular_text(&dir.join(ENDPOINT_FILE), MAX_ENDPOINT)?;
     serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
@@ -80,7 +81,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let k = new_key();
         register(d.path(), 3, &k).unwrap();
-        let (dc, back) = load(d.path(), super::super::wire::key_id(&k)).unwrap();
+        let (dc, back) = load(d.path(), crate::mtproto::key_id(&k)).unwrap();
         assert_eq!((dc, back), (3, k));
         assert!(load(d.path(), 12345).is_none());
     }

@@ -1,7 +1,5 @@
-//! What the client side and the sandbox both need, in one place that each imports: SHA1 over
-//! parts, the auth key id and the base64 token codec. The sandbox imports nothing else of the client
-//! (state, settings, cli, login, store); the client reaches the sandbox only through
-//! `commands::sandbox`, `login --sandbox` and its endpoint file (`net`).
+//! MTProto helpers both sides need: SHA1 over parts, the auth key id and the base64 token
+//! codec (future auth tokens and keys kept in JSON files).
 
 use base64::Engine as _;
 

@@ -1,5 +1,5 @@
-//! Private files written whole, and files read safely: shared by the client side (sessions,
-//! state) and the sandbox.
+//! Private files written whole, and files read safely: used by the session store, tgsess's
+//! state and the sandbox.
 //!
 //! Reading: everything tgsess reads from disk (configs, state.json, session files, tdata,
 //! the sandbox's endpoint, keys and state) goes through [`read_regular`]. It opens with
