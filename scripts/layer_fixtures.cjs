@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Serialises the sandbox's four layer-dependent answers with GramJS's or mtcute's own TL
-// writers, for tests/fixtures/layers/LIBRARY.json (checked by src/sandbox/layers/tests.rs).
+// writers, for crates/sandbox/tests/fixtures/layers/LIBRARY.json (checked by crates/sandbox/src/layers/tests.rs).
 // The values are the ones scripts/layer_fixtures.py uses (the sandbox's, for 9996621234).
 // Not part of `cargo test`; run scripts/layers.sh. Usage (NODE_PATH = its node_modules):
 //   node layer_fixtures.cjs gramjs|mtcute

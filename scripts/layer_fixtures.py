@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Serialises the sandbox's four layer-dependent answers with a Python library's own TL
-classes, for tests/fixtures/layers/LIBRARY.json (checked by src/sandbox/layers/tests.rs).
+classes, for crates/sandbox/tests/fixtures/layers/LIBRARY.json (checked by crates/sandbox/src/layers/tests.rs).
 
 Not part of `cargo test`; run scripts/layers.sh. Usage:
     layer_fixtures.py telethon|kurigram|pyrofork|hydrogram
 Prints JSON: the library, its version and layer, and the hex bytes of `user`,
 `users.userFull`, `config` and `auth.authorization`. The values are the ones the sandbox
-sends for its phone 9996621234 (src/sandbox/rpc.rs `user`, `user_full`, `config`,
+sends for its phone 9996621234 (crates/sandbox/src/rpc.rs `user`, `user_full`, `config`,
 `authorization`); tests.rs builds the same values in layer 230.
 """
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Extracts, from each library's own shipped schema, the TL constructors the sandbox sends,
-into src/sandbox/layers/lLAYER.tl (one file per layer the sandbox speaks).
+into crates/sandbox/src/layers/lLAYER.tl (one file per layer the sandbox speaks).
 
 Not part of `cargo test`; run scripts/layers.sh, which downloads the sources. Usage:
     layers.py OUT_DIR LABEL=PATH...
@@ -14,7 +14,7 @@ import pathlib
 import re
 import sys
 
-# Every constructor that the sandbox's RPC answers can contain (src/sandbox/rpc.rs), nested
+# Every constructor that the sandbox's RPC answers can contain (crates/sandbox/src/rpc.rs), nested
 # ones included. The sandbox re-encodes its layer-230 answers into these.
 NEEDED = """
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Rebuilds the sandbox's per-layer definitions and their byte fixtures from the client
 # libraries themselves:
-#   src/sandbox/layers/lLAYER.tl   the constructors the sandbox sends, from each library's
+#   crates/sandbox/src/layers/lLAYER.tl   the constructors the sandbox sends, from each library's
 #                                  shipped schema (scripts/layers.py)
-#   tests/fixtures/layers/LIB.json the same answers written by each library's serialiser
+#   crates/sandbox/tests/fixtures/layers/LIB.json the same answers written by each library's serialiser
 #                                  (scripts/layer_fixtures.py, scripts/layer_fixtures.cjs)
 #   scripts/layers.sh
 # Downloads sdists from PyPI and packages from npm into a scratch directory, and installs the
@@ -23,14 +23,14 @@ for f in "$S"/*.tar.gz; do tar xzf "$f" -C "$S"; done
 (cd "$S" && npm init -y > /dev/null && npm install --silent telegram@2.26.22 @mtcute/core@0.29.7 > /dev/null)
 N=$S/node_modules
 GRAMMERS=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/grammers-tl-types-0.11.0 | head -1)
-python3 scripts/layers.py src/sandbox/layers \
+python3 scripts/layers.py crates/sandbox/src/layers \
   "hydrogram 0.2.0 (PyPI sdist: compiler/api/source/main_api.tl)=$S/hydrogram-0.2.0/compiler/api/source/main_api.tl" \
   "telegram 2.26.22 (GramJS, npm: tl/apiTl.js)=$N/telegram/tl/apiTl.js" \
   "pyrofork 2.3.69 (PyPI sdist: compiler/api/source/main_api.tl)=$S/pyrofork-2.3.69/compiler/api/source/main_api.tl" \
   "@mtcute/core 0.29.7 (npm: tl/api-schema.json)=$N/@mtcute/core/tl/api-schema.json" \
   "kurigram 2.2.26 (PyPI sdist: compiler/api/source/main_api.tl)=$S/kurigram-2.2.26/compiler/api/source/main_api.tl" \
   "grammers-tl-types 0.11.0 (crates.io: tl/api.tl)=$GRAMMERS/tl/api.tl"
-F=tests/fixtures/layers
+F=crates/sandbox/tests/fixtures/layers
 mkdir -p "$F"
 "$(venv telethon145 telethon==1.45.0)" scripts/layer_fixtures.py telethon > "$F/telethon.json"
 "$(venv kurigram kurigram==2.2.26)" scripts/layer_fixtures.py kurigram > "$F/kurigram.json"
@@ -38,4 +38,4 @@ mkdir -p "$F"
 "$(venv hydrogram hydrogram==0.2.0)" scripts/layer_fixtures.py hydrogram > "$F/hydrogram.json"
 NODE_PATH=$N node scripts/layer_fixtures.cjs gramjs > "$F/gramjs.json"
 NODE_PATH=$N node scripts/layer_fixtures.cjs mtcute > "$F/mtcute.json"
-echo "wrote src/sandbox/layers/*.tl and $F/*.json; check them with: cargo test --lib layers"
+echo "wrote crates/sandbox/src/layers/*.tl and $F/*.json; check them with: cargo test -p tgsess-sandbox layers"

@@ -317,6 +317,28 @@ pub struct LoginArgs {
     pub timeout: Option<u64>,
 }
 
+/// How the sandbox says a code was sent (`--code-type`).
+#[cfg(feature = "sandbox")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodeTypeArg {
+    App,
+    Sms,
+    Call,
+    Email,
+}
+
+#[cfg(feature = "sandbox")]
+impl From<CodeTypeArg> for tgsess_sandbox::CodeType {
+    fn from(c: CodeTypeArg) -> Self {
+        match c {
+            CodeTypeArg::App => tgsess_sandbox::CodeType::App,
+            CodeTypeArg::Sms => tgsess_sandbox::CodeType::Sms,
+            CodeTypeArg::Call => tgsess_sandbox::CodeType::Call,
+            CodeTypeArg::Email => tgsess_sandbox::CodeType::Email,
+        }
+    }
+}
+
 /// `tgsess sandbox`: where it lives and which scenario it plays.
 #[cfg(feature = "sandbox")]
 #[derive(Debug, Args)]
@@ -332,7 +354,7 @@ pub struct SandboxArgs {
     pub password: Option<String>,
     /// What auth.sentCode reports as the way the code was sent
     #[arg(long, value_enum, default_value = "app")]
-    pub code_type: crate::sandbox::CodeType,
+    pub code_type: CodeTypeArg,
     /// auth.sendCode answers FLOOD_WAIT_SECS
     #[arg(long, value_name = "SECS")]
     pub flood_wait: Option<u32>,

@@ -89,6 +89,14 @@ impl Error {
     }
 }
 
+#[cfg(feature = "sandbox")]
+impl From<tgsess_sandbox::Error> for Error {
+    /// The sandbox's own errors name the directory, address or flag: a usage error.
+    fn from(e: tgsess_sandbox::Error) -> Self {
+        Error::Usage(e.0)
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

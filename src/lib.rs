@@ -13,8 +13,6 @@ pub mod net;
 pub mod output;
 pub mod prompt;
 pub mod report;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod settings;
 pub mod state;
 pub mod store;

@@ -62,7 +62,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &LoginArgs) -> Result
 #[cfg(feature = "sandbox")]
 async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
     use crate::error::Error;
-    use crate::sandbox;
+    use tgsess_sandbox as sandbox;
     let tmp = tempfile::Builder::new()
         .prefix("tgsess-rehearsal-")
         .tempdir()

@@ -8,14 +8,14 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::cli::SandboxArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output::Shown;
-use crate::sandbox::{self, DEMO_PHONE, Scenario};
+use tgsess_sandbox::{self as sandbox, DEMO_PHONE, Scenario};
 use tgsess_shared::sandbox_link as keys;
 use tgsess_shared::secret::Secret;
 
 pub fn scenario(a: &SandboxArgs) -> Scenario {
     Scenario {
         password: a.password.clone().map(Secret::new),
-        code_type: Some(a.code_type),
+        code_type: Some(a.code_type.into()),
         flood_wait: a.flood_wait,
         send_code_unavailable: a.send_code_unavailable,
         migrate_to: a.migrate_to,

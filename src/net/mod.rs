@@ -266,31 +266,21 @@ pub struct SandboxEndpoint {
     pub dcs: Vec<i32>,
 }
 
-/// Reads the endpoint of the sandbox running in `dir`. Without the `sandbox` feature this
-/// is an error: such a build cannot know a sandbox.
+/// Reads the endpoint of the sandbox running in `dir` (its `sandbox.json`). A build without
+/// the `sandbox` feature talks to a sandbox just the same: the sandbox is another process.
 pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
-    #[cfg(feature = "sandbox")]
-    {
-        tgsess_shared::sandbox_link::read_endpoint(dir)
-            .map(|e| SandboxEndpoint {
-                address: e.address,
-                dcs: e.dcs,
-            })
-            .map_err(|e| {
-                Error::NoVerdict(format!(
-                    "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
-                    dir.shown(),
-                    crate::store::files::shell_quote(dir)
-                ))
-            })
-    }
-    #[cfg(not(feature = "sandbox"))]
-    {
-        Err(Error::usage(format!(
-            "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
-            dir.shown()
-        )))
-    }
+    tgsess_shared::sandbox_link::read_endpoint(dir)
+        .map(|e| SandboxEndpoint {
+            address: e.address,
+            dcs: e.dcs,
+        })
+        .map_err(|e| {
+            Error::NoVerdict(format!(
+                "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
+                dir.shown(),
+                crate::store::files::shell_quote(dir)
+            ))
+        })
 }
 
 /// Where no connection can go: the address given to DCs a sandbox does not serve, so that
@@ -341,26 +331,15 @@ where
 
 /// A fresh key for `dc`, registered with the sandbox in `dir` through its side channel.
 fn register_key(dir: &Path, dc: i32) -> Result<[u8; 256]> {
-    #[cfg(feature = "sandbox")]
-    {
-        use tgsess_shared::sandbox_link as keys;
-        let k = keys::new_key();
-        keys::register(dir, dc, &k).map_err(|e| {
-            Error::NoVerdict(format!(
-                "cannot register a key with the sandbox in {}: {e}",
-                dir.shown()
-            ))
-        })?;
-        Ok(k)
-    }
-    #[cfg(not(feature = "sandbox"))]
-    {
-        let _ = dc;
-        Err(Error::usage(format!(
-            "sandbox_dir {} is set, but this tgsess was built without the sandbox feature",
+    use tgsess_shared::sandbox_link as keys;
+    let k = keys::new_key();
+    keys::register(dir, dc, &k).map_err(|e| {
+        Error::NoVerdict(format!(
+            "cannot register a key with the sandbox in {}: {e}",
             dir.shown()
-        )))
-    }
+        ))
+    })?;
+    Ok(k)
 }
 
 /// The address of the running sandbox in `dir`.

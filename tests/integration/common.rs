@@ -31,15 +31,15 @@ pub fn seed_server_key(dir: &Path) {
     static PEM: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     let pem = PEM.get_or_init(|| {
         let d = tempfile::tempdir().unwrap();
-        tgsess::sandbox::server_key::load_or_create(d.path()).unwrap();
-        std::fs::read(d.path().join(tgsess::sandbox::server_key::PRIVATE_FILE)).unwrap()
+        tgsess_sandbox::server_key::load_or_create(d.path()).unwrap();
+        std::fs::read(d.path().join(tgsess_sandbox::server_key::PRIVATE_FILE)).unwrap()
     });
     std::fs::create_dir_all(dir).unwrap();
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(dir.join(tgsess::sandbox::server_key::PRIVATE_FILE))
+        .open(dir.join(tgsess_sandbox::server_key::PRIVATE_FILE))
         .unwrap()
         .write_all(pem)
         .unwrap();

@@ -14,7 +14,7 @@ use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
 use sha1::Digest;
 use tgsess::net::Connection;
-use tgsess::sandbox::Scenario;
+use tgsess_sandbox::Scenario;
 
 use crate::common::request_lines;
 use crate::sandbox_client::{Dc, memory_session, start};
@@ -585,7 +585,7 @@ async fn service_messages_are_answered_as_the_protocol_says() {
         let (id, tl::enums::FutureSalts::Salts(salts)) =
             s.ask::<tl::enums::FutureSalts>(&tl::functions::GetFutureSalts { num: 1 }.to_bytes());
         assert_eq!(salts.req_msg_id, id);
-        let now = tgsess::sandbox::rpc::now_secs();
+        let now = tgsess_sandbox::rpc::now_secs();
         assert!(
             salts
                 .salts

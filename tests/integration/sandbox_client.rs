@@ -12,7 +12,7 @@ use grammers_session::storages::MemorySession;
 use grammers_session::types::DcOption;
 use grammers_tl_types as tl;
 use tgsess::net::Connection;
-use tgsess::sandbox::{self, Scenario};
+use tgsess_sandbox::{self as sandbox, Scenario};
 use tgsess_shared::Secret;
 use tgsess_shared::sandbox_link as keys;
 

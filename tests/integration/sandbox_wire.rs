@@ -11,7 +11,7 @@ use grammers_mtproto::transport::{Full, Transport};
 use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 use tgsess::net::Connection;
-use tgsess::sandbox::Scenario;
+use tgsess_sandbox::Scenario;
 
 use crate::sandbox_client::{seeded_session, start};
 
@@ -347,20 +347,21 @@ async fn answers_come_in_the_layer_the_client_declared() {
         .unwrap();
     assert_eq!(bytes[..8], [0x15, 0xc4, 0xb5, 0x1c, 1, 0, 0, 0]);
     assert_eq!(bytes[8..12], 0x215c4438u32.to_le_bytes(), "user#215c4438");
-    let l181 =
-        tgsess::sandbox::layers::Schema::parse(include_str!("../../src/sandbox/layers/l181.tl"))
-            .unwrap();
-    let tgsess::sandbox::layers::Value::Vector(users) = l181.decode_answer(&bytes).unwrap() else {
+    let l181 = tgsess_sandbox::layers::Schema::parse(include_str!(
+        "../../crates/sandbox/src/layers/l181.tl"
+    ))
+    .unwrap();
+    let tgsess_sandbox::layers::Value::Vector(users) = l181.decode_answer(&bytes).unwrap() else {
         panic!("not a vector")
     };
-    let tgsess::sandbox::layers::Value::Object(name, fields) = &users[0] else {
+    let tgsess_sandbox::layers::Value::Object(name, fields) = &users[0] else {
         panic!("not an object")
     };
     assert_eq!(name, "user");
     assert!(
         fields
             .iter()
-            .any(|(k, v)| k == "self" && *v == tgsess::sandbox::layers::Value::True)
+            .any(|(k, v)| k == "self" && *v == tgsess_sandbox::layers::Value::True)
     );
     // A layer the sandbox does not speak: refused, naming those it does, and not handled.
     let e = c

@@ -1,6 +1,8 @@
 //! The sandbox: a local Telegram datacenter that speaks real MTProto over TCP, so the real
 //! grammers client inside tgsess, and Telethon, the Pyrogram forks, GramJS and mtcute
-//! (`scripts/peers`), log in against it without touching Telegram. Behind the `sandbox` cargo feature (on by default).
+//! (`scripts/peers`), log in against it without touching Telegram. tgsess uses it behind its
+//! `sandbox` cargo feature (on by default); it imports nothing of tgsess but
+//! `tgsess-shared`.
 //!
 //! - `wire`: MTProto 2.0 server side (encryption, envelopes, containers, gzip).
 //! - `server`, `transport`: connections, the four transports (plain and obfuscated), the
@@ -28,9 +30,29 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
-use crate::error::{Error, Result};
 pub use rpc::{CodeType, Scenario};
 use tgsess_shared::sandbox_link as keys;
+
+/// Why the sandbox could not start or serve: a message that names the directory, address or
+/// flag concerned and what to do. tgsess reports it as a usage error.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl Error {
+    fn usage(msg: impl std::fmt::Display) -> Self {
+        Error(msg.to_string())
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The phone number the sandbox's config uses (test-DC rule: DC 2, code 22222).
 pub const DEMO_PHONE: &str = "9996621234";

@@ -5,33 +5,33 @@
 use grammers_tl_types::{Deserializable, Serializable};
 
 use super::*;
-use crate::sandbox::objects;
-use crate::sandbox::rpc::Account;
+use crate::objects;
+use crate::rpc::Account;
 
 const FIXTURES: &[(&str, &str)] = &[
     (
         "hydrogram",
-        include_str!("../../../tests/fixtures/layers/hydrogram.json"),
+        include_str!("../../tests/fixtures/layers/hydrogram.json"),
     ),
     (
         "gramjs",
-        include_str!("../../../tests/fixtures/layers/gramjs.json"),
+        include_str!("../../tests/fixtures/layers/gramjs.json"),
     ),
     (
         "pyrofork",
-        include_str!("../../../tests/fixtures/layers/pyrofork.json"),
+        include_str!("../../tests/fixtures/layers/pyrofork.json"),
     ),
     (
         "mtcute",
-        include_str!("../../../tests/fixtures/layers/mtcute.json"),
+        include_str!("../../tests/fixtures/layers/mtcute.json"),
     ),
     (
         "kurigram",
-        include_str!("../../../tests/fixtures/layers/kurigram.json"),
+        include_str!("../../tests/fixtures/layers/kurigram.json"),
     ),
     (
         "telethon",
-        include_str!("../../../tests/fixtures/layers/telethon.json"),
+        include_str!("../../tests/fixtures/layers/telethon.json"),
     ),
 ];
 
@@ -129,7 +129,7 @@ fn what_cannot_be_expressed_is_an_error_not_garbage() {
 /// every layer and decodes back with that layer's own definitions.
 #[test]
 fn every_answer_the_sandbox_gives_fits_every_layer() {
-    use crate::sandbox::rpc::{Caller, Reply, Scenario, State};
+    use crate::rpc::{Caller, Reply, Scenario, State};
     use grammers_tl_types::{self as tl, enums, functions as f};
 
     let settings = |tokens: Option<Vec<Vec<u8>>>| {

@@ -12,7 +12,7 @@ use super::objects;
 use super::srp::{self, Round, Verifier};
 
 /// What `auth.sentCode` reports as the way the code was sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodeType {
     App,
     Sms,
