@@ -23,7 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("session: {}", settings.session.path.display());
     println!("why:     {}", settings.session.reason);
 
-    let session = Arc::new(tgsess::store::files::open_existing(&settings.session.path).await?);
+    let session = Arc::new(tgsess_store::files::open_existing(&settings.session.path).await?);
     match session.peer(PeerId::self_user()).await? {
         Some(me) => println!("records signed-in user {}", me.id().bare_id_unchecked()),
         None => println!("records no signed-in user: run `tgsess login`"),

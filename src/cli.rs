@@ -79,7 +79,7 @@ pub struct GlobalArgs {
     /// The session file's format: the bot's own library's file, used in place
     /// [env: TGSESS_SESSION_FORMAT]
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
-    pub session_format: Option<crate::store::SessionFormat>,
+    pub session_format: Option<FormatArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +218,27 @@ pub enum DevicesAction {
     },
 }
 
+/// A session file's format (`--session-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// grammers' SqliteSession, tgsess's own format (the default for a new file)
+    Grammers,
+    /// Telethon's SQLite session
+    Telethon,
+    /// Pyrogram's SQLite session (also kurigram, pyrofork, hydrogram)
+    Pyrogram,
+}
+
+impl From<FormatArg> for tgsess_store::SessionFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Grammers => tgsess_store::SessionFormat::Grammers,
+            FormatArg::Telethon => tgsess_store::SessionFormat::Telethon,
+            FormatArg::Pyrogram => tgsess_store::SessionFormat::Pyrogram,
+        }
+    }
+}
+
 /// Source formats of `tgsess import`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ImportFormat {
@@ -229,6 +250,22 @@ pub enum ImportFormat {
     GramjsString,
     MtcuteString,
     MtkrutoString,
+}
+
+impl From<ImportFormat> for tgsess_store::source::SourceFormat {
+    fn from(f: ImportFormat) -> Self {
+        use tgsess_store::source::SourceFormat as S;
+        match f {
+            ImportFormat::Auto => S::Auto,
+            ImportFormat::Telethon => S::Telethon,
+            ImportFormat::TelethonString => S::TelethonString,
+            ImportFormat::Pyrogram => S::Pyrogram,
+            ImportFormat::PyrogramString => S::PyrogramString,
+            ImportFormat::GramjsString => S::GramjsString,
+            ImportFormat::MtcuteString => S::MtcuteString,
+            ImportFormat::MtkrutoString => S::MtkrutoString,
+        }
+    }
 }
 
 /// Target formats of `tgsess export`.

@@ -26,7 +26,7 @@ pub struct FileConfig {
     /// The directory of a `tgsess sandbox`: connect to it instead of Telegram.
     pub sandbox_dir: Option<String>,
     /// The session file's format: grammers (default for a new file), telethon, pyrogram.
-    pub session_format: Option<crate::store::SessionFormat>,
+    pub session_format: Option<tgsess_store::SessionFormat>,
     /// A SOCKS5 proxy URL; it may hold a password, so it is a secret.
     pub proxy: Option<Secret>,
     /// Telegram's test DCs instead of production (core.telegram.org/api/auth#test-accounts).

@@ -89,6 +89,17 @@ impl Error {
     }
 }
 
+impl From<tgsess_store::Error> for Error {
+    /// The store says what kind of problem it met; the exit code follows from it.
+    fn from(e: tgsess_store::Error) -> Self {
+        match e {
+            tgsess_store::Error::File(m) => Error::SessionFile(m),
+            tgsess_store::Error::Input(m) => Error::Usage(m),
+            tgsess_store::Error::Missing(m) => Error::NotSignedIn(m),
+        }
+    }
+}
+
 #[cfg(feature = "sandbox")]
 impl From<tgsess_sandbox::Error> for Error {
     /// The sandbox's own errors name the directory, address or flag: a usage error.

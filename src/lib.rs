@@ -13,9 +13,10 @@ pub mod net;
 pub mod output;
 pub mod prompt;
 pub mod report;
+pub mod session;
 pub mod settings;
+pub mod sources;
 pub mod state;
-pub mod store;
 
 use std::process::ExitCode;
 

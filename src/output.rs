@@ -3,6 +3,7 @@
 //! into `head`) is not an error.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 fn colour_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
@@ -60,9 +61,60 @@ pub fn interactive() -> bool {
 
 pub use tgsess_shared::text::{Shown, escape};
 
+/// Quotes a path for a shell command line the user can paste.
+pub fn shell_quote(p: &Path) -> String {
+    shell_quote_str(&p.display().to_string())
+}
+
+/// Quotes one word for a POSIX shell (single quotes, `'` as `'\''`), only when needed. A
+/// word with control characters (a newline in a file name) is written as
+/// `"$(printf 'a\012b')"`, printf's octal escapes (POSIX printf(1)), so the printed line stays
+/// one line and still pastes into any POSIX shell (a trailing newline is the one thing
+/// command substitution drops).
+pub fn shell_quote_str(s: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if s.chars().any(|c| c.is_control() || bidi(c)) {
+        let mut format = String::new();
+        for c in s.chars() {
+            match c {
+                '\\' => format.push_str("\\\\"),
+                '%' => format.push_str("%%"),
+                '\'' => format.push_str("'\\''"),
+                c if c.is_control() || bidi(c) => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        format.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => format.push(c),
+            }
+        }
+        return format!("\"$(printf '{format}')\"");
+    }
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote(Path::new("/a/b.session")), "/a/b.session");
+        assert_eq!(
+            shell_quote(Path::new("/a/'k'.session")),
+            r"'/a/'\''k'\''.session'"
+        );
+        assert_eq!(shell_quote_str("a\nb'c%"), r#""$(printf 'a\012b'\''c%%')""#);
+        assert_eq!(shell_quote_str("a\u{1b}b"), r#""$(printf 'a\033b')""#);
+    }
 
     #[test]
     fn control_characters_are_escaped_but_layout_stays() {

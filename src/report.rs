@@ -6,8 +6,47 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::naming::DecidedBy;
-use crate::store::files::{FileMeta, Found};
-use crate::store::{Format, Inspection, SessionFormat, SignedIn};
+use tgsess_store::files::{FileMeta, Found};
+use tgsess_store::{Inspection, SessionFormat, SignedIn};
+
+/// What a file is, in the words `--json` has always used: the schema is pinned, so grammers'
+/// format stays "tgsess" here, and anything else is "not_a_session".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Tgsess,
+    Telethon,
+    Pyrogram,
+    NotASession,
+}
+
+impl From<Option<SessionFormat>> for FileKind {
+    fn from(f: Option<SessionFormat>) -> Self {
+        match f {
+            Some(SessionFormat::Grammers) => FileKind::Tgsess,
+            Some(SessionFormat::Telethon) => FileKind::Telethon,
+            Some(SessionFormat::Pyrogram) => FileKind::Pyrogram,
+            None => FileKind::NotASession,
+        }
+    }
+}
+
+impl FileKind {
+    /// The session format it is, if it is one.
+    pub fn session_format(self) -> Option<SessionFormat> {
+        match self {
+            FileKind::Tgsess => Some(SessionFormat::Grammers),
+            FileKind::Telethon => Some(SessionFormat::Telethon),
+            FileKind::Pyrogram => Some(SessionFormat::Pyrogram),
+            FileKind::NotASession => None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        self.session_format()
+            .map_or("not a session", SessionFormat::describe)
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -23,7 +62,7 @@ pub struct SessionReport {
     pub decided_by: DecidedBy,
     pub reason: String,
     pub exists: bool,
-    pub format: Option<Format>,
+    pub format: Option<FileKind>,
     /// The format tgsess reads and writes this session in, and why.
     pub session_format: Option<SessionFormat>,
     pub format_reason: String,
@@ -52,7 +91,7 @@ pub struct SessionReport {
 impl SessionReport {
     pub fn fill(&mut self, i: &Inspection, m: &FileMeta) {
         self.exists = true;
-        self.format = Some(i.format);
+        self.format = Some(i.format.into());
         self.detail = Some(i.detail.clone());
         self.damage = i.damage.clone();
         self.note = i.note.clone();
@@ -79,7 +118,7 @@ pub fn timestamp(t: std::time::SystemTime) -> Option<String> {
 #[derive(Debug, Serialize)]
 pub struct FoundReport {
     pub path: PathBuf,
-    pub format: Format,
+    pub format: FileKind,
     pub detail: String,
     pub damage: Option<String>,
     pub has_auth_key: bool,
@@ -96,7 +135,7 @@ impl From<&Found> for FoundReport {
         let i = &f.inspection;
         FoundReport {
             path: f.path.clone(),
-            format: i.format,
+            format: i.format.into(),
             detail: i.detail.clone(),
             damage: i.damage.clone(),
             has_auth_key: i.has_auth_key(),

@@ -9,8 +9,8 @@ use crate::config::{self, LoadedConfig, Lookup};
 use crate::error::{Error, Result};
 use crate::naming::{self, NamingInput, SessionChoice, Source, Sourced};
 use crate::output::Shown;
-use crate::store::SessionFormat;
 use tgsess_shared::secret::Secret;
+use tgsess_store::SessionFormat;
 
 /// The process environment as tgsess sees it; tests pass their own.
 pub trait Env {
@@ -66,7 +66,7 @@ pub struct Settings {
 impl Settings {
     /// A key for the other network is refused before any request: a production key with
     /// `test_dc`, or a test key without it.
-    pub fn check_test_mode(&self, r: &crate::store::Record) -> Result<()> {
+    pub fn check_test_mode(&self, r: &tgsess_store::Record) -> Result<()> {
         let test = self.test_dc.value;
         match r.test_mode {
             Some(t) if t != test => Err(Error::usage(format!(
@@ -138,7 +138,7 @@ impl Settings {
             }
         }
         words.push("--session".into());
-        words.push(crate::store::files::shell_quote(session));
+        words.push(crate::output::shell_quote(session));
         if let Some(f) = format.filter(|f| *f != SessionFormat::Grammers) {
             words.push("--session-format".into());
             words.push(f.name().into());
@@ -353,7 +353,7 @@ pub fn resolve(args: &GlobalArgs, env: &dyn Env, cwd: &Path) -> Result<Settings>
         None => None,
     };
     let session_format = layer(
-        args.session_format,
+        args.session_format.map(Into::into),
         "--session-format",
         format_env,
         "TGSESS_SESSION_FORMAT",
@@ -537,7 +537,7 @@ fn advice_args(a: &AdviceInput) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |flag: &str, value: String| {
         out.push(flag.to_string());
-        out.push(crate::store::files::shell_quote_str(&value));
+        out.push(crate::output::shell_quote_str(&value));
     };
     if let Some(c) = a.config {
         push("--config", c.display().to_string());

@@ -136,7 +136,7 @@ pub fn dir(env: &dyn Env) -> Option<PathBuf> {
 /// canonical path, every symlink and `..` resolved, so `./a.session`, `/srv/bot/a.session`
 /// and a link to it are one session.
 pub fn session_key(path: &Path) -> String {
-    crate::store::files::resolve(path)
+    tgsess_store::files::resolve(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
         .to_string()

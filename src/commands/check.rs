@@ -11,8 +11,9 @@ use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
 use crate::report::CheckReport;
+use crate::session::Target;
 use crate::settings::Settings;
-use crate::store::{SignedIn, Target};
+use tgsess_store::SignedIn;
 
 /// How a check ended, before it is printed.
 struct Verdict {
@@ -81,7 +82,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
                 "{} holds a login key, but {}s do not record the user, so the file alone \
                  cannot tell; `{}` asks Telegram",
                 path.shown(),
-                i.format.describe(),
+                i.describe(),
                 settings.command("check")
             ),
         ),
@@ -173,18 +174,18 @@ async fn asked(settings: &Settings, target: &Target, timeout: Duration) -> Resul
 /// on stderr: a script's exit code stays the answer, its log shows the likely cause.
 async fn nearby_note(settings: &Settings) {
     let dirs = settings.near_dirs();
-    let found = crate::store::files::near_misses(&settings.session.path, &dirs).await;
+    let found = tgsess_store::files::near_misses(&settings.session.path, &dirs).await;
     for f in found
         .iter()
         .filter(|f| f.inspection.signed_in() != SignedIn::No)
     {
-        let format = crate::store::SessionFormat::of(f.inspection.format);
+        let format = f.inspection.format;
         output::warn(format!(
             "there is no session at {}, but {} nearby holds a login key ({}); if it is the \
              one meant, check it with `{}` (`{}` explains how the session file is chosen)",
             settings.session.path.shown(),
             f.path.shown(),
-            f.inspection.format.describe(),
+            f.inspection.describe(),
             settings.command_on(&f.path, format, "check"),
             settings.command("status")
         ));

@@ -12,8 +12,8 @@ use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
+use crate::session::Target;
 use crate::settings::Settings;
-use crate::store::Target;
 
 /// One authorization, as `--json` prints it.
 #[derive(Debug, Serialize)]

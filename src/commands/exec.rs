@@ -12,8 +12,8 @@ use std::process::Stdio;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::error::{Error, Result};
+use crate::session::Target;
 use crate::settings::Settings;
-use crate::store::Target;
 
 /// The signals passed on to PROGRAM. SIGINT only when stdin is not a terminal: at a
 /// terminal, Ctrl-C already reaches PROGRAM, which shares tgsess's process group.

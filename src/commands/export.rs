@@ -7,8 +7,9 @@ use crate::cli::ExportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
+use crate::session::Target;
 use crate::settings::Settings;
-use crate::store::{SessionFormat, Target, strings, write};
+use tgsess_store::{SessionFormat, strings, write};
 
 /// A new text file (0600), never over an existing one; removed again if the write fails.
 fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
@@ -52,7 +53,7 @@ pub async fn run(
         ExportFormat::Pyrogram | ExportFormat::PyrogramString
     ) {
         p = crate::net::with_user_id(settings, p).await?;
-        let table = crate::store::known_dc_address(p.dc_id, p.test_mode == Some(true));
+        let table = tgsess_store::known_dc_address(p.dc_id, p.test_mode == Some(true));
         if let Some(a) = p.address.filter(|a| Some(*a) != table && !a.is_ipv6()) {
             output::warn(format!(
                 "Pyrogram stores no address: the session's {a} is lost in this export, and \
@@ -73,10 +74,10 @@ pub async fn run(
         ExportFormat::TelethonString => Some(strings::encode_telethon(&p).map_err(Error::usage)?),
         ExportFormat::PyrogramString => Some(strings::encode_pyrogram(&p).map_err(Error::usage)?),
         ExportFormat::GramjsString => {
-            Some(crate::store::js_strings::encode_gramjs(&p).map_err(Error::usage)?)
+            Some(tgsess_store::js_strings::encode_gramjs(&p).map_err(Error::usage)?)
         }
         ExportFormat::MtcuteString => {
-            Some(crate::store::js_strings::encode_mtcute(&p).map_err(Error::usage)?)
+            Some(tgsess_store::js_strings::encode_mtcute(&p).map_err(Error::usage)?)
         }
         ExportFormat::Telethon | ExportFormat::Pyrogram => None,
     };

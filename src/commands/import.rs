@@ -8,22 +8,23 @@ use crate::cli::ImportArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
+use crate::session::Target;
 use crate::settings::{Env, Settings};
-use crate::store::files;
-use crate::store::{SessionFormat, Target, write};
+use tgsess_store::files;
+use tgsess_store::{SessionFormat, write};
 
 pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Result<Exit> {
     if args.as_new {
         // The same operation as `login --approve-with SOURCE`, spelled where users look.
         return crate::commands::login::approve(settings, env, &args.source).await;
     }
-    let tdata = crate::store::source::TdataOpts {
+    let tdata = crate::sources::TdataOpts {
         key_name: args.tdata_key.clone(),
         passcode_stdin: args.passcode_stdin,
         account: args.account,
     };
     let (source_format, mut record, source_path) =
-        crate::store::source::read_with(&args.source, args.format, &tdata).await?;
+        crate::sources::read(&args.source, args.format.into(), &tdata).await?;
     let target = Target::open(settings).await?;
     let dest = target.path.clone();
     if let Some(src) = &source_path
@@ -59,7 +60,8 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
     }
     // Only import has --dc-address: its advice is given here, not where the address is
     // looked up for every command.
-    let with_flag = |e: Error| Error::usage(format!("{e}; give it with --dc-address IP:PORT"));
+    let with_flag =
+        |e: tgsess_store::Error| Error::usage(format!("{e}; give it with --dc-address IP:PORT"));
     if let Some(a) = args.dc_address {
         write::import_address(&record, Some(a))?;
         record.address = Some(a);
@@ -129,7 +131,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
 fn quoted_source(args: &ImportArgs) -> String {
     let mut words = Vec::new();
     if let Some(k) = &args.tdata_key {
-        words.push(format!("--tdata-key {}", files::shell_quote_str(k)));
+        words.push(format!("--tdata-key {}", crate::output::shell_quote_str(k)));
     }
     if let Some(a) = args.account {
         words.push(format!("--account {a}"));
@@ -141,7 +143,7 @@ fn quoted_source(args: &ImportArgs) -> String {
         "-".into()
     } else {
         let p = Path::new(&args.source);
-        files::shell_quote(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+        crate::output::shell_quote(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
     });
     words.join(" ")
 }
@@ -166,6 +168,9 @@ fn live_source_note(settings: &Settings, src: &Path) {
          here; the source's key stays valid): `{} && {}`",
         src.shown(),
         settings.command("reset --yes"),
-        settings.command(&format!("import --as-new {}", files::shell_quote(src)))
+        settings.command(&format!(
+            "import --as-new {}",
+            crate::output::shell_quote(src)
+        ))
     ));
 }

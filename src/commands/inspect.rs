@@ -10,7 +10,7 @@ use crate::cli::ImportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
-use crate::store::{files, known_dc_address, source, sqlite};
+use tgsess_store::{files, known_dc_address, sqlite};
 
 /// `inspect --json`; the schema is pinned by a test.
 #[derive(Debug, Serialize)]
@@ -62,7 +62,7 @@ pub async fn run(
     source_arg: &str,
     format: ImportFormat,
     json: bool,
-    tdata: &source::TdataOpts,
+    tdata: &crate::sources::TdataOpts,
 ) -> Result<Exit> {
     if source_arg != "-" && !Path::new(source_arg).exists() {
         return Err(Error::usage(
@@ -71,8 +71,8 @@ pub async fn run(
         ));
     }
     let mut accounts = Vec::new();
-    let (format_name, r, path) = if crate::store::tdata::looks_like(Path::new(source_arg)) {
-        let (r, td) = source::read_tdata(Path::new(source_arg), tdata).await?;
+    let (format_name, r, path) = if tgsess_store::tdata::looks_like(Path::new(source_arg)) {
+        let (r, td) = crate::sources::read_tdata(Path::new(source_arg), tdata).await?;
         accounts = td
             .accounts
             .iter()
@@ -80,13 +80,13 @@ pub async fn run(
                 index: a.index,
                 user_id: a.user_id,
                 dc_id: a.dc_id,
-                key_id: crate::store::write::key_id_hex(&a.key),
+                key_id: tgsess_store::write::key_id_hex(&a.key),
                 active: td.active == Some(a.index),
             })
             .collect();
         ("tdata", r, Some(td.dir))
     } else {
-        source::read_with(source_arg, format, tdata).await?
+        crate::sources::read(source_arg, format.into(), tdata).await?
     };
     let detail = match &path {
         Some(p) if format_name == "tdata" => Some(format!(
@@ -95,7 +95,7 @@ pub async fn run(
         )),
         Some(p) => {
             let i = sqlite::inspect(p).await;
-            (i.format != crate::store::Format::NotASession).then_some(i.detail)
+            i.format.is_some().then_some(i.detail)
         }
         None => None,
     };
@@ -117,7 +117,7 @@ pub async fn run(
         address,
         address_from,
         test_mode: r.test_mode,
-        key_id: crate::store::write::key_id_hex(&r.auth_key),
+        key_id: tgsess_store::write::key_id_hex(&r.auth_key),
         user_id: r.user_id,
         bot: r.bot,
         api_id: r.api_id,
@@ -196,7 +196,7 @@ fn print(r: &Inspected, settings: &crate::settings::Settings) {
              own)",
             settings.command(&format!(
                 "import --as-new {}",
-                files::shell_quote(
+                crate::output::shell_quote(
                     &std::path::absolute(&r.source).unwrap_or_else(|_| r.source.clone().into())
                 )
             ))

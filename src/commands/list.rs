@@ -5,7 +5,7 @@ use crate::output;
 use crate::output::Shown;
 use crate::report::{FoundReport, ListReport};
 use crate::settings::Settings;
-use crate::store::files;
+use tgsess_store::files;
 
 pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
     let dir = &settings.session_dir;
@@ -60,7 +60,7 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
 #[derive(Debug, serde::Serialize)]
 pub struct Checked {
     pub path: std::path::PathBuf,
-    pub format: crate::store::Format,
+    pub format: crate::report::FileKind,
     /// "signed_in", "not_signed_in" or "no_verdict".
     pub status: &'static str,
     pub reason: String,
@@ -83,10 +83,12 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
     let route = crate::net::Route::of(settings).map_err(|e| e.to_string());
     for (i, f) in found.iter().enumerate() {
         let record = match f.inspection.format {
-            crate::store::Format::Tgsess => crate::store::write::record_of_grammers(&f.path)
-                .await
-                .ok()
-                .flatten(),
+            Some(tgsess_store::SessionFormat::Grammers) => {
+                tgsess_store::write::record_of_grammers(&f.path)
+                    .await
+                    .ok()
+                    .flatten()
+            }
             _ => f.inspection.record(),
         };
         let memory = match &record {
@@ -120,7 +122,7 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
         bar.inc(1);
         results[i] = Some(Checked {
             path: found[i].path.clone(),
-            format: found[i].inspection.format,
+            format: found[i].inspection.format.into(),
             status,
             reason,
             elapsed_ms: took.as_millis() as u64,

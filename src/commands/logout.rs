@@ -11,9 +11,9 @@ use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
+use crate::session::Target;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Store};
-use crate::store::Target;
 
 pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) -> Result<Exit> {
     let target = Target::open(settings).await?;

@@ -92,7 +92,7 @@ pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Re
             tdata_key,
             passcode_stdin,
         } => {
-            let tdata = crate::store::source::TdataOpts {
+            let tdata = crate::sources::TdataOpts {
                 key_name: tdata_key,
                 passcode_stdin,
                 account: None,

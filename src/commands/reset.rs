@@ -7,9 +7,10 @@ use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
 use crate::prompt;
+use crate::session::Target;
 use crate::settings::Settings;
-use crate::store::files::{self, SessionLock};
-use crate::store::{SignedIn, Target};
+use tgsess_store::SignedIn;
+use tgsess_store::files::{self, SessionLock};
 
 /// Deletes a session and its side files under its lock, and says what went. Shared by
 /// `reset` and `logout`. (Lock files are never deleted: a process could be waiting on one.)

@@ -3,10 +3,12 @@
 use crate::error::{Exit, Result};
 use crate::output;
 use crate::output::Shown;
+use crate::output::shell_quote;
 use crate::report::{FoundReport, SessionReport, StatusReport};
+use crate::session::Target;
 use crate::settings::Settings;
-use crate::store::files::{self, Presence, shell_quote};
-use crate::store::{SignedIn, Target};
+use tgsess_store::SignedIn;
+use tgsess_store::files::{self, Presence};
 
 /// The report, and the exit code: 4 when the file is not a session or disagrees with the
 /// declared format (reported in full first).
@@ -222,7 +224,7 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
             output::out("  test mode: yes, a key for Telegram's test DCs");
         }
         if let Some(dc) = s.home_dc {
-            let table = crate::store::known_dc_address(dc, s.test_mode == Some(true))
+            let table = tgsess_store::known_dc_address(dc, s.test_mode == Some(true))
                 .map(|a| format!("{a}, from Telegram's DC table: the file stores no address"));
             let addr = s
                 .dc_address
@@ -274,10 +276,10 @@ pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
         for n in &r.near_misses {
             output::out(format!("  {}: {}", n.path.shown(), n.summary()));
             if !n.same_key {
-                let format = crate::store::SessionFormat::of(n.format);
+                let format = n.format;
                 output::out(format!(
                     "    use it as it is: `{}`",
-                    settings.command_on(&n.path, format, "status")
+                    settings.command_on(&n.path, format.session_format(), "status")
                 ));
                 output::out(format!(
                     "    or copy its key (two files then hold one key): `{}`",

@@ -41,13 +41,15 @@ use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
+use crate::output::{shell_quote, shell_quote_str as shell_quote_word};
 use crate::prompt;
+use crate::session::Target;
 use crate::settings::{Env, Settings};
 use crate::state::{self, Draft, Store};
-use crate::store::files::{self, shell_quote, shell_quote_str as shell_quote_word};
-use crate::store::{AuthKey, Record, SessionFormat, Target, write};
 use text::Who;
 use tgsess_shared::secret::Secret;
+use tgsess_store::files;
+use tgsess_store::{AuthKey, Record, SessionFormat, write};
 
 pub use text::code_settings;
 
@@ -91,9 +93,9 @@ fn rpc(e: &InvocationError) -> Option<&grammers_mtsender::RpcError> {
     }
 }
 
-/// The DC a `*_MIGRATE_N` error names, checked like every DC id ([`crate::store::dc_id`]).
+/// The DC a `*_MIGRATE_N` error names, checked like every DC id ([`tgsess_store::dc_id`]).
 fn migrate_dc(r: &grammers_mtsender::RpcError) -> Result<i32> {
-    crate::store::dc_id(r.value.map_or(0, i64::from)).map_err(|e| {
+    tgsess_store::dc_id(r.value.map_or(0, i64::from)).map_err(|e| {
         Error::NoVerdict(format!(
             "Telegram answered {} with a DC tgsess cannot use ({e}); nothing more was sent",
             r.name
@@ -160,7 +162,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     // file may already be signed in (then no phone is needed at all).
     let may_be_signed_in = target
         .inspection()
-        .is_some_and(|i| i.signed_in() != crate::store::SignedIn::No);
+        .is_some_and(|i| i.signed_in() != tgsess_store::SignedIn::No);
     if let Some(p) = settings
         .phone
         .as_ref()
@@ -280,9 +282,9 @@ impl Run<'_> {
     /// The session file appears (or is updated), in its format.
     async fn save(&self, record: &Record) -> Result<()> {
         if self.fresh_file {
-            write::save_fresh(&self.path, self.format, record).await
+            Ok(write::save_fresh(&self.path, self.format, record).await?)
         } else {
-            write::save(&self.path, self.format, record).await
+            Ok(write::save(&self.path, self.format, record).await?)
         }
     }
 
@@ -574,7 +576,7 @@ impl Run<'_> {
         let found: Vec<_> = files::near_misses(&self.path, &dirs)
             .await
             .into_iter()
-            .filter(|f| f.inspection.signed_in() != crate::store::SignedIn::No)
+            .filter(|f| f.inspection.signed_in() != tgsess_store::SignedIn::No)
             .filter(|f| f.inspection.auth_key.is_none() || f.inspection.auth_key != own_key)
             .collect();
         if found.is_empty() {
@@ -603,15 +605,15 @@ impl Run<'_> {
     fn near_miss_ways(&self, f: &files::Found) -> String {
         let i = &f.inspection;
         let state = match (i.signed_in(), i.user_id) {
-            (crate::store::SignedIn::Yes, Some(id)) => format!("signed in as user {id}"),
-            (crate::store::SignedIn::Yes, None) => "signed in".into(),
+            (tgsess_store::SignedIn::Yes, Some(id)) => format!("signed in as user {id}"),
+            (tgsess_store::SignedIn::Yes, None) => "signed in".into(),
             _ => "signed in: unknown (this format does not record the user)".into(),
         };
-        let format = SessionFormat::of(i.format);
+        let format = i.format;
         let mut out = format!(
             "\n  {}: {}, {state}\n    1. use it as it is: `{}`",
             f.path.shown(),
-            i.format.describe(),
+            i.describe(),
             self.settings.command_on(&f.path, format, "login")
         );
         if let Some(hint) = self.naming_hint(&f.path) {

@@ -20,7 +20,6 @@ use grammers_session::updates::UpdatesLike;
 use grammers_tl_types as tl;
 
 use super::{Run, net_error, rpc, timed};
-use crate::cli::ImportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
@@ -147,7 +146,7 @@ impl Run<'_> {
                     };
                 }
                 Ok(L::MigrateTo(m)) => {
-                    let dc = crate::store::dc_id(i64::from(m.dc_id)).map_err(|e| {
+                    let dc = tgsess_store::dc_id(i64::from(m.dc_id)).map_err(|e| {
                         Error::NoVerdict(format!(
                             "Telegram answered auth.loginTokenMigrateTo with a DC tgsess cannot \
                              use ({e}); nothing more was sent"
@@ -216,7 +215,7 @@ impl Run<'_> {
             output::out(format!(
                 "In the sandbox, scan it from another terminal:\n  echo '{url}' | tgsess \
                  sandbox --dir {} --scan",
-                crate::store::files::shell_quote(dir)
+                crate::output::shell_quote(dir)
             ));
         }
     }
@@ -260,7 +259,12 @@ impl Run<'_> {
     /// Reads SOURCE into memory, refuses the session itself or its key, and checks with
     /// Telegram that SOURCE is signed in.
     async fn approver(&self, source: &str) -> Result<Approver> {
-        let (format, record, path) = crate::store::source::read(source, ImportFormat::Auto).await?;
+        let (format, record, path) = crate::sources::read(
+            source,
+            tgsess_store::source::SourceFormat::Auto,
+            &Default::default(),
+        )
+        .await?;
         let name = match &path {
             Some(p) => format!("{} ({format})", p.shown()),
             None => format!("the {format} from stdin"),

@@ -252,7 +252,7 @@ use std::path::Path;
 use grammers_session::storages::{MemorySession, MemorySessionError};
 use grammers_session::types::DcOption;
 
-use crate::store::{AuthKey, Record};
+use tgsess_store::{AuthKey, Record};
 
 use crate::error::{Error, Result};
 
@@ -278,7 +278,7 @@ pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
             Error::NoVerdict(format!(
                 "no sandbox is running in {} ({e}); start one with `tgsess sandbox --dir {}`",
                 dir.shown(),
-                crate::store::files::shell_quote(dir)
+                crate::output::shell_quote(dir)
             ))
         })
 }
@@ -304,7 +304,7 @@ where
     };
     let fail = |e: S::Error| Error::file(format!("cannot update the session: {e}"));
     let home = session.home_dc_id().map_err(fail)?;
-    for dc in crate::store::DC_IDS.map(|d| d as i32) {
+    for dc in tgsess_store::DC_IDS.map(|d| d as i32) {
         let served = endpoint.dcs.contains(&dc);
         if !served && dc == home {
             // Left as the session has it: the fence refuses it, naming the DC.
@@ -363,15 +363,15 @@ pub async fn memory_session(
     let s = Arc::new(MemorySession::default());
     let fail = |e: MemorySessionError| Error::file(format!("in-memory session: {e}"));
     if let Some(r) = record {
-        let home = crate::store::write::import_address(r, None)?;
-        crate::store::write::load_into(s.as_ref(), r, home)
+        let home = tgsess_store::write::import_address(r, None)?;
+        tgsess_store::write::load_into(s.as_ref(), r, home)
             .await
             .map_err(fail)?;
     }
     if record.is_none() && settings.test_dc.value {
         // A new session for Telegram's test DCs: their table, never production's.
-        for (id, ip) in crate::store::TEST_DCS {
-            let v4 = SocketAddrV4::new(ip.into(), crate::store::TEST_DC_PORT);
+        for (id, ip) in tgsess_store::dc::TEST_DCS {
+            let v4 = SocketAddrV4::new(ip.into(), tgsess_store::dc::TEST_DC_PORT);
             s.set_dc_option(&DcOption {
                 id,
                 ipv4: v4,

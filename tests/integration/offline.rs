@@ -568,7 +568,7 @@ fn reset_refuses_a_session_another_process_holds() {
     let p = sb.work.join("telegram_session.session");
     grammers_session(&p, Some((1, false)));
     let locks = sb.home.join(".state/tgsess/locks");
-    let _held = tgsess::store::files::SessionLock::acquire(&p, Some(&locks)).unwrap();
+    let _held = tgsess_store::files::SessionLock::acquire(&p, Some(&locks)).unwrap();
     let before = std::fs::read(&p).unwrap();
     let out = sb.cmd().args(["reset", "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4));

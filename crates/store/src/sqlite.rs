@@ -9,8 +9,8 @@ use std::path::Path;
 
 use libsql::{OpenFlags, Value};
 
-use super::{AuthKey, Format, Inspection, SQLITE_MAGIC, known_dc_address};
-use crate::output::Shown;
+use crate::{AuthKey, Inspection, SQLITE_MAGIC, SessionFormat, known_dc_address};
+use tgsess_shared::text::Shown;
 
 /// grammers-session 0.11 `PeerSubtype::UserSelf` / `UserBot` bits (src/storages/sqlite.rs).
 const SUBTYPE_SELF: i64 = 1;
@@ -45,7 +45,7 @@ pub async fn inspect(path: &Path) -> Inspection {
         Ok(i) => i,
         // Read-only, SQLite cannot roll back a hot journal: that is an unfinished write,
         // not damage.
-        Err(_) if let Some(side) = super::files::unfinished_write(path) => {
+        Err(_) if let Some(side) = crate::files::unfinished_write(path) => {
             Inspection::not_a_session(format!(
                 "an SQLite database with an unfinished write ({} is present: the program \
                  writing it is still at it, or stopped mid-write)",
@@ -58,7 +58,7 @@ pub async fn inspect(path: &Path) -> Inspection {
 
 /// A `-journal`, `-wal` or `-shm` beside `path` that exists but is not a regular file.
 fn odd_side_file(path: &Path) -> Option<std::path::PathBuf> {
-    super::files::side_files(path)
+    crate::files::side_files(path)
         .into_iter()
         .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_file()))
 }
@@ -184,7 +184,7 @@ fn stored(v: &Value) -> String {
         Value::Text(t) => {
             let cut: String = t.chars().take(40).collect();
             let more = if cut.len() < t.len() { "…" } else { "" };
-            format!("TEXT ('{}{more}')", crate::output::escape(&cut))
+            format!("TEXT ('{}{more}')", tgsess_shared::text::escape(&cut))
         }
         Value::Blob(b) => format!("BLOB ({} bytes)", b.len()),
     }
@@ -308,7 +308,7 @@ fn parsed_address(
         (Some(a), None) if !a.is_empty() => Some(format!(
             "its {column} {:?} is not an IP address, so the DC table's address for its DC is \
              used",
-            crate::output::escape(a)
+            tgsess_shared::text::escape(a)
         )),
         _ => None,
     };
@@ -322,7 +322,7 @@ async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
     if has("dc_option") && has("dc_home") && has("peer_info") {
         return Ok(or_damaged(
             grammers(&db).await,
-            Format::Tgsess,
+            SessionFormat::Grammers,
             "grammers SqliteSession",
         ));
     }
@@ -331,14 +331,14 @@ async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
         if has("version") && has("entities") && cols.contains("server_address") {
             return Ok(or_damaged(
                 telethon(&db).await,
-                Format::Telethon,
+                SessionFormat::Telethon,
                 "Telethon SQLite session",
             ));
         }
         if has("peers") && cols.contains("dc_id") && cols.contains("auth_key") {
             return Ok(or_damaged(
                 pyrogram(&db).await,
-                Format::Pyrogram,
+                SessionFormat::Pyrogram,
                 "Pyrogram SQLite session",
             ));
         }
@@ -360,7 +360,7 @@ async fn inspect_sqlite(path: &Path) -> Result<Inspection, String> {
 }
 
 /// A format's reading, or the damage that stopped it.
-fn or_damaged(r: Checked<Inspection>, format: Format, what: &str) -> Inspection {
+fn or_damaged(r: Checked<Inspection>, format: SessionFormat, what: &str) -> Inspection {
     r.unwrap_or_else(|why| Inspection::damaged(format, format!("damaged {what}"), why))
 }
 
@@ -390,14 +390,14 @@ async fn grammers(db: &Db) -> Checked<Inspection> {
                 format!(
                     "its stored address for DC {home} ({:?}) is not an IPv4 address, so the DC \
                      table's address for DC {home} is used",
-                    crate::output::escape(&o.raw_ipv4)
+                    tgsess_shared::text::escape(&o.raw_ipv4)
                 )
             }),
         ),
         None => (known_dc_address(home, false), None, None),
     };
     Ok(Inspection {
-        format: Format::Tgsess,
+        format: Some(SessionFormat::Grammers),
         detail: "grammers SqliteSession".into(),
         home_dc: Some(home),
         dc_address: address,
@@ -435,7 +435,7 @@ async fn telethon(db: &Db) -> Checked<Inspection> {
     c.blob("tmp_auth_key")?;
     let (dc_address, note) = parsed_address(raw_address.as_deref(), port, "server_address");
     Ok(Inspection {
-        format: Format::Telethon,
+        format: Some(SessionFormat::Telethon),
         detail: match version {
             Some(v) => format!("Telethon SQLite session, version {v}"),
             None => "Telethon SQLite session".into(),
@@ -474,7 +474,7 @@ async fn pyrogram(db: &Db) -> Checked<Inspection> {
     let port = c.port("port")?;
     let (stored, note) = parsed_address(raw_address.as_deref(), port, "server_address");
     Ok(Inspection {
-        format: Format::Pyrogram,
+        format: Some(SessionFormat::Pyrogram),
         detail: match version {
             Some(v) => format!("Pyrogram SQLite session, version {v}"),
             None => "Pyrogram SQLite session".into(),
@@ -603,7 +603,7 @@ mod tests {
             bytes.extend_from_slice(&body);
             std::fs::write(&p, &bytes).unwrap();
             let i = rt().block_on(inspect(&p));
-            prop_assert_eq!(i.format, Format::NotASession);
+            prop_assert_eq!(i.format, None);
             prop_assert_eq!(std::fs::read(&p).unwrap(), bytes);
             let _ = rt().block_on(read_grammers(&p));
         }

@@ -63,7 +63,7 @@ pub fn parse_gramjs(s: &str) -> Result<Record, String> {
         dc_id: dc_of(i64::from(raw[0]))?,
         address: Some(SocketAddr::new(ip, port)),
         auth_key: key_of(&raw[5 + ip_len..])?,
-        test_mode: Some(super::is_test_address(&SocketAddr::new(ip, port))),
+        test_mode: Some(crate::dc::is_test_address(&SocketAddr::new(ip, port))),
         ..Record::default()
     })
 }

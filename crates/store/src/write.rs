@@ -17,10 +17,11 @@ use grammers_session::Session;
 use grammers_session::types::{DcOption, PeerAuth, PeerInfo, UpdateState, UpdatesState};
 use libsql::Value;
 
-use super::{AuthKey, Record, SessionFormat, TEST_DCS, known_dc_address};
-use crate::error::{Error, Result};
-use crate::output::Shown;
+use crate::dc::{TEST_DC_PORT, TEST_DCS};
+use crate::{AuthKey, Record, SessionFormat, known_dc_address};
+use crate::{Error, Result};
 use tgsess_shared::fs as atomic;
+use tgsess_shared::text::Shown;
 
 /// Saves `r` at `path` in `format`, replacing what is there (the caller has checked that it
 /// may: same format, no other process holding it, backed up where needed).
@@ -54,7 +55,7 @@ async fn write_with(
 ) -> Result<()> {
     check_savable(format, r)?;
     // Through a symlink, the file it points at is replaced, not the link.
-    let path = &super::files::resolve(path)?;
+    let path = &crate::files::resolve(path)?;
     // The caller holds the session's lock: temp files of earlier writers of it that died
     // mid-write (copies of its key) are removed first.
     atomic::remove_leftovers(path);
@@ -84,7 +85,7 @@ async fn write_with(
         }
     });
     if done.is_err() {
-        for p in std::iter::once(tmp.clone()).chain(super::files::side_files(&tmp)) {
+        for p in std::iter::once(tmp.clone()).chain(crate::files::side_files(&tmp)) {
             let _ = std::fs::remove_file(p);
         }
     }
@@ -105,18 +106,18 @@ fn exists_error(path: &Path, e: std::io::Error) -> Error {
 /// What a format needs before anything is written.
 fn check_savable(format: SessionFormat, r: &Record) -> Result<()> {
     if r.auth_key.0.iter().all(|b| *b == 0) {
-        return Err(Error::usage(
+        return Err(Error::input(
             "refusing to save a session without a login key",
         ));
     }
     match format {
         // kurigram, pyrofork and hydrogram treat a session without user_id/is_bot as empty:
         // they make a new key and ask for a code (pyrogram/client.py `load_session`).
-        SessionFormat::Pyrogram if r.user_id.is_none() => Err(Error::usage(
+        SessionFormat::Pyrogram if r.user_id.is_none() => Err(Error::input(
             "a Pyrogram session must record the user id, or Pyrogram and its forks discard \
              the key and ask for a new code; nothing was written",
         )),
-        SessionFormat::Telethon if r.address.is_none() => Err(Error::usage(format!(
+        SessionFormat::Telethon if r.address.is_none() => Err(Error::input(format!(
             "a Telethon session needs the address of DC {}, and none is known",
             r.dc_id
         ))),
@@ -348,7 +349,7 @@ async fn pyrogram(tmp: &Path, r: &Record, fresh: bool) -> Result<()> {
             Value::Integer(i64::from(r.test_mode.unwrap_or(false))),
         ),
         ("auth_key", Value::Blob(r.auth_key.0.to_vec())),
-        ("date", Value::Integer(crate::state::now())),
+        ("date", Value::Integer(crate::now())),
         ("user_id", opt_int(r.user_id)),
         ("is_bot", Value::Integer(i64::from(r.bot.unwrap_or(false)))),
         (
@@ -392,7 +393,7 @@ pub async fn load_into<S: Session>(
     let mut others = r.other_dcs.clone();
     if r.test_mode == Some(true) && others.is_empty() {
         for (id, ip) in TEST_DCS {
-            others.push((id, SocketAddrV4::new(ip.into(), super::TEST_DC_PORT), None));
+            others.push((id, SocketAddrV4::new(ip.into(), TEST_DC_PORT), None));
         }
     }
     for (id, v4, key) in others.into_iter().filter(|(id, ..)| *id != r.dc_id) {
@@ -453,7 +454,7 @@ fn home_v4(r: &Record) -> Result<SocketAddrV4> {
 pub fn import_address(p: &Record, dc_address: Option<SocketAddr>) -> Result<SocketAddrV4> {
     if let Some(a) = dc_address {
         return v4_of(a).ok_or_else(|| {
-            Error::usage(format!(
+            Error::input(format!(
                 "--dc-address {a} is IPv6; give an IPv4 address:port"
             ))
         });
@@ -467,7 +468,7 @@ pub fn import_address(p: &Record, dc_address: Option<SocketAddr>) -> Result<Sock
     known_dc_address(p.dc_id, test)
         .and_then(v4_of)
         .ok_or_else(|| {
-            Error::usage(format!(
+            Error::input(format!(
                 "no known address for {} DC {} (Telegram's test network has DCs 1 to 3)",
                 if test { "test" } else { "production" },
                 p.dc_id
@@ -478,7 +479,7 @@ pub fn import_address(p: &Record, dc_address: Option<SocketAddr>) -> Result<Sock
 /// The record of a grammers file, with everything grammers keeps that other formats lack
 /// (other DCs and their keys, the self user's access hash).
 pub async fn record_of_grammers(path: &Path) -> Result<Option<Record>> {
-    let data = super::sqlite::read_grammers(path)
+    let data = crate::sqlite::read_grammers(path)
         .await
         .map_err(|e| Error::file(format!("cannot read session {}: {e}", path.shown())))?;
     let mut home = None;
@@ -526,7 +527,7 @@ pub async fn record_of_grammers(path: &Path) -> Result<Option<Record>> {
 /// (`PATH.bak-TIME`, then `-2`, `-3`…, each created with O_EXCL), before it is replaced.
 /// Returns the backup of the main file.
 pub fn backup(path: &Path) -> Result<PathBuf> {
-    let stamp = crate::state::now();
+    let stamp = crate::now();
     for n in 1..1000 {
         let suffix = if n == 1 {
             format!(".bak-{stamp}")
@@ -544,7 +545,7 @@ pub fn backup(path: &Path) -> Result<PathBuf> {
             let _ = std::fs::remove_file(&target);
             return Err(backup_error(path, e));
         }
-        for side in super::files::side_files(path) {
+        for side in crate::files::side_files(path) {
             if side.exists() {
                 let dest = atomic::with_suffix(
                     &target,

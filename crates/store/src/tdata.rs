@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use md5::Digest as _;
 
 use super::AuthKey;
-use crate::output::Shown;
 use tgsess_shared::mtproto::sha1;
+use tgsess_shared::text::Shown;
 
 /// MtpAuthorization (Telegram/SourceFiles/storage/details/storage_settings_scheme.h).
 const MTP_AUTHORIZATION: u32 = 0x4B;
@@ -79,6 +79,15 @@ pub struct Account {
     pub user_id: i64,
     pub dc_id: i32,
     pub key: AuthKey,
+}
+
+/// The accounts, one line for a message: "account 0: user 1, DC 2; …".
+pub fn list(accounts: &[Account]) -> String {
+    accounts
+        .iter()
+        .map(|a| format!("account {}: user {}, DC {}", a.index, a.user_id, a.dc_id))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[derive(Debug)]

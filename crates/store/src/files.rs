@@ -6,9 +6,9 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::error::{Error, Result};
-use crate::output::Shown;
-use crate::store::{Format, Inspection};
+use crate::{Error, Result};
+use crate::{Inspection, SessionFormat};
+use tgsess_shared::text::Shown;
 
 /// File facts `status` reports.
 #[derive(Clone, Debug)]
@@ -75,12 +75,12 @@ pub async fn examine(path: &Path) -> Result<Presence> {
 /// The error for a file at the session path that is not a session, or (for a caller that
 /// only opens grammers files) a session of another library.
 pub fn wrong_format_error(path: &Path, i: &Inspection) -> Error {
-    match i.format.import_name() {
+    match i.format.filter(|f| f.is_foreign()).map(|f| f.name()) {
         Some(name) => Error::file(format!(
             "{} is a {} ({}), not a grammers session; grammers must not open it. tgsess \
              manages it in place once its format is declared: session_format = \"{name}\"",
             path.shown(),
-            i.format.describe(),
+            i.describe(),
             i.detail,
         )),
         None => Error::file(format!(
@@ -100,48 +100,8 @@ pub fn damage_words(path: &Path, i: &Inspection) -> Option<String> {
     Some(format!(
         "{} is a damaged {}: {why}",
         path.shown(),
-        i.format.describe()
+        i.describe()
     ))
-}
-
-/// Quotes a path for a shell command line the user can paste.
-pub fn shell_quote(p: &Path) -> String {
-    shell_quote_str(&p.display().to_string())
-}
-
-/// Quotes one word for a POSIX shell (single quotes, `'` as `'\''`), only when needed. A
-/// word with control characters (a newline in a file name) is written as
-/// `"$(printf 'a\012b')"`, printf's octal escapes (POSIX printf(1)), so the printed line stays
-/// one line and still pastes into any POSIX shell (a trailing newline is the one thing
-/// command substitution drops).
-pub fn shell_quote_str(s: &str) -> String {
-    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if s.chars().any(|c| c.is_control() || bidi(c)) {
-        let mut format = String::new();
-        for c in s.chars() {
-            match c {
-                '\\' => format.push_str("\\\\"),
-                '%' => format.push_str("%%"),
-                '\'' => format.push_str("'\\''"),
-                c if c.is_control() || bidi(c) => {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        format.push_str(&format!("\\{b:03o}"));
-                    }
-                }
-                c => format.push(c),
-            }
-        }
-        return format!("\"$(printf '{format}')\"");
-    }
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// The SQLite side files that belong to a database.
@@ -255,7 +215,7 @@ pub fn holder_of(path: &Path) -> Option<String> {
             let text = tgsess_shared::fs::read_regular_text(path, 64 * 1024).unwrap_or_default();
             let mut lines = text.lines();
             let pid = lines.next().unwrap_or("?");
-            let cmd = crate::output::escape(lines.next().unwrap_or("?"));
+            let cmd = tgsess_shared::text::escape(lines.next().unwrap_or("?"));
             Some(format!("pid {pid} ({cmd})"))
         }
         Err(_) => None,
@@ -333,7 +293,7 @@ pub fn holders(path: &Path) -> Vec<(u32, String)> {
                         .join(" ")
                 })
                 .unwrap_or_default();
-            out.push((pid, crate::output::escape(&cmd)));
+            out.push((pid, tgsess_shared::text::escape(&cmd)));
         }
     }
     out
@@ -454,7 +414,7 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
         };
         let is_named_session = path.extension().is_some_and(|e| e == "session");
         let inspection = super::sqlite::inspect(&path).await;
-        if inspection.format == Format::NotASession && !is_named_session {
+        if inspection.format.is_none() && !is_named_session {
             continue;
         }
         found.push(Found {
@@ -498,11 +458,13 @@ pub async fn near_misses(session: &Path, dirs: &[&Path]) -> Vec<Found> {
 /// Telethon/Pyrogram file is never handed to grammers (which would migrate it).
 pub async fn open_existing(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
     match examine(path).await? {
-        Presence::Missing => Err(Error::NotSignedIn(format!(
+        Presence::Missing => Err(Error::Missing(format!(
             "no session file at {}; log in first with tgsess, with the same configuration",
             path.shown()
         ))),
-        Presence::File(i, _) if i.format != Format::Tgsess => Err(wrong_format_error(path, &i)),
+        Presence::File(i, _) if i.format != Some(SessionFormat::Grammers) => {
+            Err(wrong_format_error(path, &i))
+        }
         Presence::File(..) => open_grammers(path).await,
     }
 }
@@ -534,24 +496,13 @@ mod tests {
     }
 
     #[test]
-    fn quoting() {
-        assert_eq!(shell_quote(Path::new("/a/b.session")), "/a/b.session");
-        assert_eq!(
-            shell_quote(Path::new("/a/'k'.session")),
-            r"'/a/'\''k'\''.session'"
-        );
-        assert_eq!(shell_quote_str("a\nb'c%"), r#""$(printf 'a\012b'\''c%%')""#);
-        assert_eq!(shell_quote_str("a\u{1b}b"), r#""$(printf 'a\033b')""#);
-    }
-
-    #[test]
     fn second_lock_fails_fast() {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("x.session");
         let locks = dir.path().join("locks");
         let first = SessionLock::acquire(&s, Some(&locks)).unwrap();
         let e = SessionLock::acquire(&s, Some(&locks)).unwrap_err();
-        assert_eq!(e.exit().code(), 4);
+        assert!(matches!(e, Error::File(_)), "{e}");
         assert!(e.to_string().contains("x.session"), "{e}");
         // Through a symlink it is the same lock.
         std::fs::write(&s, b"").unwrap();

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::files::{self, FileMeta, Presence};
-use super::{Format, Inspection, Record, SessionFormat, write};
+use tgsess_store::files::{self, FileMeta, Presence};
+use tgsess_store::{Inspection, Record, SessionFormat, write};
+
 use crate::error::{Error, Result};
 use crate::output::Shown;
 use crate::settings::Settings;
@@ -49,7 +50,10 @@ impl Target {
         if let Some(dir) = self.path.parent() {
             files::ensure_dir(dir)?;
         }
-        files::SessionLock::acquire(&self.path, self.lock_dir.as_deref())
+        Ok(files::SessionLock::acquire(
+            &self.path,
+            self.lock_dir.as_deref(),
+        )?)
     }
 
     pub fn inspection(&self) -> Option<&Inspection> {
@@ -74,7 +78,7 @@ impl Target {
     pub fn format_and_reason(&self) -> (Option<SessionFormat>, String) {
         let found = self.inspection().map(|i| i.format);
         match (self.declared, found) {
-            (Some(d), Some(f)) if d.format() == f => (
+            (Some(d), Some(Some(f))) if d == f => (
                 Some(d),
                 format!(
                     "{} declared ({}), matches the file",
@@ -98,7 +102,7 @@ impl Target {
                     self.declared_from
                 ),
             ),
-            (None, Some(f)) => match SessionFormat::of(f) {
+            (None, Some(f)) => match f {
                 Some(s) => (
                     Some(s),
                     format!(
@@ -123,8 +127,8 @@ impl Target {
         let Some(i) = self.inspection() else {
             return Ok(None);
         };
-        if SessionFormat::of(i.format).is_none() {
-            return Err(files::wrong_format_error(&self.path, i));
+        if i.format.is_none() {
+            return Err(files::wrong_format_error(&self.path, i).into());
         }
         if let Some(words) = files::damage_words(&self.path, i) {
             return Err(Error::file(format!(
@@ -149,15 +153,15 @@ impl Target {
         let Some(i) = self.inspection() else {
             return Ok(None);
         };
-        let Some(found) = SessionFormat::of(i.format) else {
-            return Err(files::wrong_format_error(&self.path, i));
+        let Some(found) = i.format else {
+            return Err(files::wrong_format_error(&self.path, i).into());
         };
         match self.declared {
             Some(d) if d != found => Err(Error::file(format!(
                 "{} is a {} ({}), but session_format is \"{}\" ({}). tgsess changes nothing \
                  until they agree: if this is the bot's file, {}",
                 self.path.shown(),
-                i.format.describe(),
+                i.describe(),
                 i.detail,
                 d.name(),
                 self.declared_from,
@@ -202,8 +206,8 @@ impl Target {
                      place only when you declare that format, so that it never changes a \
                      bot's file by accident: {}",
                     self.path.shown(),
-                    f.format().describe(),
-                    library_name(f),
+                    f.describe(),
+                    f.library(),
                     settings.declare_hint(f)
                 )));
             }
@@ -214,7 +218,7 @@ impl Target {
     /// What the file holds, for a network command or a save; `None` without a key.
     pub async fn record(&self) -> Result<Option<Record>> {
         match self.inspection() {
-            Some(i) if i.format == Format::Tgsess => {
+            Some(i) if i.format == Some(SessionFormat::Grammers) => {
                 let mut r = write::record_of_grammers(&self.path).await?;
                 if let Some(r) = r.as_mut() {
                     r.api_id = self.remembered_api_id();
@@ -247,13 +251,5 @@ impl Target {
         }) {
             crate::output::warn(format!("could not remember the session's api_id: {e}"));
         }
-    }
-}
-
-pub fn library_name(f: SessionFormat) -> &'static str {
-    match f {
-        SessionFormat::Grammers => "grammers",
-        SessionFormat::Telethon => "Telethon",
-        SessionFormat::Pyrogram => "Pyrogram",
     }
 }
