@@ -12,14 +12,13 @@ use std::sync::Arc;
 use grammers_client::Client;
 use grammers_session::Session;
 use grammers_session::types::PeerId;
-use tgsess::cli::GlobalArgs;
-use tgsess::net::Connection;
-use tgsess::settings::{self, ProcessEnv};
+use tgsess::env::ProcessEnv;
+use tgsess::settings::{self, Flags};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cwd = std::env::current_dir()?;
-    let settings = settings::resolve(&GlobalArgs::default(), &ProcessEnv, &cwd)?;
+    let settings = settings::resolve(&Flags::default(), &ProcessEnv, &cwd)?;
     println!("session: {}", settings.session.path.display());
     println!("why:     {}", settings.session.reason);
 
@@ -32,9 +31,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A client on it, built the way tgsess builds its own (no automatic resends, no
     // lsb_release at start); nothing is sent until the first request.
     let (api_id, _api_hash) = settings.api_credentials()?;
-    // The same route too: a sandbox config connects only to that sandbox.
-    let route = tgsess::net::Route::of(&settings)?;
-    let conn = Connection::new(Arc::clone(&session), api_id, &route)?;
+    // The same network too: a sandbox config connects only to that sandbox.
+    let network = settings.network();
+    let conn = tgsess::net::Connection::new(Arc::clone(&session), api_id, &network.route()?)?;
     let _client: &Client = &conn.client; // e.g. conn.client.get_me().await?
     conn.close().await;
     Ok(())

@@ -204,6 +204,25 @@ pub enum Command {
     },
 }
 
+impl From<&GlobalArgs> for crate::settings::Flags {
+    fn from(g: &GlobalArgs) -> Self {
+        crate::settings::Flags {
+            config: g.config.clone(),
+            session: g.session.clone(),
+            username: g.username.clone(),
+            session_file: g.session_file.clone(),
+            session_dir: g.session_dir.clone(),
+            api_id: g.api_id.clone(),
+            phone: g.phone.clone(),
+            sandbox_dir: g.sandbox_dir.clone(),
+            proxy: g.proxy.clone(),
+            test_dc: g.test_dc,
+            no_proxy: g.no_proxy,
+            session_format: g.session_format.map(Into::into),
+        }
+    }
+}
+
 /// `tgsess devices revoke`.
 #[derive(Debug, Subcommand)]
 pub enum DevicesAction {

@@ -5,10 +5,9 @@
 
 pub mod cli;
 pub mod commands;
-pub mod config;
+pub mod env;
 pub mod error;
 pub mod login;
-pub mod naming;
 pub mod net;
 pub mod output;
 pub mod prompt;
@@ -84,6 +83,6 @@ pub fn run() -> ExitCode {
 async fn run_command(global: cli::GlobalArgs, command: Command) -> Result<Exit, Error> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
-    let settings = settings::resolve(&global, &settings::ProcessEnv, &cwd)?;
-    commands::dispatch(command, settings, &settings::ProcessEnv).await
+    let settings = settings::resolve(&(&global).into(), &env::ProcessEnv, &cwd)?;
+    commands::dispatch(command, settings, &env::ProcessEnv).await
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::naming::DecidedBy;
+use crate::settings::naming::DecidedBy;
 use tgsess_store::files::{FileMeta, Found};
 use tgsess_store::{Inspection, SessionFormat, SignedIn};
 

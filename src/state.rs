@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::output::Shown;
-use crate::settings::Env;
 
 /// A pending code is reused for this long after it was requested.
 pub const PENDING_TTL_SECS: i64 = 600;

@@ -7,7 +7,6 @@ use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 
 use crate::error::{Error, Exit, Result};
-use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
 use crate::report::CheckReport;
@@ -118,8 +117,9 @@ async fn asked(settings: &Settings, target: &Target, timeout: Duration) -> Resul
         });
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory = crate::net::memory_session(Some(&record), settings, false).await?;
-    let conn = Connection::new(memory, api_id, &crate::net::Route::of(settings)?)?;
+    let network = settings.network();
+    let memory = network.memory_session(Some(&record), false).await?;
+    let conn = network.connect(memory, api_id)?;
     let reply = tokio::time::timeout(
         timeout,
         conn.client.invoke(&tl::functions::updates::GetState {}),

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::cli::DevicesAction;
 use crate::error::{Error, Exit, Result};
-use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
 use crate::session::Target;
@@ -75,8 +74,9 @@ async fn ask<R: tl::RemoteCall>(
         )));
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory = crate::net::memory_session(Some(&record), settings, false).await?;
-    let conn = Connection::new(memory, api_id, &crate::net::Route::of(settings)?)?;
+    let network = settings.network();
+    let memory = network.memory_session(Some(&record), false).await?;
+    let conn = network.connect(memory, api_id)?;
     let reply = tokio::time::timeout(timeout, conn.client.invoke(request)).await;
     conn.close().await;
     match reply {

@@ -52,7 +52,8 @@ pub async fn run(
         format,
         ExportFormat::Pyrogram | ExportFormat::PyrogramString
     ) {
-        p = crate::net::with_user_id(settings, p).await?;
+        let (api_id, _) = settings.api_credentials()?;
+        p = settings.network().with_user_id(p, api_id).await?;
         let table = tgsess_store::known_dc_address(p.dc_id, p.test_mode == Some(true));
         if let Some(a) = p.address.filter(|a| Some(*a) != table && !a.is_ipv6()) {
             output::warn(format!(

@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use crate::cli::ImportArgs;
+use crate::env::Env;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
 use crate::session::Target;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 use tgsess_store::files;
 use tgsess_store::{SessionFormat, write};
 
@@ -72,7 +73,8 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
         record.api_id = settings.api_id.as_ref().map(|a| a.value);
     }
     if format == SessionFormat::Pyrogram {
-        record = crate::net::with_user_id(settings, record).await?;
+        let (api_id, _) = settings.api_credentials()?;
+        record = settings.network().with_user_id(record, api_id).await?;
     }
     let _lock = target.lock()?;
     let backup = target.backup_if_needed()?;

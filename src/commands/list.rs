@@ -80,7 +80,8 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
     let gate = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let bar = crate::prompt::progress(found.len() as u64, "checking sessions");
     let mut set = tokio::task::JoinSet::new();
-    let route = crate::net::Route::of(settings).map_err(|e| e.to_string());
+    let network = settings.network();
+    let route = network.route().map_err(|e| e.to_string());
     for (i, f) in found.iter().enumerate() {
         let record = match f.inspection.format {
             Some(tgsess_store::SessionFormat::Grammers) => {
@@ -92,9 +93,7 @@ pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u6
             _ => f.inspection.record(),
         };
         let memory = match &record {
-            Some(r) => crate::net::memory_session(Some(r), settings, false)
-                .await
-                .map(Some),
+            Some(r) => network.memory_session(Some(r), false).await.map(Some),
             None => Ok(None),
         };
         let api_id = settings.api_credentials().map(|(id, _)| id);

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use crate::cli::LoginArgs;
+use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::login::{self, Options};
 use crate::prompt;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 use tgsess_shared::secret::Secret;
 
 fn options(args: &LoginArgs, env: &dyn Env) -> Options {
@@ -86,12 +87,12 @@ async fn rehearse(env: &dyn Env, opts: &Options) -> Result<Exit> {
         "TGSESS_STATE_DIR".to_string(),
         tmp.path().join("state").display().to_string(),
     );
-    let args = crate::cli::GlobalArgs {
+    let args = crate::settings::Flags {
         config: Some(running.config_path()),
         ..Default::default()
     };
     let mut settings = crate::settings::resolve(&args, &demo_env, tmp.path())?;
-    settings.rehearsal = true;
+    settings.advice.rehearsal = true;
     let _ = env;
     let r = login::run(&settings, &demo_env, opts).await;
     drop(running);

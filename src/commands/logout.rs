@@ -7,12 +7,12 @@ use std::time::Duration;
 use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 
+use crate::env::Env;
 use crate::error::{Error, Exit, Result};
-use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
 use crate::session::Target;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 use crate::state::{self, Store};
 
 pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) -> Result<Exit> {
@@ -53,11 +53,11 @@ pub async fn run(settings: &Settings, env: &dyn Env, yes: bool, timeout: u64) ->
         return Ok(Exit::Ok);
     };
     let (api_id, _) = settings.api_credentials()?;
-    let memory = crate::net::memory_session(Some(&record), settings, false).await;
-    let conn = memory.and_then(|session| {
-        let route = crate::net::Route::of(settings)?;
-        Connection::new(session, api_id, &route)
-    });
+    let network = settings.network();
+    let conn = match network.memory_session(Some(&record), false).await {
+        Ok(session) => network.connect(session, api_id),
+        Err(e) => Err(e),
+    };
     let reply = match conn {
         // The fence refused the session's address: a configuration to fix, never a reason
         // to delete the key, --yes or not.

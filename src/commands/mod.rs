@@ -16,8 +16,9 @@ pub mod sandbox;
 pub mod status;
 
 use crate::cli::Command;
+use crate::env::Env;
 use crate::error::{Exit, Result};
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 
 /// What is odd about the session's name (quotes or spaces kept in it, a hidden file), said
 /// where the name decides a file: `status` always (in its report), `login` and `import`

@@ -181,7 +181,11 @@ impl Run<'_> {
     async fn code_sent(&mut self, c: tl::types::auth::SentCode) -> Sent {
         let via = sent_via(&c.r#type);
         output::out(format!("A login code was sent {via}."));
-        if let Some(n) = c.next_type.as_ref().filter(|_| self.settings.rehearsal) {
+        if let Some(n) = c
+            .next_type
+            .as_ref()
+            .filter(|_| self.settings.advice.rehearsal)
+        {
             output::out(format!(
                 "(A real login would offer to resend the code by {} here; this rehearsal's \
                  sandbox ends with this command.)",

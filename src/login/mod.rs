@@ -37,6 +37,7 @@ use grammers_session::storages::MemorySession;
 use grammers_session::types::{PeerAuth, PeerInfo, UpdateState, UpdatesState};
 use grammers_tl_types as tl;
 
+use crate::env::Env;
 use crate::error::{Error, Exit, Result};
 use crate::net::Connection;
 use crate::output;
@@ -44,7 +45,7 @@ use crate::output::Shown;
 use crate::output::{shell_quote, shell_quote_str as shell_quote_word};
 use crate::prompt;
 use crate::session::Target;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 use crate::state::{self, Draft, Store};
 use text::Who;
 use tgsess_shared::secret::Secret;
@@ -213,9 +214,9 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
             b.shown()
         ));
     }
-    let session = crate::net::memory_session(start.as_ref(), settings, true).await?;
-    let route = crate::net::Route::of(settings)?;
-    let mut conn = Connection::with_updates(Arc::clone(&session), api_id, &route)?;
+    let network = settings.network();
+    let session = network.memory_session(start.as_ref(), true).await?;
+    let mut conn = Connection::with_updates(Arc::clone(&session), api_id, &network.route()?)?;
     let updates = if opts.qr { conn.updates.take() } else { None };
     conn.updates = None;
     let mut run = Run {
@@ -632,7 +633,7 @@ impl Run<'_> {
     /// directory and its name is what username would make.
     fn naming_hint(&self, path: &std::path::Path) -> Option<String> {
         let name = path.file_name()?.to_str()?;
-        let stem = name.strip_suffix(crate::naming::EXTENSION)?;
+        let stem = name.strip_suffix(crate::settings::naming::EXTENSION)?;
         if path.parent()? != self.settings.session_dir || stem.is_empty() {
             return None;
         }

@@ -288,9 +288,9 @@ impl Run<'_> {
                 self.path.shown()
             )));
         }
-        let memory = crate::net::memory_session(Some(&record), self.settings, false).await?;
-        let route = crate::net::Route::of(self.settings)?;
-        let conn = Connection::new(memory, self.api_id, &route)?;
+        let network = self.settings.network();
+        let memory = network.memory_session(Some(&record), false).await?;
+        let conn = network.connect(memory, self.api_id)?;
         let state = timed(
             self.opts.timeout,
             "Checking the approving session",

@@ -10,9 +10,9 @@
 //! tools keep working); a warning says so. Relative paths resolve against the config file's
 //! directory, never silently against wherever the command happens to run.
 
-use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
+use super::keys::{Origin, Sourced};
 use crate::error::{Error, Result};
 use crate::output::Shown;
 
@@ -20,31 +20,6 @@ pub const DEFAULT_STEM: &str = "telegram_session";
 /// The longest file name Linux file systems take, in bytes (NAME_MAX, <linux/limits.h>).
 pub const NAME_MAX: usize = 255;
 pub const EXTENSION: &str = ".session";
-
-/// Where a setting's value came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    Flag(&'static str),
-    Env(&'static str),
-    File(PathBuf),
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Flag(name) => write!(f, "flag {name}"),
-            Source::Env(name) => write!(f, "${name}"),
-            Source::File(p) => write!(f, "config file {}", p.shown()),
-        }
-    }
-}
-
-/// A setting's value together with its source.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
-}
 
 /// What decided the session file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -87,10 +62,10 @@ impl NamingInput<'_> {
     /// A path value made absolute: a leading `~` is the home directory; a relative path
     /// resolves against the config's directory when the config file gave it, else against
     /// the current directory.
-    pub fn path_of(&self, value: &Path, source: &Source) -> PathBuf {
+    pub fn path_of(&self, value: &Path, source: &Origin) -> PathBuf {
         let expanded = expand_home(value, self.home);
         let base = match source {
-            Source::File(_) => self.base_dir,
+            Origin::File(_) => self.base_dir,
             _ => self.cwd,
         };
         absolutize(base, &expanded)
@@ -108,7 +83,7 @@ pub fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
 /// A path value may start with `~` or `~/` (the home directory) and nothing else of the
 /// kind: `~user` is a shell feature tgsess does not have, and taking it literally would
 /// create a directory named `~user`. The error names the key and the value.
-pub fn check_tilde(key: &str, value: &Path, source: &Source, home: Option<&Path>) -> Result<()> {
+pub fn check_tilde(key: &str, value: &Path, source: &Origin, home: Option<&Path>) -> Result<()> {
     let Some(first) = value.components().next() else {
         return Ok(());
     };
@@ -320,7 +295,7 @@ mod tests {
     fn file(v: &str) -> Sourced<String> {
         Sourced {
             value: v.to_string(),
-            source: Source::File(PathBuf::from("/cfg/tgsess.toml")),
+            source: Origin::File(PathBuf::from("/cfg/tgsess.toml")),
         }
     }
 
@@ -396,7 +371,7 @@ mod tests {
         let u = file("karaposu");
         let flag = Sourced {
             value: PathBuf::from("x/my.db"),
-            source: Source::Flag("--session"),
+            source: Origin::Flag("--session"),
         };
         let mut i = input(Some(&u), None, None);
         i.session_flag = Some(&flag);
@@ -406,7 +381,7 @@ mod tests {
         assert_eq!(c.decided_by, DecidedBy::SessionFlag);
         let home = Sourced {
             value: PathBuf::from("~/bots/a.session"),
-            source: Source::Flag("--session"),
+            source: Origin::Flag("--session"),
         };
         i.session_flag = Some(&home);
         assert_eq!(

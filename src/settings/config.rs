@@ -1,7 +1,7 @@
 //! Finding and parsing the TOML configuration file.
 //!
 //! Precedence of each key is flag > environment (`TGSESS_<KEY>`) > file > default; this
-//! module only deals with the file. [`crate::settings`] merges the three layers.
+//! module only deals with the file. [`super::keys`] merges the three layers.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +31,28 @@ pub struct FileConfig {
     pub proxy: Option<Secret>,
     /// Telegram's test DCs instead of production (core.telegram.org/api/auth#test-accounts).
     pub test_dc: Option<bool>,
+}
+
+impl FileConfig {
+    /// The value of config key `name` as text, for the merge in [`super::keys`]: numbers,
+    /// booleans and formats in the words their flags take. An empty string counts as unset
+    /// only where the key says so (username, session_file, sandbox_dir, proxy).
+    pub fn get(&self, name: &str) -> Option<String> {
+        let text = |v: &Option<String>| v.clone();
+        match name {
+            "api_id" => self.api_id.map(|v| v.to_string()),
+            "api_hash" => self.api_hash.as_ref().map(|s| s.expose().to_string()),
+            "phone" => text(&self.phone),
+            "username" => text(&self.username),
+            "session_file" => text(&self.session_file),
+            "session_dir" => text(&self.session_dir),
+            "sandbox_dir" => text(&self.sandbox_dir),
+            "session_format" => self.session_format.map(|f| f.name().to_string()),
+            "proxy" => self.proxy.as_ref().map(|s| s.expose().to_string()),
+            "test_dc" => self.test_dc.map(|b| b.to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// A positive 32-bit api_id, checked while parsing so that toml's error names the line and
