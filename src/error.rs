@@ -26,8 +26,51 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// Every exit code, in the order `--help` and the README list them.
+    pub const ALL: [Exit; 7] = [
+        Exit::Ok,
+        Exit::NotSignedIn,
+        Exit::Usage,
+        Exit::NoVerdict,
+        Exit::SessionFile,
+        Exit::RateLimited,
+        Exit::Interrupted,
+    ];
+
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// What the code means, as `--help` and the README say it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "success; for check: signed in",
+            Exit::NotSignedIn => {
+                "not signed in (no session, key not signed in, revoked), or a login that did \
+                 not complete (also: `reset` declined at the prompt)"
+            }
+            Exit::Usage => "usage or configuration error, including unreadable import input",
+            Exit::NoVerdict => "no verdict: network error, timeout, server error other than 401",
+            Exit::SessionFile => {
+                "session file problem: not a session, damaged, foreign format, locked by \
+                 another process, unsafe permissions it cannot fix, a file export would \
+                 overwrite"
+            }
+            Exit::RateLimited => {
+                "rate limited: a wait Telegram asked for is still running (also \
+                 SEND_CODE_UNAVAILABLE, and a code still pending for the phone)"
+            }
+            Exit::Interrupted => "interrupted",
+        }
+    }
+
+    /// The exit-code table of `--help`, from [`Exit::ALL`].
+    pub fn help() -> String {
+        let rows: Vec<String> = Exit::ALL
+            .iter()
+            .map(|e| format!("  {:<4} {}", e.code(), e.meaning()))
+            .collect();
+        format!("Exit codes:\n{}", rows.join("\n"))
     }
 }
 
@@ -36,18 +79,6 @@ impl From<Exit> for ExitCode {
         ExitCode::from(e.code())
     }
 }
-
-/// The exit-code table as it appears in `--help` and the README.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0    success; for check: signed in
-  1    not signed in (no session, key not signed in, revoked), or a login that did not complete
-  2    usage or configuration error
-  3    no verdict: network error, timeout, server error other than 401
-  4    session file problem: not a session, foreign format, locked by another process,
-       unsafe permissions it cannot fix
-  5    rate limited: a wait Telegram asked for is still running
-  130  interrupted";
 
 /// Everything that can go wrong, one variant per exit code.
 ///
@@ -126,13 +157,21 @@ mod tests {
 
     #[test]
     fn help_table_lists_every_code() {
+        let help = Exit::help();
         for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "130 "] {
             assert!(
-                EXIT_CODES_HELP
-                    .lines()
-                    .any(|l| l.trim_start().starts_with(code)),
+                help.lines().any(|l| l.trim_start().starts_with(code)),
                 "{code}"
             );
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_exit_code_as_the_enum_says_it() {
+        let readme = include_str!("../README.md");
+        for e in Exit::ALL {
+            let row = format!("| {} | {} |", e.code(), e.meaning());
+            assert!(readme.contains(&row), "README lacks the row {row:?}");
         }
     }
 }

@@ -19,9 +19,7 @@ pub mod state;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 use crate::error::{Error, Exit};
 
 /// Every file tgsess creates is 0600 and every directory 0700: set once, before anything is
@@ -36,7 +34,7 @@ fn restrict_umask() {
 /// Parses the command line, runs the command, and turns the outcome into an exit code.
 pub fn run() -> ExitCode {
     restrict_umask();
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             // clap's own errors, in tgsess's voice: `tgsess: error: …`.
@@ -50,7 +48,7 @@ pub fn run() -> ExitCode {
         }
     };
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "tgsess", &mut std::io::stdout());
+        clap_complete::generate(shell, &mut cli::command(), "tgsess", &mut std::io::stdout());
         return Exit::Ok.into();
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()

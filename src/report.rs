@@ -89,6 +89,37 @@ pub struct SessionReport {
 }
 
 impl SessionReport {
+    /// The report of a session path before its file (if any) is looked at.
+    pub fn new(
+        choice: &crate::settings::naming::SessionChoice,
+        (session_format, format_reason): (Option<SessionFormat>, String),
+    ) -> Self {
+        SessionReport {
+            path: choice.path.clone(),
+            decided_by: choice.decided_by,
+            reason: choice.reason.clone(),
+            exists: false,
+            format: None,
+            session_format,
+            format_reason,
+            detail: None,
+            damage: None,
+            note: None,
+            home_dc: None,
+            dc_address: None,
+            has_auth_key: false,
+            auth_key_id: None,
+            signed_in: SignedIn::No,
+            user_id: None,
+            bot: None,
+            test_mode: None,
+            mode: None,
+            owner_uid: None,
+            size: None,
+            modified: None,
+        }
+    }
+
     pub fn fill(&mut self, i: &Inspection, m: &FileMeta) {
         self.exists = true;
         self.format = Some(i.format.into());

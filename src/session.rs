@@ -232,7 +232,7 @@ impl Target {
 
     /// The api_id remembered for this grammers session (its schema has no column for it).
     fn remembered_api_id(&self) -> Option<i32> {
-        let store = crate::state::Store::load(self.state_dir.clone()).ok()?;
+        let store = crate::state::State::load(self.state_dir.clone()).ok()?;
         crate::state::per_session(&store.data.session_api_ids, &self.path).copied()
     }
 
@@ -242,7 +242,7 @@ impl Target {
             return;
         };
         let key = crate::state::session_key(&self.path);
-        let store = match crate::state::Store::load(self.state_dir.clone()) {
+        let store = match crate::state::State::load(self.state_dir.clone()) {
             Ok(s) => s,
             Err(_) => return,
         };

@@ -10,7 +10,7 @@
 //! One JSON file, `state.json`, in `$TGSESS_STATE_DIR`, else `$XDG_STATE_HOME/tgsess/`, else
 //! `~/.local/state/tgsess/`; 0600 in a 0700 directory, replaced atomically (temp + rename).
 //! Every change is a read-modify-write under an exclusive lock on `state.lock`
-//! ([`Store::modify`]), so two tgsess processes never overwrite each other's changes.
+//! ([`State::modify`]), so two tgsess processes never overwrite each other's changes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ pub struct Draft {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StateFile {
+pub struct Data {
     #[serde(default)]
     pub phones: BTreeMap<String, PhoneState>,
     /// Keyed by the session's absolute path.
@@ -107,7 +107,7 @@ pub struct StateFile {
     pub shown_warnings: std::collections::BTreeSet<String>,
 }
 
-impl StateFile {
+impl Data {
     pub fn phone(&mut self, key: &str) -> &mut PhoneState {
         self.phones.entry(key.to_string()).or_default()
     }
@@ -162,23 +162,23 @@ pub fn phone_key(phone: &str, sandbox: Option<&Path>) -> String {
 /// The size state.json may have; anything larger is not ours.
 const MAX_STATE: u64 = 1 << 20;
 
-pub struct Store {
+pub struct State {
     path: Option<PathBuf>,
-    pub data: StateFile,
+    pub data: Data,
 }
 
-impl Store {
+impl State {
     /// Reads the state; `None` keeps nothing (commands that only read).
-    pub fn load(dir: Option<PathBuf>) -> Result<Store> {
+    pub fn load(dir: Option<PathBuf>) -> Result<State> {
         let Some(dir) = dir else {
-            return Ok(Store {
+            return Ok(State {
                 path: None,
-                data: StateFile::default(),
+                data: Data::default(),
             });
         };
         let path = dir.join("state.json");
         let data = read(&path)?;
-        Ok(Store {
+        Ok(State {
             path: Some(path),
             data,
         })
@@ -187,7 +187,7 @@ impl Store {
     /// For a login, which must be able to remember what it asks Telegram: the state
     /// directory must exist (it is created 0700) and be writable before any request, or
     /// this is exit 2 naming the variable to set.
-    pub fn open_for_login(env: &dyn Env) -> Result<Store> {
+    pub fn open_for_login(env: &dyn Env) -> Result<State> {
         let Some(d) = dir(env) else {
             return Err(Error::usage(
                 "tgsess has nowhere to remember a pending code or a cooldown: HOME, \
@@ -203,7 +203,7 @@ impl Store {
             ))
         };
         std::fs::create_dir_all(&d).map_err(|e| unusable(e.to_string()))?;
-        let store = Store::load(Some(d.clone()))?;
+        let store = State::load(Some(d.clone()))?;
         store.modify(|_| ()).map_err(|e| {
             Error::usage(format!(
                 "the state directory {} is not usable ({e}); set TGSESS_STATE_DIR to a \
@@ -220,9 +220,9 @@ impl Store {
 
     /// Read-modify-write under the state lock: re-reads state.json, applies `f`, writes it
     /// atomically, and keeps the result in `self.data`.
-    pub fn modify(&self, f: impl FnOnce(&mut StateFile)) -> Result<StateFile> {
+    pub fn modify(&self, f: impl FnOnce(&mut Data)) -> Result<Data> {
         let Some(path) = &self.path else {
-            let mut d = StateFile::default();
+            let mut d = Data::default();
             f(&mut d);
             return Ok(d);
         };
@@ -247,15 +247,15 @@ impl Store {
         Ok(data)
     }
 
-    /// [`Store::modify`], keeping the new state.
-    pub fn update(&mut self, f: impl FnOnce(&mut StateFile)) -> Result<()> {
+    /// [`State::modify`], keeping the new state.
+    pub fn update(&mut self, f: impl FnOnce(&mut Data)) -> Result<()> {
         self.data = self.modify(f)?;
         Ok(())
     }
 }
 
 /// Reads state.json: missing is empty; only a regular file of sane size is read.
-fn read(path: &Path) -> Result<StateFile> {
+fn read(path: &Path) -> Result<Data> {
     let damaged = |why: String| {
         Error::usage(format!(
             "state file {} {why}; move it away to start over (it only holds cooldowns, \
@@ -264,7 +264,7 @@ fn read(path: &Path) -> Result<StateFile> {
         ))
     };
     match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StateFile::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Data::default()),
         Err(e) => return Err(damaged(format!("cannot be read ({e})"))),
         Ok(m) if !m.is_file() => {
             return Err(damaged(format!(
@@ -290,13 +290,13 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();
         let sd = d.path().join("st");
-        let mut s = Store::load(Some(sd.clone())).unwrap();
+        let mut s = State::load(Some(sd.clone())).unwrap();
         s.update(|d| {
             d.phone("123").cooldown_until = Some(99);
             d.phone("123").future_auth_tokens.push(encode_token(b"tok"));
         })
         .unwrap();
-        let back = Store::load(Some(sd.clone())).unwrap();
+        let back = State::load(Some(sd.clone())).unwrap();
         assert_eq!(back.get("123").cooldown_until, Some(99));
         let mode = std::fs::metadata(sd.join("state.json"))
             .unwrap()
@@ -310,12 +310,12 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let sd = d.path().join("st");
         // Two stores loaded before either writes: the second must not drop the first's token.
-        let a = Store::load(Some(sd.clone())).unwrap();
-        let b = Store::load(Some(sd.clone())).unwrap();
+        let a = State::load(Some(sd.clone())).unwrap();
+        let b = State::load(Some(sd.clone())).unwrap();
         a.modify(|d| d.phone("1").future_auth_tokens.push("t".into()))
             .unwrap();
         b.modify(|d| d.phone("2").cooldown_until = Some(5)).unwrap();
-        let back = Store::load(Some(sd)).unwrap();
+        let back = State::load(Some(sd)).unwrap();
         assert_eq!(back.get("1").future_auth_tokens, vec!["t".to_string()]);
         assert_eq!(back.get("2").cooldown_until, Some(5));
     }

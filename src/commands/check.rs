@@ -14,6 +14,23 @@ use crate::session::Target;
 use crate::settings::Settings;
 use tgsess_store::SignedIn;
 
+/// `tgsess check`.
+#[derive(Debug, Default, clap::Args)]
+pub struct Args {
+    /// Decide from the file alone, without contacting Telegram
+    #[arg(long)]
+    pub offline: bool,
+    /// Seconds to wait for Telegram before giving no verdict (exit 3)
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub timeout: u64,
+    /// One JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing; the exit code is the answer
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+}
+
 /// How a check ended, before it is printed.
 struct Verdict {
     exit: Exit,
@@ -202,13 +219,8 @@ fn error_status(e: &Error) -> &'static str {
     }
 }
 
-pub async fn run(
-    settings: &Settings,
-    offline_only: bool,
-    timeout: u64,
-    json: bool,
-    quiet: bool,
-) -> Result<Exit> {
+pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+    let (offline_only, timeout, json, quiet) = (args.offline, args.timeout, args.json, args.quiet);
     let started = Instant::now();
     let result = match Target::open(settings).await {
         Ok(t) if offline_only => offline(settings, &t).await,

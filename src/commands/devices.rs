@@ -7,12 +7,38 @@ use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 use serde::Serialize;
 
-use crate::cli::DevicesAction;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
 use crate::session::Target;
 use crate::settings::Settings;
+
+/// `tgsess devices`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<DevicesAction>,
+    /// One JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to wait for Telegram
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+/// `tgsess devices revoke`.
+#[derive(Debug, clap::Subcommand)]
+pub enum DevicesAction {
+    /// End another session of the account (account.resetAuthorization); asks on a terminal
+    Revoke {
+        /// The session's hash, as `tgsess devices` lists it
+        #[arg(allow_hyphen_values = true)]
+        hash: String,
+        /// Do not ask (required when not on a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+}
 
 /// One authorization, as `--json` prints it.
 #[derive(Debug, Serialize)]
@@ -97,15 +123,10 @@ async fn ask<R: tl::RemoteCall>(
     }
 }
 
-pub async fn run(
-    settings: &Settings,
-    action: Option<DevicesAction>,
-    json: bool,
-    timeout: u64,
-) -> Result<Exit> {
-    let timeout = Duration::from_secs(timeout.max(1));
-    if let Some(DevicesAction::Revoke { hash, yes }) = action {
-        return revoke(settings, &hash, yes, timeout).await;
+pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+    let (json, timeout) = (args.json, Duration::from_secs(args.timeout.max(1)));
+    if let Some(DevicesAction::Revoke { hash, yes }) = &args.action {
+        return revoke(settings, hash, *yes, timeout).await;
     }
     let tl::enums::account::Authorizations::Authorizations(list) = ask(
         settings,

@@ -6,7 +6,6 @@
 //! `TGSESS_SESSION` (the session's full path) and `TGSESS_SESSION_FORMAT`. Signals are passed
 //! on; the exit status is PROGRAM's (128 + N when a signal N ended it).
 
-use std::ffi::OsString;
 use std::process::Stdio;
 
 use tokio::signal::unix::{SignalKind, signal};
@@ -14,6 +13,19 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::error::{Error, Result};
 use crate::session::Target;
 use crate::settings::Settings;
+
+/// `tgsess exec`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The program and its arguments (put -- before them)
+    #[arg(
+        trailing_var_arg = true,
+        required = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM"
+    )]
+    pub program: Vec<std::ffi::OsString>,
+}
 
 /// The signals passed on to PROGRAM. SIGINT only when stdin is not a terminal: at a
 /// terminal, Ctrl-C already reaches PROGRAM, which shares tgsess's process group.
@@ -32,7 +44,8 @@ fn forwarded() -> Vec<SignalKind> {
 }
 
 /// Runs PROGRAM and never returns: the process exits with PROGRAM's status.
-pub async fn run(settings: &Settings, program: &[OsString]) -> Result<crate::error::Exit> {
+pub async fn run(settings: &Settings, args: &Args) -> Result<crate::error::Exit> {
+    let program = &args.program;
     let target = Target::open(settings).await?;
     let format = target.read_format(settings)?.or(settings.declared_format());
     let lock = target.lock()?;

@@ -3,13 +3,34 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::ExportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
 use crate::session::Target;
 use crate::settings::Settings;
 use tgsess_store::{SessionFormat, strings, write};
+
+/// `tgsess export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The format to write
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Where to write: a new file (never overwritten) or - for stdout
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// Target formats of `tgsess export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    TelethonString,
+    Telethon,
+    PyrogramString,
+    Pyrogram,
+    GramjsString,
+    MtcuteString,
+}
 
 /// A new text file (0600), never over an existing one; removed again if the write fails.
 fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
@@ -31,11 +52,8 @@ fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(
-    settings: &Settings,
-    format: ExportFormat,
-    output: Option<PathBuf>,
-) -> Result<Exit> {
+pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+    let (format, output) = (args.format, args.output.clone());
     let target = Target::open(settings).await?;
     target.read_format(settings)?;
     let path = &target.path;

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use crate::cli::ImportArgs;
 use crate::env::Env;
 use crate::error::{Error, Exit, Result};
 use crate::output;
@@ -14,7 +13,66 @@ use crate::settings::Settings;
 use tgsess_store::files;
 use tgsess_store::{SessionFormat, write};
 
-pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Result<Exit> {
+/// `tgsess import`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A session file, a session string, or - to read it from stdin (a string given as an
+    /// argument is visible to other users in `ps`: prefer -)
+    pub source: String,
+    /// What SOURCE is; auto decides by content
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: ImportFormat,
+    /// The DC's address (Pyrogram stores none; tgsess uses Telegram's table otherwise)
+    #[arg(long, value_name = "IP:PORT")]
+    pub dc_address: Option<std::net::SocketAddr>,
+    /// Replace an existing session that holds a key (it is kept as a .bak file)
+    #[arg(long)]
+    pub force: bool,
+    /// Do not copy SOURCE's key: have SOURCE approve a new, independent session (as
+    /// `login --approve-with SOURCE`), so the two never share a key
+    #[arg(long, conflicts_with_all = ["force", "dc_address"])]
+    pub as_new: bool,
+    /// For a Telegram Desktop tdata SOURCE: its -key data name (default: data)
+    #[arg(long, value_name = "NAME")]
+    pub tdata_key: Option<String>,
+    /// For a tdata SOURCE: read its local passcode from stdin (otherwise asked on a terminal)
+    #[arg(long)]
+    pub passcode_stdin: bool,
+    /// For a tdata SOURCE: which of its accounts (Desktop's index; default: the active one)
+    #[arg(long, value_name = "N")]
+    pub account: Option<i32>,
+}
+
+/// Source formats of `tgsess import`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    Auto,
+    Telethon,
+    TelethonString,
+    Pyrogram,
+    PyrogramString,
+    GramjsString,
+    MtcuteString,
+    MtkrutoString,
+}
+
+impl From<ImportFormat> for tgsess_store::source::SourceFormat {
+    fn from(f: ImportFormat) -> Self {
+        use tgsess_store::source::SourceFormat as S;
+        match f {
+            ImportFormat::Auto => S::Auto,
+            ImportFormat::Telethon => S::Telethon,
+            ImportFormat::TelethonString => S::TelethonString,
+            ImportFormat::Pyrogram => S::Pyrogram,
+            ImportFormat::PyrogramString => S::PyrogramString,
+            ImportFormat::GramjsString => S::GramjsString,
+            ImportFormat::MtcuteString => S::MtcuteString,
+            ImportFormat::MtkrutoString => S::MtkrutoString,
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
     if args.as_new {
         // The same operation as `login --approve-with SOURCE`, spelled where users look.
         return crate::commands::login::approve(settings, env, &args.source).await;
@@ -130,7 +188,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &ImportArgs) -> Resul
 
 /// The source as the user gave it, made absolute and quoted for a shell (`-` for stdin),
 /// with the options that pick a tdata account.
-fn quoted_source(args: &ImportArgs) -> String {
+fn quoted_source(args: &Args) -> String {
     let mut words = Vec::new();
     if let Some(k) = &args.tdata_key {
         words.push(format!("--tdata-key {}", crate::output::shell_quote_str(k)));

@@ -6,11 +6,30 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::ImportFormat;
+use super::import::ImportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
 use tgsess_store::{files, known_dc_address, sqlite};
+
+/// `tgsess inspect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A session file, or - to read a string from stdin
+    pub source: String,
+    /// What SOURCE is; auto decides by content
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: ImportFormat,
+    /// One JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// For a tdata SOURCE: its -key data name (default: data)
+    #[arg(long, value_name = "NAME")]
+    pub tdata_key: Option<String>,
+    /// For a tdata SOURCE: read its local passcode from stdin
+    #[arg(long)]
+    pub passcode_stdin: bool,
+}
 
 /// `inspect --json`; the schema is pinned by a test.
 #[derive(Debug, Serialize)]
@@ -57,13 +76,13 @@ fn in_use(path: &Path) -> Vec<String> {
     v
 }
 
-pub async fn run(
-    settings: &crate::settings::Settings,
-    source_arg: &str,
-    format: ImportFormat,
-    json: bool,
-    tdata: &crate::sources::TdataOpts,
-) -> Result<Exit> {
+pub async fn run(settings: &crate::settings::Settings, args: &Args) -> Result<Exit> {
+    let (source_arg, format, json) = (args.source.as_str(), args.format, args.json);
+    let tdata = &crate::sources::TdataOpts {
+        key_name: args.tdata_key.clone(),
+        passcode_stdin: args.passcode_stdin,
+        account: None,
+    };
     if source_arg != "-" && !Path::new(source_arg).exists() {
         return Err(Error::usage(
             "inspect reads a session file, or a string from stdin with `-` (a string on the \

@@ -7,7 +7,26 @@ use crate::report::{FoundReport, ListReport};
 use crate::settings::Settings;
 use tgsess_store::files;
 
-pub async fn run(settings: &Settings, json: bool) -> Result<Exit> {
+/// `tgsess list`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// One JSON object on stdout (with --check: one per session, then a summary)
+    #[arg(long)]
+    pub json: bool,
+    /// Ask Telegram whether each session is signed in, concurrently; never writes a session
+    /// and never requests a code
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: at most this many connections at once
+    #[arg(long, default_value_t = 8, value_name = "N", requires = "check")]
+    pub jobs: usize,
+    /// With --check: one deadline for the whole run, in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", requires = "check")]
+    pub timeout: u64,
+}
+
+pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+    let json = args.json;
     let dir = &settings.session_dir;
     if !dir.is_dir() && dir.exists() {
         return Err(crate::error::Error::usage(format!(
@@ -70,7 +89,8 @@ pub struct Checked {
 /// `list --check`: every session in the session directory, asked concurrently with at most
 /// `jobs` connections, under one deadline for the whole run. Read-only: sessions are loaded
 /// into memory, never written, and no code is ever requested.
-pub async fn check_all(settings: &Settings, json: bool, jobs: usize, timeout: u64) -> Result<Exit> {
+pub async fn check_all(settings: &Settings, args: &Args) -> Result<Exit> {
+    let (json, jobs, timeout) = (args.json, args.jobs, args.timeout);
     use std::sync::Arc;
     use std::time::{Duration, Instant};
     let dir = &settings.session_dir;

@@ -31,10 +31,7 @@ fn naming_warnings(command: &Command, settings: &Settings) {
         Command::Login(_) | Command::Import(_) => {
             warnings.iter().for_each(crate::output::warn);
         }
-        Command::Exec { .. }
-        | Command::Logout { .. }
-        | Command::Reset { .. }
-        | Command::Export { .. } => {
+        Command::Exec(_) | Command::Logout(_) | Command::Reset(_) | Command::Export(_) => {
             for w in once_each(warnings, settings) {
                 crate::output::warn(w);
             }
@@ -50,7 +47,7 @@ fn once_each<'a>(warnings: &'a [String], settings: &Settings) -> Vec<&'a String>
     if warnings.is_empty() {
         return Vec::new();
     }
-    let Ok(store) = crate::state::Store::load(settings.state_dir.clone()) else {
+    let Ok(store) = crate::state::State::load(settings.state_dir.clone()) else {
         return warnings.iter().collect();
     };
     let id = |w: &String| {
@@ -70,51 +67,24 @@ fn once_each<'a>(warnings: &'a [String], settings: &Settings) -> Vec<&'a String>
     new
 }
 
+/// Runs `command` on the resolved settings. Each command takes its one `Args`.
 pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
     naming_warnings(&command, &settings);
+    let s = &settings;
     match command {
-        Command::Status { json } => status::run(&settings, json).await,
-        Command::Check {
-            offline,
-            timeout,
-            json,
-            quiet,
-        } => check::run(&settings, offline, timeout, json, quiet).await,
-        Command::Reset { yes, logout: false } => reset::run(&settings, yes).await,
-        Command::Reset { yes, logout: true } => logout::run(&settings, env, yes, 10).await,
-        Command::Logout { yes, timeout } => logout::run(&settings, env, yes, timeout).await,
-        Command::Login(args) => login::run(&settings, env, &args).await,
-        Command::Import(args) => import::run(&settings, env, &args).await,
-        Command::Exec { program } => exec::run(&settings, &program).await,
-        Command::Inspect {
-            source,
-            format,
-            json,
-            tdata_key,
-            passcode_stdin,
-        } => {
-            let tdata = crate::sources::TdataOpts {
-                key_name: tdata_key,
-                passcode_stdin,
-                account: None,
-            };
-            inspect::run(&settings, &source, format, json, &tdata).await
-        }
-        Command::Devices {
-            action,
-            json,
-            timeout,
-        } => devices::run(&settings, action, json, timeout).await,
-        Command::Export { format, output } => export::run(&settings, format, output).await,
-        Command::List {
-            json, check: false, ..
-        } => list::run(&settings, json).await,
-        Command::List {
-            json,
-            jobs,
-            timeout,
-            ..
-        } => list::check_all(&settings, json, jobs, timeout).await,
+        Command::Status(args) => status::run(s, &args).await,
+        Command::Check(args) => check::run(s, &args).await,
+        Command::Reset(args) if args.logout => logout::run(s, env, &args.as_logout()).await,
+        Command::Reset(args) => reset::run(s, &args).await,
+        Command::Logout(args) => logout::run(s, env, &args).await,
+        Command::Login(args) => login::run(s, env, &args).await,
+        Command::Import(args) => import::run(s, env, &args).await,
+        Command::Exec(args) => exec::run(s, &args).await,
+        Command::Inspect(args) => inspect::run(s, &args).await,
+        Command::Devices(args) => devices::run(s, &args).await,
+        Command::Export(args) => export::run(s, &args).await,
+        Command::List(args) if args.check => list::check_all(s, &args).await,
+        Command::List(args) => list::run(s, &args).await,
         Command::Completions { .. } => unreachable!("handled before settings are resolved"),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(_) => unreachable!("handled before settings are resolved"),

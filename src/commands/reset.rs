@@ -12,6 +12,17 @@ use crate::settings::Settings;
 use tgsess_store::SignedIn;
 use tgsess_store::files::{self, SessionLock};
 
+/// `tgsess reset`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Do not ask for confirmation (required when not on a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Log out at Telegram first (as `tgsess logout`)
+    #[arg(long)]
+    pub logout: bool,
+}
+
 /// Deletes a session and its side files under its lock, and says what went. Shared by
 /// `reset` and `logout`. (Lock files are never deleted: a process could be waiting on one.)
 pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()> {
@@ -22,7 +33,18 @@ pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()>
     Ok(())
 }
 
-pub async fn run(settings: &Settings, yes: bool) -> Result<Exit> {
+impl Args {
+    /// `reset --logout` is `logout`, with reset's --yes.
+    pub fn as_logout(&self) -> super::logout::Args {
+        super::logout::Args {
+            yes: self.yes,
+            timeout: 10,
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+    let yes = args.yes;
     let target = Target::open(settings).await?;
     let path = &target.path;
     let Some(inspection) = target.inspection() else {

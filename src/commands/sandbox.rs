@@ -1,18 +1,92 @@
 //! `tgsess sandbox`: serve a local DC until SIGINT/SIGTERM.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cli::SandboxArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output::Shown;
 use tgsess_sandbox::{self as sandbox, DEMO_PHONE, Scenario};
 use tgsess_shared::sandbox_link as keys;
 use tgsess_shared::secret::Secret;
 
-pub fn scenario(a: &SandboxArgs) -> Scenario {
+/// How the sandbox says a code was sent (`--code-type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodeTypeArg {
+    App,
+    Sms,
+    Call,
+    Email,
+}
+
+impl From<CodeTypeArg> for tgsess_sandbox::CodeType {
+    fn from(c: CodeTypeArg) -> Self {
+        match c {
+            CodeTypeArg::App => tgsess_sandbox::CodeType::App,
+            CodeTypeArg::Sms => tgsess_sandbox::CodeType::Sms,
+            CodeTypeArg::Call => tgsess_sandbox::CodeType::Call,
+            CodeTypeArg::Email => tgsess_sandbox::CodeType::Email,
+        }
+    }
+}
+
+/// `tgsess sandbox`: where it lives and which scenario it plays.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory for its config, keys and request log
+    #[arg(long, default_value = "tgsess-sandbox", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Address to listen on (loopback only)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Accounts have 2FA with this (test) password
+    #[arg(long, value_name = "PW")]
+    pub password: Option<String>,
+    /// What auth.sentCode reports as the way the code was sent
+    #[arg(long, value_enum, default_value = "app")]
+    pub code_type: CodeTypeArg,
+    /// auth.sendCode answers FLOOD_WAIT_SECS
+    #[arg(long, value_name = "SECS")]
+    pub flood_wait: Option<u32>,
+    /// auth.sendCode answers SEND_CODE_UNAVAILABLE
+    #[arg(long)]
+    pub send_code_unavailable: bool,
+    /// Accounts live on this DC: the first auth.sendCode elsewhere answers PHONE_MIGRATE_DC
+    #[arg(long, value_name = "DC")]
+    pub migrate_to: Option<i32>,
+    /// Close the connection the first time this method (e.g. auth.sendCode) arrives
+    #[arg(long, value_name = "METHOD")]
+    pub drop_on: Option<String>,
+    /// Codes older than this answer PHONE_CODE_EXPIRED
+    #[arg(long, value_name = "SECS")]
+    pub code_ttl: Option<u64>,
+    /// Signed-in keys answer 401 AUTH_KEY_UNREGISTERED this long after signing in
+    #[arg(long, value_name = "SECS")]
+    pub revoke_after: Option<u64>,
+    /// Delay every reply (and each new connection) by this many milliseconds, as round trips
+    /// to Telegram take
+    #[arg(long, value_name = "MS")]
+    pub latency: Option<u64>,
+    /// QR login tokens expire after this long (default 30; 0: expired at once)
+    #[arg(long, value_name = "SECS")]
+    pub login_token_ttl: Option<u64>,
+    /// Do not serve: scan the tg://login URL read from stdin as a sandbox account (what a
+    /// phone's Telegram app does), on the sandbox running in --dir
+    #[arg(long)]
+    pub scan: bool,
+    /// The account that scans (with --scan)
+    #[arg(
+        long = "as",
+        value_name = "PHONE",
+        default_value = "9996621234",
+        requires = "scan"
+    )]
+    pub scan_as: String,
+}
+
+pub fn scenario(a: &Args) -> Scenario {
     Scenario {
         password: a.password.clone().map(Secret::new),
         code_type: Some(a.code_type.into()),
@@ -28,7 +102,7 @@ pub fn scenario(a: &SandboxArgs) -> Scenario {
 }
 
 /// `--scan`: accept the QR login URL on stdin as a sandbox account.
-fn scan(args: &SandboxArgs) -> Result<Exit> {
+fn scan(args: &Args) -> Result<Exit> {
     use std::io::Read;
     let mut url = String::new();
     std::io::stdin()
@@ -62,7 +136,7 @@ fn scan(args: &SandboxArgs) -> Result<Exit> {
     }
 }
 
-pub async fn run(args: SandboxArgs) -> Result<Exit> {
+pub async fn run(args: Args) -> Result<Exit> {
     if args.scan {
         return scan(&args);
     }

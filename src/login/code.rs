@@ -30,7 +30,7 @@ impl Run<'_> {
     pub(super) async fn pending_or_request(&mut self, phone: &str) -> Result<Sent> {
         let key_id = self.home_key_id();
         let pending = self
-            .store
+            .state
             .get(&self.phone_key)
             .pending
             .filter(|p| Some(&p.key_id) == key_id.as_ref())
@@ -61,8 +61,8 @@ impl Run<'_> {
         }
     }
 
-    fn remember(&mut self, what: &str, f: impl FnOnce(&mut state::StateFile)) {
-        if let Err(e) = self.store.update(f) {
+    fn remember(&mut self, what: &str, f: impl FnOnce(&mut state::Data)) {
+        if let Err(e) = self.state.update(f) {
             output::warn(format!(
                 "could not remember {what} ({e}); a rerun may not know about it"
             ));
@@ -71,7 +71,7 @@ impl Run<'_> {
 
     async fn send_code(&mut self, phone: &str) -> Result<Sent> {
         let tokens: Vec<Vec<u8>> = self
-            .store
+            .state
             .get(&self.phone_key)
             .future_auth_tokens
             .iter()
@@ -90,7 +90,7 @@ impl Run<'_> {
             let mark = (self.home_key_id().unwrap_or_default(), state::now());
             let key = self.phone_key.clone();
             let session = super::draft_key(&self.path);
-            self.store
+            self.state
                 .update(|d| {
                     let ps = d.phone(&key);
                     ps.in_flight = Some(mark);

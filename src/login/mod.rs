@@ -46,7 +46,7 @@ use crate::output::{shell_quote, shell_quote_str as shell_quote_word};
 use crate::prompt;
 use crate::session::Target;
 use crate::settings::Settings;
-use crate::state::{self, Draft, Store};
+use crate::state::{self, Draft, State};
 use text::Who;
 use tgsess_shared::secret::Secret;
 use tgsess_store::files;
@@ -133,7 +133,7 @@ struct Run<'a> {
     file_record: Option<Record>,
     session: Arc<MemorySession>,
     client: Client,
-    store: Store,
+    state: State,
     /// Set once the phone is known ([`Run::phone`]).
     phone_key: String,
     phone: Option<String>,
@@ -171,9 +171,9 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
     {
         check_phone(&p.value, &p.source.to_string(), settings)?;
     }
-    let store = Store::open_for_login(env)?;
+    let state = State::open_for_login(env)?;
     let path = target.path.clone();
-    let draft = state::per_session(&store.data.drafts, &path).cloned();
+    let draft = state::per_session(&state.data.drafts, &path).cloned();
     let start = file_record
         .clone()
         .or_else(|| draft.as_ref().and_then(draft_record));
@@ -193,7 +193,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         .filter(|_| !may_be_signed_in && !opts.codeless())
     {
         let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
-        check_cooldown(&store, &key, opts.force, settings)?;
+        check_cooldown(&state, &key, opts.force, settings)?;
     }
     let line = format!(
         "Session: {} ({}; {} format)",
@@ -227,7 +227,7 @@ pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<E
         file_record,
         session,
         client: conn.client.clone(),
-        store,
+        state,
         phone_key: String::new(),
         phone: None,
         api_id,
@@ -390,7 +390,7 @@ impl Run<'_> {
             password_needed,
         };
         let key = draft_key(&self.path);
-        if let Err(e) = self.store.update(|d| {
+        if let Err(e) = self.state.update(|d| {
             d.drafts.insert(key, draft);
         }) {
             output::warn(format!("could not remember this login's key: {e}"));
@@ -400,7 +400,7 @@ impl Run<'_> {
     fn waiting_for_password(&self) -> bool {
         let key = draft_key(&self.path);
         let stage = self
-            .store
+            .state
             .data
             .drafts
             .get(&key)
@@ -434,11 +434,11 @@ impl Run<'_> {
     /// Step 2: what must hold before any code request: no remembered cooldown, no request
     /// whose answer was lost, no signed-in session nearby under another name.
     async fn guard(&self) -> Result<()> {
-        check_cooldown(&self.store, &self.phone_key, self.opts.force, self.settings)?;
+        check_cooldown(&self.state, &self.phone_key, self.opts.force, self.settings)?;
         if self.waiting_for_password() {
             return Ok(());
         }
-        let ps = self.store.get(&self.phone_key);
+        let ps = self.state.get(&self.phone_key);
         let key_id = self.home_key_id();
         let pending = ps
             .pending
@@ -655,7 +655,7 @@ impl Run<'_> {
         let phone = self.phone_key.clone();
         let typed = self.phone.clone();
         let api_id = (self.format == SessionFormat::Grammers).then_some(self.api_id);
-        let r = self.store.update(|d| {
+        let r = self.state.update(|d| {
             d.drafts.remove(&key);
             if let Some(id) = api_id {
                 d.session_api_ids.insert(key.clone(), id);
@@ -780,8 +780,8 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     ok.then(|| digits.to_string())
 }
 
-fn check_cooldown(store: &Store, key: &str, force: bool, settings: &Settings) -> Result<()> {
-    let ps = store.get(key);
+fn check_cooldown(state: &State, key: &str, force: bool, settings: &Settings) -> Result<()> {
+    let ps = state.get(key);
     let Some(until) = ps.cooldown_until else {
         return Ok(());
     };

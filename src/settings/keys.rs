@@ -132,3 +132,24 @@ pub fn env_help() -> String {
         names.join(", ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_table_lists_every_key_with_its_variable_and_flag() {
+        let readme = include_str!("../../README.md");
+        for key in KEYS {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", key.name)))
+                .unwrap_or_else(|| panic!("README has no row for {}", key.name));
+            assert!(row.contains(&format!("`{}`", key.env)), "{row}");
+            match key.flag {
+                Some(f) => assert!(row.contains(&format!("`{f}`")), "{row}"),
+                None => assert!(row.contains("none"), "{row}"),
+            }
+        }
+    }
+}

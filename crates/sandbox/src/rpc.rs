@@ -108,6 +108,14 @@ pub enum Reply {
     Drop,
 }
 
+/// Parses a method's arguments and hands them on; malformed ones are INPUT_REQUEST_INVALID.
+fn with<T: Deserializable>(args: &[u8], handle: impl FnOnce(T) -> Reply) -> Reply {
+    match T::deserialize(&mut Cursor::from_slice(args)) {
+        Ok(v) => handle(v),
+        Err(_) => err(400, "INPUT_REQUEST_INVALID"),
+    }
+}
+
 fn err(code: i32, name: impl Into<String>) -> Reply {
     Reply::Error(code, name.into())
 }
@@ -486,21 +494,87 @@ impl State {
         (name, reply)
     }
 
+    /// The method `id`, its arguments parsed, answered by the one method that handles it.
     fn dispatch(&mut self, caller: &Caller, id: u32, args: &[u8]) -> Reply {
         use tl::functions as f;
-        let mut c = Cursor::from_slice(args);
-        macro_rules! parse {
-            ($t:ty) => {
-                match <$t>::deserialize(&mut c) {
-                    Ok(v) => v,
-                    Err(_) => return err(400, "INPUT_REQUEST_INVALID"),
-                }
-            };
-        }
         match id {
             f::help::GetConfig::CONSTRUCTOR_ID => ok(self.config(caller.dc)),
-            f::updates::GetState::CONSTRUCTOR_ID => match self.signed_in_user(caller.key_id) {
-                Ok(_) => ok(tl::enums::updates::State::State(
+            f::updates::GetState::CONSTRUCTOR_ID => self.get_state(caller),
+            f::updates::GetDifference::CONSTRUCTOR_ID => {
+                with(args, |_: f::updates::GetDifference| {
+                    self.get_difference(caller)
+                })
+            }
+            f::users::GetFullUser::CONSTRUCTOR_ID => with(args, |r: f::users::GetFullUser| {
+                self.get_full_user(caller, r.id)
+            }),
+            f::users::GetUsers::CONSTRUCTOR_ID => {
+                with(args, |r: f::users::GetUsers| self.get_users(caller, &r.id))
+            }
+            f::auth::SendCode::CONSTRUCTOR_ID => {
+                with(args, |r: f::auth::SendCode| self.send_code(caller, r))
+            }
+            f::auth::ResendCode::CONSTRUCTOR_ID => with(args, |r: f::auth::ResendCode| {
+                self.resend_code(&r.phone_code_hash)
+            }),
+            f::auth::CancelCode::CONSTRUCTOR_ID => with(args, |r: f::auth::CancelCode| {
+                self.codes.remove(&r.phone_code_hash);
+                ok(true)
+            }),
+            f::auth::SignIn::CONSTRUCTOR_ID => {
+                with(args, |r: f::auth::SignIn| self.sign_in_with_code(caller, r))
+            }
+            _ => self.dispatch_more(caller, id, args),
+        }
+    }
+
+    /// The methods after sign-in by code: passwords, logout, bots, QR tokens, devices.
+    fn dispatch_more(&mut self, caller: &Caller, id: u32, args: &[u8]) -> Reply {
+        use tl::functions as f;
+        match id {
+            f::account::GetPassword::CONSTRUCTOR_ID => ok(self.password(caller.key_id)),
+            f::auth::CheckPassword::CONSTRUCTOR_ID => with(args, |r: f::auth::CheckPassword| {
+                self.check_password(caller, r)
+            }),
+            f::auth::LogOut::CONSTRUCTOR_ID => self.log_out(caller),
+            f::auth::ImportBotAuthorization::CONSTRUCTOR_ID => {
+                with(args, |r: f::auth::ImportBotAuthorization| {
+                    self.import_bot(caller, &r.bot_auth_token)
+                })
+            }
+            f::auth::ExportLoginToken::CONSTRUCTOR_ID => {
+                with(args, |_: f::auth::ExportLoginToken| {
+                    self.export_login_token(caller)
+                })
+            }
+            f::auth::ImportLoginToken::CONSTRUCTOR_ID => {
+                with(args, |r: f::auth::ImportLoginToken| {
+                    self.import_login_token(caller, r.token)
+                })
+            }
+            f::auth::AcceptLoginToken::CONSTRUCTOR_ID => {
+                with(args, |r: f::auth::AcceptLoginToken| {
+                    self.accept_token(caller, &r.token)
+                })
+            }
+            f::account::GetAuthorizations::CONSTRUCTOR_ID => self.get_authorizations(caller),
+            f::account::ResetAuthorization::CONSTRUCTOR_ID => {
+                with(args, |r: f::account::ResetAuthorization| {
+                    self.signed_in_user(caller.key_id).map_or_else(
+                        |e| e,
+                        |u| self.reset_authorization(u, caller.key_id, r.hash),
+                    )
+                })
+            }
+            _ => err(400, "METHOD_NOT_IMPLEMENTED_IN_SANDBOX"),
+        }
+    }
+
+    fn get_state(&mut self, caller: &Caller) -> Reply {
+        self.signed_in_user(caller.key_id).map_or_else(
+            |e| e,
+            |_| {
+                ok(tl::enums::updates::State::State(
                     tl::types::updates::State {
                         pts: 1,
                         qts: 0,
@@ -508,157 +582,128 @@ impl State {
                         seq: 1,
                         unread_count: 0,
                     },
-                )),
-                Err(e) => e,
+                ))
             },
-            f::updates::GetDifference::CONSTRUCTOR_ID => {
-                let _ = parse!(f::updates::GetDifference);
-                match self.signed_in_user(caller.key_id) {
-                    Ok(_) => ok(tl::enums::updates::Difference::Empty(
-                        tl::types::updates::DifferenceEmpty {
-                            date: now_secs(),
-                            seq: 1,
-                        },
-                    )),
-                    Err(e) => e,
-                }
-            }
-            f::users::GetFullUser::CONSTRUCTOR_ID => {
-                let req = parse!(f::users::GetFullUser);
-                let me = match self.signed_in_user(caller.key_id) {
-                    Ok(me) => me,
-                    Err(e) => return e,
-                };
-                let id = match req.id {
-                    tl::enums::InputUser::UserSelf => me,
-                    tl::enums::InputUser::User(u) if self.accounts.contains_key(&u.user_id) => {
-                        u.user_id
-                    }
-                    _ => return err(400, "USER_ID_INVALID"),
-                };
-                Reply::Ok(self.user_full(id, id == me))
-            }
-            f::users::GetUsers::CONSTRUCTOR_ID => {
-                let req = parse!(f::users::GetUsers);
-                let me = match self.signed_in_user(caller.key_id) {
-                    Ok(me) => me,
-                    Err(e) => return e,
-                };
-                let users: Vec<tl::enums::User> = req
-                    .id
-                    .iter()
-                    .map(|u| match u {
-                        tl::enums::InputUser::UserSelf => self.user(me, true),
-                        tl::enums::InputUser::User(u) if self.accounts.contains_key(&u.user_id) => {
-                            self.user(u.user_id, u.user_id == me)
-                        }
-                        tl::enums::InputUser::User(u) => {
-                            tl::enums::User::Empty(tl::types::UserEmpty { id: u.user_id })
-                        }
-                        _ => tl::enums::User::Empty(tl::types::UserEmpty { id: 0 }),
-                    })
-                    .collect();
-                ok(users)
-            }
-            f::auth::SendCode::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::SendCode);
-                self.send_code(caller, req)
-            }
-            f::auth::ResendCode::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::ResendCode);
-                let ladder_len = self.code_ladder().len();
-                let Some(p) = self.codes.get_mut(&req.phone_code_hash) else {
-                    return err(400, "PHONE_CODE_EXPIRED");
-                };
-                if p.step + 1 >= ladder_len {
-                    self.codes.remove(&req.phone_code_hash);
-                    return err(406, "SEND_CODE_UNAVAILABLE");
-                }
-                p.step += 1;
-                p.created = Instant::now();
-                let step = p.step;
-                ok(self.sent_code(&req.phone_code_hash, step))
-            }
-            f::auth::CancelCode::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::CancelCode);
-                self.codes.remove(&req.phone_code_hash);
-                ok(true)
-            }
-            f::auth::SignIn::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::SignIn);
-                self.sign_in_with_code(caller, req)
-            }
-            f::account::GetPassword::CONSTRUCTOR_ID => ok(self.password(caller.key_id)),
-            f::auth::CheckPassword::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::CheckPassword);
-                self.check_password(caller, req)
-            }
-            f::auth::LogOut::CONSTRUCTOR_ID => {
-                let user = match self.signed_in_user(caller.key_id) {
-                    Ok(u) => u,
-                    Err(e) => return e,
-                };
-                if let Some(e) = self.keys.get_mut(&caller.key_id) {
-                    e.auth = Auth::SignedOut;
-                }
-                let token = random_bytes(32);
-                self.future_tokens.insert(token.clone(), user);
-                self.dirty = true;
-                ok(tl::enums::auth::LoggedOut::Out(
-                    tl::types::auth::LoggedOut {
-                        future_auth_token: Some(token),
+        )
+    }
+
+    fn get_difference(&mut self, caller: &Caller) -> Reply {
+        self.signed_in_user(caller.key_id).map_or_else(
+            |e| e,
+            |_| {
+                ok(tl::enums::updates::Difference::Empty(
+                    tl::types::updates::DifferenceEmpty {
+                        date: now_secs(),
+                        seq: 1,
                     },
                 ))
+            },
+        )
+    }
+
+    fn get_full_user(&mut self, caller: &Caller, id: tl::enums::InputUser) -> Reply {
+        let me = match self.signed_in_user(caller.key_id) {
+            Ok(me) => me,
+            Err(e) => return e,
+        };
+        let id = match id {
+            tl::enums::InputUser::UserSelf => me,
+            tl::enums::InputUser::User(u) if self.accounts.contains_key(&u.user_id) => u.user_id,
+            _ => return err(400, "USER_ID_INVALID"),
+        };
+        Reply::Ok(self.user_full(id, id == me))
+    }
+
+    fn get_users(&mut self, caller: &Caller, ids: &[tl::enums::InputUser]) -> Reply {
+        let me = match self.signed_in_user(caller.key_id) {
+            Ok(me) => me,
+            Err(e) => return e,
+        };
+        let users: Vec<tl::enums::User> = ids.iter().map(|u| self.user_of(u, me)).collect();
+        ok(users)
+    }
+
+    /// One user of users.getUsers: the caller, a sandbox account, or userEmpty.
+    fn user_of(&self, u: &tl::enums::InputUser, me: i64) -> tl::enums::User {
+        match u {
+            tl::enums::InputUser::UserSelf => self.user(me, true),
+            tl::enums::InputUser::User(u) if self.accounts.contains_key(&u.user_id) => {
+                self.user(u.user_id, u.user_id == me)
             }
-            f::auth::ImportBotAuthorization::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::ImportBotAuthorization);
-                match self.account_for_bot(&req.bot_auth_token) {
-                    Some(a) => self.sign_in(caller.key_id, a.id),
-                    None => err(400, "ACCESS_TOKEN_INVALID"),
-                }
+            tl::enums::InputUser::User(u) => {
+                tl::enums::User::Empty(tl::types::UserEmpty { id: u.user_id })
             }
-            f::auth::ExportLoginToken::CONSTRUCTOR_ID => {
-                let _ = parse!(f::auth::ExportLoginToken);
-                self.export_login_token(caller)
-            }
-            f::auth::ImportLoginToken::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::ImportLoginToken);
-                self.import_login_token(caller, req.token)
-            }
-            f::auth::AcceptLoginToken::CONSTRUCTOR_ID => {
-                let req = parse!(f::auth::AcceptLoginToken);
-                let user = match self.signed_in_user(caller.key_id) {
-                    Ok(u) => u,
-                    Err(e) => return e,
-                };
-                // Telegram answers with the authorization of the session being signed in.
-                match self.accept_login_token(&req.token, user) {
-                    Ok(new_key) => ok(self.authorization_record(new_key, caller.key_id)),
-                    Err(name) => err(400, name),
-                }
-            }
-            f::account::GetAuthorizations::CONSTRUCTOR_ID => {
-                let user = match self.signed_in_user(caller.key_id) {
-                    Ok(u) => u,
-                    Err(e) => return e,
-                };
-                ok(tl::enums::account::Authorizations::Authorizations(
-                    tl::types::account::Authorizations {
-                        authorization_ttl_days: 180,
-                        authorizations: self.authorizations_of(user, caller.key_id),
-                    },
-                ))
-            }
-            f::account::ResetAuthorization::CONSTRUCTOR_ID => {
-                let req = parse!(f::account::ResetAuthorization);
-                let user = match self.signed_in_user(caller.key_id) {
-                    Ok(u) => u,
-                    Err(e) => return e,
-                };
-                self.reset_authorization(user, caller.key_id, req.hash)
-            }
-            _ => err(400, "METHOD_NOT_IMPLEMENTED_IN_SANDBOX"),
+            _ => tl::enums::User::Empty(tl::types::UserEmpty { id: 0 }),
         }
+    }
+
+    /// auth.resendCode: the next way down the code ladder, or SEND_CODE_UNAVAILABLE at its
+    /// end.
+    fn resend_code(&mut self, hash: &str) -> Reply {
+        let ladder_len = self.code_ladder().len();
+        let Some(p) = self.codes.get_mut(hash) else {
+            return err(400, "PHONE_CODE_EXPIRED");
+        };
+        if p.step + 1 >= ladder_len {
+            self.codes.remove(hash);
+            return err(406, "SEND_CODE_UNAVAILABLE");
+        }
+        p.step += 1;
+        p.created = Instant::now();
+        let step = p.step;
+        ok(self.sent_code(hash, step))
+    }
+
+    /// auth.logOut: the key is signed out, and a future auth token is handed out.
+    fn log_out(&mut self, caller: &Caller) -> Reply {
+        let user = match self.signed_in_user(caller.key_id) {
+            Ok(u) => u,
+            Err(e) => return e,
+        };
+        if let Some(e) = self.keys.get_mut(&caller.key_id) {
+            e.auth = Auth::SignedOut;
+        }
+        let token = random_bytes(32);
+        self.future_tokens.insert(token.clone(), user);
+        self.dirty = true;
+        ok(tl::enums::auth::LoggedOut::Out(
+            tl::types::auth::LoggedOut {
+                future_auth_token: Some(token),
+            },
+        ))
+    }
+
+    fn import_bot(&mut self, caller: &Caller, token: &str) -> Reply {
+        match self.account_for_bot(token) {
+            Some(a) => self.sign_in(caller.key_id, a.id),
+            None => err(400, "ACCESS_TOKEN_INVALID"),
+        }
+    }
+
+    /// auth.acceptLoginToken: answered with the authorization of the session being signed
+    /// in, as Telegram does.
+    fn accept_token(&mut self, caller: &Caller, token: &[u8]) -> Reply {
+        let user = match self.signed_in_user(caller.key_id) {
+            Ok(u) => u,
+            Err(e) => return e,
+        };
+        match self.accept_login_token(token, user) {
+            Ok(new_key) => ok(self.authorization_record(new_key, caller.key_id)),
+            Err(name) => err(400, name),
+        }
+    }
+
+    fn get_authorizations(&mut self, caller: &Caller) -> Reply {
+        let user = match self.signed_in_user(caller.key_id) {
+            Ok(u) => u,
+            Err(e) => return e,
+        };
+        ok(tl::enums::account::Authorizations::Authorizations(
+            tl::types::account::Authorizations {
+                authorization_ttl_days: 180,
+                authorizations: self.authorizations_of(user, caller.key_id),
+            },
+        ))
     }
 
     /// One authorization as account.getAuthorizations shows it: the key's client, from its
