@@ -124,27 +124,34 @@ async fn ask<R: tl::RemoteCall>(
 }
 
 pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
-    let (json, timeout) = (args.json, Duration::from_secs(args.timeout.max(1)));
+    let timeout = Duration::from_secs(args.timeout.max(1));
     if let Some(DevicesAction::Revoke { hash, yes }) = &args.action {
         return revoke(settings, hash, *yes, timeout).await;
     }
-    let tl::enums::account::Authorizations::Authorizations(list) = ask(
-        settings,
-        &tl::functions::account::GetAuthorizations {},
-        timeout,
-    )
-    .await?;
-    let devices: Vec<Device> = list.authorizations.into_iter().map(Device::from).collect();
-    if json {
+    let devices = list(settings, timeout).await?;
+    if args.json {
         output::json(&devices);
-        return Ok(Exit::Ok);
+    } else {
+        print(settings, &devices);
     }
+    Ok(Exit::Ok)
+}
+
+/// account.getAuthorizations: the account's sessions.
+async fn list(settings: &Settings, timeout: Duration) -> Result<Vec<Device>> {
+    let request = tl::functions::account::GetAuthorizations {};
+    let tl::enums::account::Authorizations::Authorizations(list) =
+        ask(settings, &request, timeout).await?;
+    Ok(list.authorizations.into_iter().map(Device::from).collect())
+}
+
+fn print(settings: &Settings, devices: &[Device]) {
     output::out(format!(
         "{} session(s) of this account (* = this one, {}):",
         devices.len(),
         settings.session.path.shown()
     ));
-    for d in &devices {
+    for d in devices {
         output::out(format!(
             "{} {:<20} {} {} ({}), {} {} (api_id {}), {} {}, created {}, active {}",
             if d.current { "*" } else { " " },
@@ -171,7 +178,6 @@ pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
         ));
     }
     output::out(format!("End this one: `{}`", settings.command("logout")));
-    Ok(Exit::Ok)
 }
 
 async fn revoke(settings: &Settings, hash: &str, yes: bool, timeout: Duration) -> Result<Exit> {
@@ -181,30 +187,7 @@ async fn revoke(settings: &Settings, hash: &str, yes: bool, timeout: Duration) -
             settings.command("devices")
         ))
     })?;
-    let tl::enums::account::Authorizations::Authorizations(list) = ask(
-        settings,
-        &tl::functions::account::GetAuthorizations {},
-        timeout,
-    )
-    .await?;
-    let Some(device) = list
-        .authorizations
-        .into_iter()
-        .map(Device::from)
-        .find(|d| d.hash == hash.to_string())
-    else {
-        return Err(Error::usage(format!(
-            "no session with hash {hash}; `{}` lists them",
-            settings.command("devices")
-        )));
-    };
-    if device.current {
-        return Err(Error::usage(format!(
-            "{hash} is this session ({}); `{}` ends it and deletes the file",
-            settings.session.path.shown(),
-            settings.command("logout")
-        )));
-    }
+    let device = other_device(settings, hash, timeout).await?;
     let what = format!(
         "{} {} ({} {}, api_id {})",
         device.device_model,
@@ -213,25 +196,44 @@ async fn revoke(settings: &Settings, hash: &str, yes: bool, timeout: Duration) -
         device.app_version,
         device.api_id
     );
-    if !yes {
-        if !output::interactive() {
-            return Err(Error::usage(format!(
-                "revoking would end the session {what}; not on a terminal, so confirm with --yes"
-            )));
-        }
-        if !crate::prompt::confirm(&format!("End the session {what} at Telegram?")).await? {
-            output::out("Nothing was revoked.");
-            return Ok(Exit::NotSignedIn);
-        }
+    if !yes && !confirmed(&what).await? {
+        output::out("Nothing was revoked.");
+        return Ok(Exit::NotSignedIn);
     }
-    ask(
-        settings,
-        &tl::functions::account::ResetAuthorization { hash },
-        timeout,
-    )
-    .await?;
+    let request = tl::functions::account::ResetAuthorization { hash };
+    ask(settings, &request, timeout).await?;
     output::out(format!(
         "Revoked {what}: that session is signed out at Telegram."
     ));
     Ok(Exit::Ok)
+}
+
+/// The device with this hash, when it is not this session.
+async fn other_device(settings: &Settings, hash: i64, timeout: Duration) -> Result<Device> {
+    let found = list(settings, timeout)
+        .await?
+        .into_iter()
+        .find(|d| d.hash == hash.to_string());
+    match found {
+        None => Err(Error::usage(format!(
+            "no session with hash {hash}; `{}` lists them",
+            settings.command("devices")
+        ))),
+        Some(d) if d.current => Err(Error::usage(format!(
+            "{hash} is this session ({}); `{}` ends it and deletes the file",
+            settings.session.path.shown(),
+            settings.command("logout")
+        ))),
+        Some(d) => Ok(d),
+    }
+}
+
+/// A yes at the terminal; off one, --yes is needed.
+async fn confirmed(what: &str) -> Result<bool> {
+    if !output::interactive() {
+        return Err(Error::usage(format!(
+            "revoking would end the session {what}; not on a terminal, so confirm with --yes"
+        )));
+    }
+    crate::prompt::confirm(&format!("End the session {what} at Telegram?")).await
 }

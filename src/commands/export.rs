@@ -8,7 +8,7 @@ use crate::output;
 use crate::output::Shown;
 use crate::session::Target;
 use crate::settings::Settings;
-use tgsess_store::{SessionFormat, strings, write};
+use tgsess_store::{Record, SessionFormat, strings, write};
 
 /// `tgsess export`.
 #[derive(Debug, clap::Args)]
@@ -53,16 +53,42 @@ fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
 }
 
 pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
-    let (format, output) = (args.format, args.output.clone());
     let target = Target::open(settings).await?;
     target.read_format(settings)?;
-    let path = &target.path;
-    let Some(mut p) = target.record().await? else {
+    let Some(record) = target.record().await? else {
         return Err(Error::NotSignedIn(format!(
             "{} holds no login key: nothing to export",
-            path.shown()
+            target.path.shown()
         )));
     };
+    let record = for_export(settings, args.format, record).await?;
+    let to_stdout = args.output.as_deref().is_some_and(|o| o.as_os_str() == "-");
+    match (string_of(args.format, &record)?, &args.output) {
+        (None, Some(out)) if !to_stdout => write_file(args.format, out, &record).await,
+        (None, _) => Err(Error::usage(
+            "this format is an SQLite file: give --output PATH (a new file)",
+        )),
+        (Some(text), Some(out)) if !to_stdout => {
+            write_new_text(out, &text)?;
+            output::out(format!("Wrote {} (0600).", out.shown()));
+            Ok(Exit::Ok)
+        }
+        (Some(_), None) if std::io::stdout().is_terminal() => Err(Error::usage(
+            "refusing to print a session string on the terminal: it is a full login \
+             credential. Use --output FILE, or --output - to print it anyway",
+        )),
+        (Some(text), _) => {
+            output::warn("this string is a full login credential: keep it secret");
+            output::out(text);
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+/// The record as the export format needs it: the api_id; for Pyrogram the user id (asked
+/// of Telegram when the session has none), with a word on the address it cannot keep; for
+/// a sandbox session the sandbox's address, whatever the file stores.
+async fn for_export(settings: &Settings, format: ExportFormat, mut p: Record) -> Result<Record> {
     if p.api_id.is_none() {
         p.api_id = settings.api_id.as_ref().map(|a| a.value);
     }
@@ -72,68 +98,53 @@ pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     ) {
         let (api_id, _) = settings.api_credentials()?;
         p = settings.network().with_user_id(p, api_id).await?;
-        let table = tgsess_store::known_dc_address(p.dc_id, p.test_mode == Some(true));
-        if let Some(a) = p.address.filter(|a| Some(*a) != table && !a.is_ipv6()) {
-            output::warn(format!(
-                "Pyrogram stores no address: the session's {a} is lost in this export, and \
-                 Pyrogram will connect to {} for DC {} instead",
-                table
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| "no known address".into()),
-                p.dc_id
-            ));
-        }
+        pyrogram_address_note(&p);
     } else if let Some(dir) = &settings.sandbox_dir {
-        // A sandbox session lives at the sandbox's address, whatever the file stores
-        // (Pyrogram stores none, and the table's would be Telegram's).
+        // Pyrogram stores no address, and the table's would be Telegram's.
         p.address = Some(crate::net::sandbox_address(dir)?);
     }
-    let to_stdout = output.as_deref().is_some_and(|o| o.as_os_str() == "-");
-    let text = match format {
-        ExportFormat::TelethonString => Some(strings::encode_telethon(&p).map_err(Error::usage)?),
-        ExportFormat::PyrogramString => Some(strings::encode_pyrogram(&p).map_err(Error::usage)?),
-        ExportFormat::GramjsString => {
-            Some(tgsess_store::js_strings::encode_gramjs(&p).map_err(Error::usage)?)
-        }
-        ExportFormat::MtcuteString => {
-            Some(tgsess_store::js_strings::encode_mtcute(&p).map_err(Error::usage)?)
-        }
-        ExportFormat::Telethon | ExportFormat::Pyrogram => None,
-    };
-    let Some(text) = text else {
-        let Some(out) = output.filter(|_| !to_stdout) else {
-            return Err(Error::usage(
-                "this format is an SQLite file: give --output PATH (a new file)",
-            ));
-        };
-        let as_format = if format == ExportFormat::Telethon {
-            SessionFormat::Telethon
-        } else {
-            SessionFormat::Pyrogram
-        };
-        write::create(&out, as_format, &p).await?;
-        output::out(format!(
-            "Wrote {} (0600). It holds the same login key: do not use both files at once \
-             (Telegram ends keys used from two places, AUTH_KEY_DUPLICATED).",
-            out.shown()
+    Ok(p)
+}
+
+/// Pyrogram stores no address: one the session has that is not the table's is lost.
+fn pyrogram_address_note(p: &Record) {
+    let table = tgsess_store::known_dc_address(p.dc_id, p.test_mode == Some(true));
+    if let Some(a) = p.address.filter(|a| Some(*a) != table && !a.is_ipv6()) {
+        output::warn(format!(
+            "Pyrogram stores no address: the session's {a} is lost in this export, and Pyrogram \
+             will connect to {} for DC {} instead",
+            table
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "no known address".into()),
+            p.dc_id
         ));
-        return Ok(Exit::Ok);
-    };
-    match output {
-        Some(out) if !to_stdout => {
-            write_new_text(&out, &text)?;
-            output::out(format!("Wrote {} (0600).", out.shown()));
-        }
-        None if std::io::stdout().is_terminal() => {
-            return Err(Error::usage(
-                "refusing to print a session string on the terminal: it is a full login \
-                 credential. Use --output FILE, or --output - to print it anyway",
-            ));
-        }
-        _ => {
-            output::warn("this string is a full login credential: keep it secret");
-            output::out(text);
-        }
     }
+}
+
+/// The string for a string format; `None` for a file format.
+fn string_of(format: ExportFormat, p: &Record) -> Result<Option<String>> {
+    use tgsess_store::js_strings;
+    let text = match format {
+        ExportFormat::TelethonString => strings::encode_telethon(p),
+        ExportFormat::PyrogramString => strings::encode_pyrogram(p),
+        ExportFormat::GramjsString => js_strings::encode_gramjs(p),
+        ExportFormat::MtcuteString => js_strings::encode_mtcute(p),
+        ExportFormat::Telethon | ExportFormat::Pyrogram => return Ok(None),
+    };
+    text.map(Some).map_err(Error::usage)
+}
+
+/// A new Telethon or Pyrogram file, never over an existing one.
+async fn write_file(format: ExportFormat, out: &std::path::Path, p: &Record) -> Result<Exit> {
+    let as_format = match format {
+        ExportFormat::Telethon => SessionFormat::Telethon,
+        _ => SessionFormat::Pyrogram,
+    };
+    write::create(out, as_format, p).await?;
+    output::out(format!(
+        "Wrote {} (0600). It holds the same login key: do not use both files at once \
+         (Telegram ends keys used from two places, AUTH_KEY_DUPLICATED).",
+        out.shown()
+    ));
     Ok(Exit::Ok)
 }

@@ -11,7 +11,7 @@ use crate::output::Shown;
 use crate::session::Target;
 use crate::settings::Settings;
 use tgsess_store::files;
-use tgsess_store::{SessionFormat, write};
+use tgsess_store::{Record, SessionFormat, write};
 
 /// `tgsess import`.
 #[derive(Debug, clap::Args)]
@@ -82,41 +82,81 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit
         passcode_stdin: args.passcode_stdin,
         account: args.account,
     };
-    let (source_format, mut record, source_path) =
+    let (source_format, record, source_path) =
         crate::sources::read(&args.source, args.format.into(), &tdata).await?;
     let target = Target::open(settings).await?;
-    let dest = target.path.clone();
-    if let Some(src) = &source_path
-        && target.exists()
-        && std::fs::canonicalize(src).ok() == std::fs::canonicalize(&dest).ok()
-    {
-        return Err(Error::file(format!(
-            "the source {} is the session path itself: it is already the session tgsess \
-             manages (declare its format with session_format to use it in place); nothing \
-             was written",
-            dest.shown()
-        )));
-    }
-    let format = if args.force {
-        target.write_format_forced(settings, "write")?
+    refuse_self_import(&target, source_path.as_deref())?;
+    let format = destination_format(settings, &target, args)?;
+    let record = completed(settings, args, format, record).await?;
+    let _lock = target.lock()?;
+    let backup = target.backup_if_needed()?;
+    if target.damaged() {
+        write::save_fresh(&target.path, format, &record).await?;
     } else {
-        target.write_format(settings, "write")?
-    };
-    if let Some(i) = target.inspection()
-        && i.has_auth_key()
-        && !args.force
-    {
-        return Err(Error::file(format!(
-            "the destination {} already holds a login key{}; importing would replace it. \
-             `{}` replaces it and keeps a backup of the old file",
-            dest.shown(),
-            match i.user_id {
-                Some(id) => format!(" (signed in as user {id})"),
-                None => String::new(),
-            },
-            settings.command(&format!("import --force {}", quoted_source(args)))
-        )));
+        write::save(&target.path, format, &record).await?;
     }
+    target.remember_api_id(format, record.api_id);
+    say_imported(&target.path, source_format, format, &record, args);
+    if let Some(b) = backup {
+        output::out(format!("The previous session was kept as {}.", b.shown()));
+    }
+    if source_format == "tdata" {
+        tdata_note(settings, args);
+    } else if let Some(src) = &source_path {
+        live_source_note(settings, src);
+    }
+    output::out(format!(
+        "No login code was requested. `{}` asks Telegram whether the key is signed in.",
+        settings.command("check")
+    ));
+    Ok(Exit::Ok)
+}
+
+/// The source is the session path itself: nothing to import.
+fn refuse_self_import(target: &Target, source: Option<&std::path::Path>) -> Result<()> {
+    let same = |src: &std::path::Path| {
+        std::fs::canonicalize(src).ok() == std::fs::canonicalize(&target.path).ok()
+    };
+    match source {
+        Some(src) if target.exists() && same(src) => Err(Error::file(format!(
+            "the source {} is the session path itself: it is already the session tgsess \
+             manages (declare its format with session_format to use it in place); nothing was \
+             written",
+            target.path.shown()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The format the destination is written in; a key already there is replaced only with
+/// --force (a damaged file too).
+fn destination_format(settings: &Settings, target: &Target, args: &Args) -> Result<SessionFormat> {
+    if args.force {
+        return target.write_format_forced(settings, "write");
+    }
+    let format = target.write_format(settings, "write")?;
+    match target.inspection() {
+        Some(i) if i.has_auth_key() => Err(Error::file(format!(
+            "the destination {} already holds a login key{}; importing would replace it. `{}` \
+             replaces it and keeps a backup of the old file",
+            target.path.shown(),
+            i.user_id
+                .map(|id| format!(" (signed in as user {id})"))
+                .unwrap_or_default(),
+            settings.command(&format!("import --force {}", quoted_source(args)))
+        ))),
+        _ => Ok(format),
+    }
+}
+
+/// The record as the destination's format needs it: the DC's address, the api_id, and for
+/// a Pyrogram file the user id (asked of Telegram when the source has none).
+async fn completed(
+    settings: &Settings,
+    args: &Args,
+    format: SessionFormat,
+    mut record: Record,
+) -> Result<Record> {
     // Only import has --dc-address: its advice is given here, not where the address is
     // looked up for every command.
     let with_flag =
@@ -134,56 +174,51 @@ pub async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit
         let (api_id, _) = settings.api_credentials()?;
         record = settings.network().with_user_id(record, api_id).await?;
     }
-    let _lock = target.lock()?;
-    let backup = target.backup_if_needed()?;
-    if target.damaged() {
-        write::save_fresh(&dest, format, &record).await?;
-    } else {
-        write::save(&dest, format, &record).await?;
-    }
-    target.remember_api_id(format, record.api_id);
+    Ok(record)
+}
+
+/// What was imported where; for an IPv6 source, which address tgsess connects to.
+fn say_imported(
+    dest: &std::path::Path,
+    source_format: &str,
+    format: SessionFormat,
+    record: &Record,
+    args: &Args,
+) {
+    let who = match (record.user_id, record.bot) {
+        (Some(id), Some(true)) => format!(", bot {id}"),
+        (Some(id), _) => format!(", user {id}"),
+        _ => String::new(),
+    };
     output::out(format!(
-        "Imported a {source_format} session into {} ({} format): DC {}, key id {}{}.",
+        "Imported a {source_format} session into {} ({} format): DC {}, key id {}{who}.",
         dest.shown(),
         format.name(),
         record.dc_id,
         write::key_id_hex(&record.auth_key),
-        match (record.user_id, record.bot) {
-            (Some(id), Some(true)) => format!(", bot {id}"),
-            (Some(id), _) => format!(", user {id}"),
-            _ => String::new(),
-        }
     ));
     if let (None, Some(std::net::SocketAddr::V6(v6))) = (args.dc_address, record.address) {
-        let v4 = write::import_address(&record, None)
+        let v4 = write::import_address(record, None)
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "no known address".into());
         output::out(format!(
-            "The source gives DC {} an IPv6 address ({v6}), kept as the DC's IPv6 address; \
-             tgsess connects over IPv4, to {v4} for DC {} from Telegram's DC table (--dc-address \
-             IP:PORT names another).",
-            record.dc_id, record.dc_id
+            "The source gives DC {dc} an IPv6 address ({v6}), kept as the DC's IPv6 address; \
+             tgsess connects over IPv4, to {v4} for DC {dc} from Telegram's DC table \
+             (--dc-address IP:PORT names another).",
+            dc = record.dc_id
         ));
     }
-    if let Some(b) = backup {
-        output::out(format!("The previous session was kept as {}.", b.shown()));
-    }
-    if source_format == "tdata" {
-        output::warn(format!(
-            "Telegram Desktop still uses this key. Using both at once from different \
-             addresses ends in AUTH_KEY_DUPLICATED. For an independent session with a key of \
-             its own, approved by Desktop's, no code needed: `{} && {}`",
-            settings.command("reset --yes"),
-            settings.command(&format!("import --as-new {}", quoted_source(args)))
-        ));
-    } else if let Some(src) = &source_path {
-        live_source_note(settings, src);
-    }
-    output::out(format!(
-        "No login code was requested. `{}` asks Telegram whether the key is signed in.",
-        settings.command("check")
+}
+
+/// Desktop keeps using the key it shares with the import.
+fn tdata_note(settings: &Settings, args: &Args) {
+    output::warn(format!(
+        "Telegram Desktop still uses this key. Using both at once from different addresses \
+         ends in AUTH_KEY_DUPLICATED. For an independent session with a key of its own, \
+         approved by Desktop's, no code needed: `{} && {}`",
+        settings.command("reset --yes"),
+        settings.command(&format!("import --as-new {}", quoted_source(args)))
     ));
-    Ok(Exit::Ok)
 }
 
 /// The source as the user gave it, made absolute and quoted for a shell (`-` for stdin),

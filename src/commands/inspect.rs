@@ -10,7 +10,10 @@ use super::import::ImportFormat;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::output::Shown;
-use tgsess_store::{files, known_dc_address, sqlite};
+use std::path::PathBuf;
+
+use crate::output::shell_quote;
+use tgsess_store::{Record, files, known_dc_address, sqlite};
 
 /// `tgsess inspect`.
 #[derive(Debug, clap::Args)]
@@ -77,38 +80,26 @@ fn in_use(path: &Path) -> Vec<String> {
 }
 
 pub async fn run(settings: &crate::settings::Settings, args: &Args) -> Result<Exit> {
-    let (source_arg, format, json) = (args.source.as_str(), args.format, args.json);
-    let tdata = &crate::sources::TdataOpts {
-        key_name: args.tdata_key.clone(),
-        passcode_stdin: args.passcode_stdin,
-        account: None,
-    };
-    if source_arg != "-" && !Path::new(source_arg).exists() {
+    if args.source != "-" && !Path::new(&args.source).exists() {
         return Err(Error::usage(
             "inspect reads a session file, or a string from stdin with `-` (a string on the \
              command line would be visible to other users in `ps`): tgsess inspect - < FILE",
         ));
     }
-    let mut accounts = Vec::new();
-    let (format_name, r, path) = if tgsess_store::tdata::looks_like(Path::new(source_arg)) {
-        let (r, td) = crate::sources::read_tdata(Path::new(source_arg), tdata).await?;
-        accounts = td
-            .accounts
-            .iter()
-            .map(|a| TdataAccount {
-                index: a.index,
-                user_id: a.user_id,
-                dc_id: a.dc_id,
-                key_id: tgsess_store::write::key_id_hex(&a.key),
-                active: td.active == Some(a.index),
-            })
-            .collect();
-        ("tdata", r, Some(td.dir))
+    let report = inspect(args).await?;
+    if args.json {
+        output::json(&report);
     } else {
-        crate::sources::read(source_arg, format.into(), tdata).await?
-    };
+        print(&report, settings);
+    }
+    Ok(Exit::Ok)
+}
+
+/// What the source holds, as the report shows it.
+async fn inspect(args: &Args) -> Result<Inspected> {
+    let (format, r, path, accounts) = read(args).await?;
     let detail = match &path {
-        Some(p) if format_name == "tdata" => Some(format!(
+        Some(_) if format == "tdata" => Some(format!(
             "Telegram Desktop tdata, {} account(s)",
             accounts.len()
         )),
@@ -125,12 +116,9 @@ pub async fn run(settings: &crate::settings::Settings, args: &Args) -> Result<Ex
             None => (None, None),
         },
     };
-    let report = Inspected {
-        source: path
-            .as_ref()
-            .map(|p| p.shown().to_string())
-            .unwrap_or_else(|| "-".into()),
-        format: format_name,
+    Ok(Inspected {
+        source: path.as_ref().map_or_else(|| "-".into(), |p| p.shown()),
+        format,
         detail,
         dc_id: r.dc_id,
         address,
@@ -146,37 +134,56 @@ pub async fn run(settings: &crate::settings::Settings, args: &Args) -> Result<Ex
             .map(in_use)
             .unwrap_or_default(),
         accounts,
+    })
+}
+
+/// The source read: what it is, what it holds, its file, and for tdata every account.
+async fn read(args: &Args) -> Result<(&'static str, Record, Option<PathBuf>, Vec<TdataAccount>)> {
+    let tdata = &crate::sources::TdataOpts {
+        key_name: args.tdata_key.clone(),
+        passcode_stdin: args.passcode_stdin,
+        account: None,
     };
-    if json {
-        output::json(&report);
-        return Ok(Exit::Ok);
+    let path = Path::new(&args.source);
+    if !tgsess_store::tdata::looks_like(path) {
+        let (f, r, p) = crate::sources::read(&args.source, args.format.into(), tdata).await?;
+        return Ok((f, r, p, Vec::new()));
     }
-    print(&report, settings);
-    Ok(Exit::Ok)
+    let (r, td) = crate::sources::read_tdata(path, tdata).await?;
+    let accounts = td
+        .accounts
+        .iter()
+        .map(|a| TdataAccount {
+            index: a.index,
+            user_id: a.user_id,
+            dc_id: a.dc_id,
+            key_id: tgsess_store::write::key_id_hex(&a.key),
+            active: td.active == Some(a.index),
+        })
+        .collect();
+    Ok(("tdata", r, Some(td.dir), accounts))
 }
 
 fn print(r: &Inspected, settings: &crate::settings::Settings) {
     let opt = |v: Option<String>| v.unwrap_or_else(|| "not recorded".into());
+    let detail = r.detail.as_deref().map(|d| format!(" ({d})"));
     output::out(format!("Source:    {}", r.source));
     output::out(format!(
         "  format:  {}{}",
         r.format,
-        r.detail
-            .as_deref()
-            .map(|d| format!(" ({d})"))
-            .unwrap_or_default()
+        detail.unwrap_or_default()
     ));
-    output::out(format!(
-        "  DC:      {} at {}{}",
-        r.dc_id,
-        r.address.as_deref().unwrap_or("an unknown address"),
-        match r.address_from {
-            Some("table") => {
-                " (from Telegram's DC table as grammers-session 0.11 lists it: the source \
-                 stores no address)"
-            }
-            _ => "",
+    let table = match r.address_from {
+        Some("table") => {
+            " (from Telegram's DC table as grammers-session 0.11 lists it: the source stores \
+             no address)"
         }
+        _ => "",
+    };
+    output::out(format!(
+        "  DC:      {} at {}{table}",
+        r.dc_id,
+        r.address.as_deref().unwrap_or("an unknown address")
     ));
     output::out(format!(
         "  test DCs: {}",
@@ -186,18 +193,21 @@ fn print(r: &Inspected, settings: &crate::settings::Settings) {
         "  key id:  {} (the key itself is never shown)",
         r.key_id
     ));
-    output::out(format!(
-        "  user:    {}",
-        match (r.user_id, r.bot) {
-            (Some(id), Some(true)) => format!("bot {id}"),
-            (Some(id), _) => format!("user {id}"),
-            _ => "not recorded (only Telegram can tell who is signed in)".into(),
-        }
-    ));
+    let user = match (r.user_id, r.bot) {
+        (Some(id), Some(true)) => format!("bot {id}"),
+        (Some(id), _) => format!("user {id}"),
+        _ => "not recorded (only Telegram can tell who is signed in)".into(),
+    };
+    output::out(format!("  user:    {user}"));
     output::out(format!(
         "  api_id:  {}",
         opt(r.api_id.map(|a| a.to_string()))
     ));
+    print_accounts_and_use(r, settings);
+}
+
+/// Each tdata account, and the signs that a program uses the source.
+fn print_accounts_and_use(r: &Inspected, settings: &crate::settings::Settings) {
     for a in &r.accounts {
         output::out(format!(
             "  account {}: user {}, DC {}, key id {}{}",
@@ -209,16 +219,12 @@ fn print(r: &Inspected, settings: &crate::settings::Settings) {
         ));
     }
     for hint in &r.in_use {
+        let source = std::path::absolute(&r.source).unwrap_or_else(|_| r.source.clone().into());
         output::warn(format!(
             "in use: {hint}; a copy of this key used elsewhere at the same time ends in \
              AUTH_KEY_DUPLICATED (`{}` makes an independent session instead, with a key of its \
              own)",
-            settings.command(&format!(
-                "import --as-new {}",
-                crate::output::shell_quote(
-                    &std::path::absolute(&r.source).unwrap_or_else(|_| r.source.clone().into())
-                )
-            ))
+            settings.command(&format!("import --as-new {}", shell_quote(&source)))
         ));
     }
 }

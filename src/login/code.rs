@@ -69,39 +69,13 @@ impl Run<'_> {
         }
     }
 
+    /// The one code request: auth.sendCode, sent once more only to the DC a migration
+    /// names (that is not a retry: the first DC did not handle it).
     async fn send_code(&mut self, phone: &str) -> Result<Sent> {
-        let tokens: Vec<Vec<u8>> = self
-            .state
-            .get(&self.phone_key)
-            .future_auth_tokens
-            .iter()
-            .filter_map(|t| state::decode_token(t))
-            .collect();
-        let request = tl::functions::auth::SendCode {
-            phone_number: phone.to_string(),
-            api_id: self.api_id,
-            api_hash: self.api_hash.expose().to_string(),
-            settings: super::code_settings(tokens),
-        };
+        let request = self.send_code_request(phone);
         let mut migrated = false;
         loop {
-            // The mark goes to disk before the request: a crash between the answer and its
-            // save is then recognised on the next run, which does not request again.
-            let mark = (self.home_key_id().unwrap_or_default(), state::now());
-            let key = self.phone_key.clone();
-            let session = super::draft_key(&self.path);
-            self.state
-                .update(|d| {
-                    let ps = d.phone(&key);
-                    ps.in_flight = Some(mark);
-                    ps.in_flight_session = Some(session);
-                })
-                .map_err(|e| {
-                    Error::usage(format!(
-                        "{e}; nothing was requested, because tgsess could not first note that a \
-                         request is under way"
-                    ))
-                })?;
+            self.mark_in_flight()?;
             let reply = timed(
                 self.opts.timeout,
                 "Requesting a login code",
@@ -109,61 +83,114 @@ impl Run<'_> {
             )
             .await
             .map_err(|e| Error::NoVerdict(format!("{e}. {}", self.lost_answer_advice())))?;
-            match reply {
-                Ok(tl::enums::auth::SentCode::Code(c)) => return Ok(self.code_sent(c).await),
-                Ok(tl::enums::auth::SentCode::Success(s)) => {
-                    output::out(
-                        "Telegram accepted a stored logout token: signed in without a code.",
-                    );
-                    self.remember("the used logout token", |d| {
-                        let ps = d.phone(&key);
-                        ps.future_auth_tokens.clear();
-                        ps.in_flight = None;
-                    });
-                    let tl::enums::auth::Authorization::Authorization(a) = s.authorization else {
-                        return Err(Error::NotSignedIn(
-                            "Telegram says this number has no account; sign up with an official app"
-                                .into(),
-                        ));
-                    };
-                    return Ok(Sent::Authorized(Box::new(a)));
-                }
-                Ok(tl::enums::auth::SentCode::PaymentRequired(_)) => {
-                    self.remember("the answer", |d| d.phone(&key).in_flight = None);
-                    return Err(Error::NotSignedIn(
-                        "Telegram requires a payment (Telegram Premium) before it sends a login \
-                         code to this number; log in with an official app"
-                            .into(),
-                    ));
-                }
-                Err(e) => {
-                    let Some(r) = rpc(&e) else {
-                        return Err(Error::NoVerdict(format!(
-                            "auth.sendCode failed: {}. {}",
-                            crate::net::says(&e),
-                            self.lost_answer_advice()
-                        )));
-                    };
-                    self.remember("the answer", |d| d.phone(&key).in_flight = None);
-                    let migrate = matches!(
-                        r.name.as_str(),
-                        "PHONE_MIGRATE" | "NETWORK_MIGRATE" | "USER_MIGRATE"
-                    );
-                    if migrate && !migrated {
-                        let dc = super::migrate_dc(r)?;
-                        output::out(format!(
-                            "This number's account lives on DC {dc}; sending the same request \
-                             there (this is not a retry)."
-                        ));
-                        self.session
-                            .set_home_dc_id(dc)
-                            .await
-                            .map_err(|e| Error::file(format!("in-memory session: {e}")))?;
-                        migrated = true;
-                        continue;
+            let e = match reply {
+                Ok(sent) => return self.sent(sent).await,
+                Err(e) => e,
+            };
+            let Some(r) = rpc(&e) else {
+                return Err(Error::NoVerdict(format!(
+                    "auth.sendCode failed: {}. {}",
+                    crate::net::says(&e),
+                    self.lost_answer_advice()
+                )));
+            };
+            self.clear_in_flight();
+            let migrate = matches!(
+                r.name.as_str(),
+                "PHONE_MIGRATE" | "NETWORK_MIGRATE" | "USER_MIGRATE"
+            );
+            if !migrate || migrated {
+                return self.send_code_refused(phone, r).await;
+            }
+            self.migrate(r).await?;
+            migrated = true;
+        }
+    }
+
+    fn send_code_request(&self, phone: &str) -> tl::functions::auth::SendCode {
+        let tokens: Vec<Vec<u8>> = self
+            .state
+            .get(&self.phone_key)
+            .future_auth_tokens
+            .iter()
+            .filter_map(|t| state::decode_token(t))
+            .collect();
+        tl::functions::auth::SendCode {
+            phone_number: phone.to_string(),
+            api_id: self.api_id,
+            api_hash: self.api_hash.expose().to_string(),
+            settings: super::code_settings(tokens),
+        }
+    }
+
+    /// The in-flight mark goes to disk before the request: a crash between the answer and
+    /// its save is then recognised on the next run, which does not request again.
+    fn mark_in_flight(&mut self) -> Result<()> {
+        let mark = (self.home_key_id().unwrap_or_default(), state::now());
+        let key = self.phone_key.clone();
+        let session = super::draft_key(&self.path);
+        self.state
+            .update(|d| {
+                let ps = d.phone(&key);
+                ps.in_flight = Some(mark);
+                ps.in_flight_session = Some(session);
+            })
+            .map_err(|e| {
+                Error::usage(format!(
+                    "{e}; nothing was requested, because tgsess could not first note that a \
+                     request is under way"
+                ))
+            })
+    }
+
+    fn clear_in_flight(&mut self) {
+        let key = self.phone_key.clone();
+        self.remember("the answer", |d| d.phone(&key).in_flight = None);
+    }
+
+    /// The account lives on another DC: the session's home moves there.
+    async fn migrate(&mut self, r: &grammers_mtsender::RpcError) -> Result<()> {
+        let dc = super::migrate_dc(r)?;
+        output::out(format!(
+            "This number's account lives on DC {dc}; sending the same request there (this is \
+             not a retry)."
+        ));
+        self.session
+            .set_home_dc_id(dc)
+            .await
+            .map_err(|e| Error::file(format!("in-memory session: {e}")))
+    }
+
+    /// What auth.sendCode answered: a code on its way, a sign-in through a stored logout
+    /// token, or a payment Telegram wants first.
+    async fn sent(&mut self, sent: tl::enums::auth::SentCode) -> Result<Sent> {
+        let key = self.phone_key.clone();
+        match sent {
+            tl::enums::auth::SentCode::Code(c) => Ok(self.code_sent(c).await),
+            tl::enums::auth::SentCode::Success(s) => {
+                output::out("Telegram accepted a stored logout token: signed in without a code.");
+                self.remember("the used logout token", |d| {
+                    let ps = d.phone(&key);
+                    ps.future_auth_tokens.clear();
+                    ps.in_flight = None;
+                });
+                match s.authorization {
+                    tl::enums::auth::Authorization::Authorization(a) => {
+                        Ok(Sent::Authorized(Box::new(a)))
                     }
-                    return self.send_code_refused(phone, r).await;
+                    _ => Err(Error::NotSignedIn(
+                        "Telegram says this number has no account; sign up with an official app"
+                            .into(),
+                    )),
                 }
+            }
+            tl::enums::auth::SentCode::PaymentRequired(_) => {
+                self.clear_in_flight();
+                Err(Error::NotSignedIn(
+                    "Telegram requires a payment (Telegram Premium) before it sends a login \
+                     code to this number; log in with an official app"
+                        .into(),
+                ))
             }
         }
     }
@@ -229,75 +256,62 @@ impl Run<'_> {
         phone: &str,
         r: &grammers_mtsender::RpcError,
     ) -> Result<Sent> {
-        let key = self.phone_key.clone();
         match r.name.as_str() {
-            "FLOOD_WAIT" | "FLOOD_PREMIUM_WAIT" => {
-                let secs = i64::from(r.value.unwrap_or(0));
-                self.remember("the wait", |d| {
-                    let ps = d.phone(&key);
-                    ps.cooldown_until = Some(state::now() + secs);
-                    ps.cooldown_reason = Some("FLOOD_WAIT".into());
-                });
-                Err(Error::RateLimited(format!(
-                    "Telegram asked this number to wait {secs} s ({}) before the next code \
-                     request. tgsess remembers this and will refuse to ask earlier; every \
-                     request during a wait makes it longer",
-                    human_duration(secs)
-                )))
-            }
-            "SEND_CODE_UNAVAILABLE" => {
-                self.remember("the refusal", |d| {
-                    let ps = d.phone(&key);
-                    ps.cooldown_until = Some(state::now() + SEND_CODE_UNAVAILABLE_SECS);
-                    ps.cooldown_reason = Some("SEND_CODE_UNAVAILABLE".into());
-                });
-                Err(Error::RateLimited(format!(
-                    "Telegram says every way of sending a code to this number is used up for \
-                     now (SEND_CODE_UNAVAILABLE). tgsess will not ask again for 24 hours (the \
-                     options come back with the day). Sign in without a code meanwhile: `{}` \
-                     shows a QR code to scan with Telegram on a phone (Settings > Devices > Link \
-                     Desktop Device); login --approve-with has a signed-in session (any \
-                     format) approve this one; or log in with an official Telegram app",
-                    self.settings.command("login --qr")
-                )))
-            }
-            "PHONE_NUMBER_INVALID" => Err(Error::usage(format!(
-                "Telegram says the phone number {} is invalid; set phone in international \
-                 format, country code first",
-                output::escape(phone)
-            ))),
-            "PHONE_NUMBER_BANNED" => Err(Error::NotSignedIn(format!(
-                "Telegram says the phone number {} is banned; contact Telegram support \
-                 (recover@telegram.org)",
-                output::escape(phone)
-            ))),
-            "PHONE_NUMBER_FLOOD" => Err(Error::RateLimited(
-                "Telegram says this number asked for too many codes (PHONE_NUMBER_FLOOD); \
-                 wait before trying again"
-                    .into(),
-            )),
-            "API_ID_INVALID" | "API_ID_PUBLISHED_FLOOD" => Err(Error::usage(format!(
-                "Telegram rejected api_id/api_hash ({}); check them at \
-                 https://my.telegram.org/apps",
-                r.name
-            ))),
-            "SESSION_PASSWORD_NEEDED" => {
-                // A logout token was accepted; the account has 2FA.
-                output::out(
-                    "Telegram accepted a stored logout token: no code needed, only the \
-                     two-step verification password.",
-                );
-                self.remember("the used logout token", |d| {
-                    d.phone(&key).future_auth_tokens.clear()
-                });
-                self.save_draft(Some(true)).await;
-                Ok(Sent::PasswordNeeded)
-            }
-            _ => Err(Error::NoVerdict(format!(
-                "auth.sendCode failed: {} {}; tgsess did not retry",
-                r.code, r.name
-            ))),
+            "FLOOD_WAIT" | "FLOOD_PREMIUM_WAIT" => Err(self.flood_wait(r)),
+            "SEND_CODE_UNAVAILABLE" => Err(self.send_code_unavailable()),
+            "SESSION_PASSWORD_NEEDED" => self.token_needs_password().await,
+            _ => Err(refusal(phone, r)),
         }
+    }
+
+    /// FLOOD_WAIT: remembered for the phone, so a rerun refuses before asking.
+    fn flood_wait(&mut self, r: &grammers_mtsender::RpcError) -> Error {
+        let secs = i64::from(r.value.unwrap_or(0));
+        self.cooldown(secs, "FLOOD_WAIT");
+        Error::RateLimited(format!(
+            "Telegram asked this number to wait {secs} s ({}) before the next code request. \
+             tgsess remembers this and will refuse to ask earlier; every request during a wait \
+             makes it longer",
+            human_duration(secs)
+        ))
+    }
+
+    /// SEND_CODE_UNAVAILABLE: every way of sending a code is used up; the ways in without
+    /// one are named.
+    fn send_code_unavailable(&mut self) -> Error {
+        self.cooldown(SEND_CODE_UNAVAILABLE_SECS, "SEND_CODE_UNAVAILABLE");
+        Error::RateLimited(format!(
+            "Telegram says every way of sending a code to this number is used up for now \
+             (SEND_CODE_UNAVAILABLE). tgsess will not ask again for 24 hours (the options come \
+             back with the day). Sign in without a code meanwhile: `{}` shows a QR code to scan \
+             with Telegram on a phone (Settings > Devices > Link Desktop Device); login \
+             --approve-with has a signed-in session (any format) approve this one; or log in \
+             with an official Telegram app",
+            self.settings.command("login --qr")
+        ))
+    }
+
+    fn cooldown(&mut self, secs: i64, reason: &str) {
+        let key = self.phone_key.clone();
+        self.remember("the wait", |d| {
+            let ps = d.phone(&key);
+            ps.cooldown_until = Some(state::now() + secs);
+            ps.cooldown_reason = Some(reason.into());
+        });
+    }
+
+    /// A logout token was accepted and the account has 2FA: only the password is missing.
+    async fn token_needs_password(&mut self) -> Result<Sent> {
+        output::out(
+            "Telegram accepted a stored logout token: no code needed, only the two-step \
+             verification password.",
+        );
+        let key = self.phone_key.clone();
+        self.remember("the used logout token", |d| {
+            d.phone(&key).future_auth_tokens.clear()
+        });
+        self.save_draft(Some(true)).await;
+        Ok(Sent::PasswordNeeded)
     }
 
     async fn resend(&mut self, phone: &str, p: &Pending) -> Result<String> {
@@ -462,5 +476,33 @@ impl Run<'_> {
                 crate::net::says(e)
             )))),
         }
+    }
+}
+
+/// The other refusals of auth.sendCode: each is final, none is retried.
+fn refusal(phone: &str, r: &grammers_mtsender::RpcError) -> Error {
+    let phone = output::escape(phone);
+    match r.name.as_str() {
+        "PHONE_NUMBER_INVALID" => Error::usage(format!(
+            "Telegram says the phone number {phone} is invalid; set phone in international \
+             format, country code first"
+        )),
+        "PHONE_NUMBER_BANNED" => Error::NotSignedIn(format!(
+            "Telegram says the phone number {phone} is banned; contact Telegram support \
+             (recover@telegram.org)"
+        )),
+        "PHONE_NUMBER_FLOOD" => Error::RateLimited(
+            "Telegram says this number asked for too many codes (PHONE_NUMBER_FLOOD); wait \
+             before trying again"
+                .into(),
+        ),
+        "API_ID_INVALID" | "API_ID_PUBLISHED_FLOOD" => Error::usage(format!(
+            "Telegram rejected api_id/api_hash ({}); check them at https://my.telegram.org/apps",
+            r.name
+        )),
+        _ => Error::NoVerdict(format!(
+            "auth.sendCode failed: {} {}; tgsess did not retry",
+            r.code, r.name
+        )),
     }
 }

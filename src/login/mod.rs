@@ -149,97 +149,127 @@ struct Run<'a> {
 
 pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<Exit> {
     let target = Target::open(settings).await?;
-    // A damaged file is replaced only with --force, and only after a backup (below).
-    let replace_damaged = target.damaged() && opts.force;
-    let format = if replace_damaged {
-        target.write_format_forced(settings, "write")?
-    } else {
-        target.write_format(settings, "write")?
-    };
-    let (api_id, api_hash) = settings.api_credentials()?;
-    let api_hash = api_hash.clone();
-    let file_record = target.record().await?;
-    // A configured phone is checked for shape before anything is set up or sent, unless the
-    // file may already be signed in (then no phone is needed at all).
-    let may_be_signed_in = target
-        .inspection()
-        .is_some_and(|i| i.signed_in() != tgsess_store::SignedIn::No);
-    if let Some(p) = settings
-        .phone
-        .as_ref()
-        .filter(|_| !may_be_signed_in && !opts.bot && !opts.codeless())
-    {
-        check_phone(&p.value, &p.source.to_string(), settings)?;
-    }
-    let state = State::open_for_login(env)?;
-    let path = target.path.clone();
-    let draft = state::per_session(&state.data.drafts, &path).cloned();
-    let start = file_record
-        .clone()
-        .or_else(|| draft.as_ref().and_then(draft_record));
-    let interactive = output::interactive();
-    // Without a key nothing can be signed in already: a login without a way to read the
-    // code fails here, before any file or connection is made.
-    let can_answer =
-        interactive || opts.code_stdin || opts.codeless() || (opts.bot && opts.bot_token.is_some());
-    if start.is_none() && !can_answer {
-        return Err(non_interactive_error());
-    }
-    // A remembered cooldown is honoured before any contact with Telegram, unless the file
-    // may hold a signed-in key (that check needs no code, and must come first).
-    if let Some(phone) = settings
-        .phone
-        .as_ref()
-        .filter(|_| !may_be_signed_in && !opts.codeless())
-    {
-        let key = state::phone_key(&phone.value, settings.sandbox_dir.as_deref());
-        check_cooldown(&state, &key, opts.force, settings)?;
-    }
-    let line = format!(
-        "Session: {} ({}; {} format)",
-        path.shown(),
-        settings.session.reason,
-        format.name()
-    );
-    if opts.json {
-        // stdout carries only JSON then.
-        eprintln!("{line}");
-    } else {
-        output::out(line);
-    }
+    let prep = prepare(settings, env, opts, &target).await?;
+    announce(settings, opts, &prep);
     let lock = target.lock()?;
-    if replace_damaged && let Some(b) = target.backup_if_needed()? {
+    if prep.fresh_file
+        && let Some(b) = target.backup_if_needed()?
+    {
         output::out(format!(
             "The damaged session file was copied to {} before this login replaces it (--force).",
             b.shown()
         ));
     }
     let network = settings.network();
-    let session = network.memory_session(start.as_ref(), true).await?;
-    let mut conn = Connection::with_updates(Arc::clone(&session), api_id, &network.route()?)?;
+    let session = network.memory_session(prep.start.as_ref(), true).await?;
+    let mut conn = Connection::with_updates(Arc::clone(&session), prep.api_id, &network.route()?)?;
     let updates = if opts.qr { conn.updates.take() } else { None };
     conn.updates = None;
     let mut run = Run {
         settings,
         opts,
-        path,
-        format,
-        file_record,
+        path: prep.path,
+        format: prep.format,
+        file_record: prep.file_record,
         session,
         client: conn.client.clone(),
-        state,
+        state: prep.state,
         phone_key: String::new(),
         phone: None,
-        api_id,
-        api_hash,
-        interactive,
+        api_id: prep.api_id,
+        api_hash: prep.api_hash,
+        interactive: output::interactive(),
         updates,
-        fresh_file: replace_damaged,
+        fresh_file: prep.fresh_file,
     };
     let result = run.steps().await;
     conn.close().await;
     drop(lock);
     result
+}
+
+/// What a login knows before it connects.
+struct Prep {
+    path: PathBuf,
+    format: SessionFormat,
+    /// A damaged file at the path, replaced (--force) by a new one after a backup.
+    fresh_file: bool,
+    file_record: Option<Record>,
+    /// The key to start with: the file's, else the draft an earlier run left.
+    start: Option<Record>,
+    state: State,
+    api_id: i32,
+    api_hash: Secret,
+}
+
+/// Everything checked before anything is set up or sent: the format to write, the
+/// credentials, the phone's shape, a way to read the code, a remembered cooldown.
+async fn prepare(
+    settings: &Settings,
+    env: &dyn Env,
+    opts: &Options,
+    target: &Target,
+) -> Result<Prep> {
+    // A damaged file is replaced only with --force, and only after a backup.
+    let fresh_file = target.damaged() && opts.force;
+    let format = match fresh_file {
+        true => target.write_format_forced(settings, "write")?,
+        false => target.write_format(settings, "write")?,
+    };
+    let (api_id, api_hash) = settings.api_credentials()?;
+    let file_record = target.record().await?;
+    // The file may already be signed in: then no phone is needed at all.
+    let may_be_signed_in = target
+        .inspection()
+        .is_some_and(|i| i.signed_in() != tgsess_store::SignedIn::No);
+    let phone = settings.phone.as_ref().filter(|_| !may_be_signed_in);
+    if let Some(p) = phone.filter(|_| !opts.bot && !opts.codeless()) {
+        check_phone(&p.value, &p.source.to_string(), settings)?;
+    }
+    let state = State::open_for_login(env)?;
+    let draft = state::per_session(&state.data.drafts, &target.path).cloned();
+    let start = file_record
+        .clone()
+        .or_else(|| draft.as_ref().and_then(draft_record));
+    // Without a key nothing can be signed in already: a login without a way to read the
+    // code fails here, before any file or connection is made.
+    let can_answer = output::interactive()
+        || opts.code_stdin
+        || opts.codeless()
+        || (opts.bot && opts.bot_token.is_some());
+    if start.is_none() && !can_answer {
+        return Err(non_interactive_error());
+    }
+    // A remembered cooldown is honoured before any contact with Telegram.
+    if let Some(p) = phone.filter(|_| !opts.codeless()) {
+        let key = state::phone_key(&p.value, settings.sandbox_dir.as_deref());
+        check_cooldown(&state, &key, opts.force, settings)?;
+    }
+    Ok(Prep {
+        path: target.path.clone(),
+        format,
+        fresh_file,
+        file_record,
+        start,
+        state,
+        api_id,
+        api_hash: api_hash.clone(),
+    })
+}
+
+/// "Session: PATH (why; format)", on stderr when stdout carries only JSON.
+fn announce(settings: &Settings, opts: &Options, prep: &Prep) {
+    let line = format!(
+        "Session: {} ({}; {} format)",
+        prep.path.shown(),
+        settings.session.reason,
+        prep.format.name()
+    );
+    if opts.json {
+        eprintln!("{line}");
+    } else {
+        output::out(line);
+    }
 }
 
 fn non_interactive_error() -> Error {
