@@ -114,20 +114,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// Starts serving. Before it returns, DIR holds `tgsess.toml`, `session.string`,
 /// `sandbox.json`, `requests.jsonl` and the RSA key files (`server_key.rs`).
 pub async fn start(opts: Options) -> Result<Running> {
-    if !opts.listen.ip().is_loopback() {
-        return Err(Error::usage(format!(
-            "sandbox: --listen {} is not a loopback address; the sandbox only listens on \
-             127.0.0.0/8 or ::1",
-            opts.listen
-        )));
-    }
-    if let Some(dc) = opts.scenario.migrate_to
-        && !(1..=5).contains(&dc)
-    {
-        return Err(Error::usage(format!(
-            "sandbox: --migrate-to {dc}: Telegram's DC ids are 1 to 5"
-        )));
-    }
+    check_options(&opts)?;
     std::fs::create_dir_all(keys::keys_dir(&opts.dir))
         .map_err(|e| io_err("create", &opts.dir, e))?;
     let dir = std::fs::canonicalize(&opts.dir).map_err(|e| io_err("open", &opts.dir, e))?;
@@ -138,61 +125,17 @@ pub async fn start(opts: Options) -> Result<Running> {
     let address = listener
         .local_addr()
         .map_err(|e| Error::usage(format!("sandbox: {e}")))?;
-    let mut dcs = vec![1, 2, 3];
-    if let Some(dc) = opts.scenario.migrate_to
-        && !dcs.contains(&dc)
-    {
-        dcs.push(dc);
-    }
-    let log_path = dir.join("requests.jsonl");
-    let log = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&log_path)
-        .map_err(|e| io_err("open", &log_path, e))?;
-
-    // A fresh signed-out key for other MTProto clients (Telethon's StringSession).
-    let string_key = keys::new_key();
-    keys::register(&dir, 2, &string_key).map_err(|e| io_err("register a key in", &dir, e))?;
-    write_private(
-        &dir.join("session.string"),
-        &format!("{}\n", telethon_string(2, address, &string_key)),
-    )?;
-    write_private(
-        &dir.join("tgsess.toml"),
-        &format!(
-            "# Written by `tgsess sandbox`: a config whose session lives here and talks to the\n\
-             # sandbox listening on {address}. Log in with:\n\
-             #   tgsess --config {config} login\n\
-             # phone {DEMO_PHONE} (test-DC rule: the code is 22222).\n\
-             api_id = 1\n\
-             api_hash = \"sandbox\"\n\
-             phone = \"{DEMO_PHONE}\"\n\
-             session_file = \"sandbox\"\n\
-             sandbox_dir = \".\"\n",
-            config = dir.join("tgsess.toml").display()
-        ),
-    )?;
-    let endpoint = keys::Endpoint {
-        address,
-        dcs: dcs.clone(),
-        pid: std::process::id(),
-    };
-    write_private(
-        &dir.join(keys::ENDPOINT_FILE),
-        &serde_json::to_string(&endpoint).expect("serializes"),
-    )?;
-
+    let dcs = served_dcs(&opts.scenario);
+    write_client_files(&dir, address, &dcs)?;
     let server_key =
         server_key::load_or_create(&dir).map_err(|e| Error::usage(format!("sandbox: {e}")))?;
     let server_key_fingerprint = server_key.fingerprint;
-    let latency = opts.scenario.latency.unwrap_or_default();
     let shared = Arc::new(server::Shared {
-        latency,
+        latency: opts.scenario.latency.unwrap_or_default(),
         server_key,
         dir: dir.clone(),
         state: Mutex::new(rpc::State::new(opts.scenario, dcs, address, &dir)),
-        log: Mutex::new(log),
+        log: Mutex::new(open_log(&dir)?),
         pushed: tokio::sync::Notify::new(),
     });
     let scans = tokio::spawn(scan::serve(dir.clone(), Arc::clone(&shared)));
@@ -207,6 +150,79 @@ pub async fn start(opts: Options) -> Result<Running> {
         task,
         _lock: lock,
     })
+}
+
+/// A loopback address to listen on, and a DC to migrate to that Telegram has.
+fn check_options(opts: &Options) -> Result<()> {
+    if !opts.listen.ip().is_loopback() {
+        return Err(Error::usage(format!(
+            "sandbox: --listen {} is not a loopback address; the sandbox only listens on \
+             127.0.0.0/8 or ::1",
+            opts.listen
+        )));
+    }
+    match opts.scenario.migrate_to {
+        Some(dc) if !(1..=5).contains(&dc) => Err(Error::usage(format!(
+            "sandbox: --migrate-to {dc}: Telegram's DC ids are 1 to 5"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// DCs 1 to 3, as Telegram's test network has them, and the one accounts migrate to.
+fn served_dcs(scenario: &Scenario) -> Vec<i32> {
+    let mut dcs = vec![1, 2, 3];
+    if let Some(dc) = scenario.migrate_to.filter(|dc| !dcs.contains(dc)) {
+        dcs.push(dc);
+    }
+    dcs
+}
+
+/// The request log, appended to across restarts.
+fn open_log(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join("requests.jsonl");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(|e| io_err("open", &path, e))
+}
+
+/// What clients read: a Telethon string for a fresh signed-out key (for other MTProto
+/// clients), a tgsess config whose session lives here, and the endpoint file.
+fn write_client_files(dir: &Path, address: SocketAddr, dcs: &[i32]) -> Result<()> {
+    let string_key = keys::new_key();
+    keys::register(dir, 2, &string_key).map_err(|e| io_err("register a key in", dir, e))?;
+    write_private(
+        &dir.join("session.string"),
+        &format!("{}\n", telethon_string(2, address, &string_key)),
+    )?;
+    write_private(&dir.join("tgsess.toml"), &config_text(dir, address))?;
+    let endpoint = keys::Endpoint {
+        address,
+        dcs: dcs.to_vec(),
+        pid: std::process::id(),
+    };
+    write_private(
+        &dir.join(keys::ENDPOINT_FILE),
+        &serde_json::to_string(&endpoint).expect("serializes"),
+    )
+}
+
+/// A tgsess config whose session lives in `dir` and talks to this sandbox.
+fn config_text(dir: &Path, address: SocketAddr) -> String {
+    format!(
+        "# Written by `tgsess sandbox`: a config whose session lives here and talks to the\n\
+         # sandbox listening on {address}. Log in with:\n\
+         #   tgsess --config {config} login\n\
+         # phone {DEMO_PHONE} (test-DC rule: the code is 22222).\n\
+         api_id = 1\n\
+         api_hash = \"sandbox\"\n\
+         phone = \"{DEMO_PHONE}\"\n\
+         session_file = \"sandbox\"\n\
+         sandbox_dir = \".\"\n",
+        config = dir.join("tgsess.toml").display()
+    )
 }
 
 /// One sandbox per directory: a second one would overwrite the first's sandbox.json and,

@@ -74,27 +74,28 @@ pub fn authorization(a: &Account) -> tl::enums::auth::Authorization {
     })
 }
 
-pub fn config(dcs: &[i32], address: SocketAddr, this_dc: i32, now: i32) -> tl::enums::Config {
-    // Only loopback options: grammers writes every static option into the session and
-    // `expect()`s the address to parse (grammers-mtsender src/sender_pool.rs
-    // `update_config`).
-    let dc_options = dcs
-        .iter()
-        .map(|id| {
-            tl::enums::DcOption::Option(tl::types::DcOption {
-                ipv6: false,
-                media_only: false,
-                tcpo_only: false,
-                cdn: false,
-                r#static: true,
-                this_port_only: false,
-                id: *id,
-                ip_address: address.ip().to_string(),
-                port: i32::from(address.port()),
-                secret: None,
-            })
+/// Every DC the sandbox serves, at its one address. Only loopback options: grammers writes
+/// every static option into the session and `expect()`s the address to parse
+/// (grammers-mtsender src/sender_pool.rs `update_config`).
+fn dc_options(dcs: &[i32], address: SocketAddr) -> Vec<tl::enums::DcOption> {
+    let option = |id: i32| {
+        tl::enums::DcOption::Option(tl::types::DcOption {
+            ipv6: false,
+            media_only: false,
+            tcpo_only: false,
+            cdn: false,
+            r#static: true,
+            this_port_only: false,
+            id,
+            ip_address: address.ip().to_string(),
+            port: i32::from(address.port()),
+            secret: None,
         })
-        .collect();
+    };
+    dcs.iter().map(|id| option(*id)).collect()
+}
+
+pub fn config(dcs: &[i32], address: SocketAddr, this_dc: i32, now: i32) -> tl::enums::Config {
     tl::enums::Config::Config(tl::types::Config {
         default_p2p_contacts: false,
         preload_featured_stickers: false,
@@ -105,7 +106,7 @@ pub fn config(dcs: &[i32], address: SocketAddr, this_dc: i32, now: i32) -> tl::e
         expires: now + 3600,
         test_mode: true,
         this_dc,
-        dc_options,
+        dc_options: dc_options(dcs, address),
         dc_txt_domain_name: "sandbox.invalid".into(),
         chat_size_max: 200,
         megagroup_size_max: 200_000,

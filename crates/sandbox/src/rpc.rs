@@ -108,6 +108,48 @@ pub enum Reply {
     Drop,
 }
 
+/// The KDF Telegram uses for 2FA passwords, with these salts.
+fn algo(salt1: Vec<u8>, salt2: Vec<u8>) -> tl::enums::PasswordKdfAlgo {
+    tl::enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
+        tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+            salt1,
+            salt2,
+            g: srp::G,
+            p: srp::p_bytes(),
+        },
+    )
+}
+
+/// account.password: `srp` (the current algorithm, g_b and srp_id) when there is a
+/// password, and the algorithm a new one would use.
+fn password_answer(
+    srp: Option<(tl::enums::PasswordKdfAlgo, Vec<u8>, i64)>,
+    new_algo: tl::enums::PasswordKdfAlgo,
+) -> tl::enums::account::Password {
+    let (current_algo, srp_b, srp_id) = match srp {
+        Some((a, b, id)) => (Some(a), Some(b), Some(id)),
+        None => (None, None, None),
+    };
+    tl::enums::account::Password::Password(tl::types::account::Password {
+        has_recovery: false,
+        has_secure_values: false,
+        has_password: current_algo.is_some(),
+        hint: current_algo
+            .as_ref()
+            .map(|_| "the sandbox --password".into()),
+        current_algo,
+        srp_b,
+        srp_id,
+        email_unconfirmed_pattern: None,
+        new_algo,
+        new_secure_algo: tl::enums::SecurePasswordKdfAlgo::Unknown,
+        // grammers uses this as its secret `a` (grammers-client src/client/auth.rs).
+        secure_random: random_bytes(256),
+        pending_reset_date: None,
+        login_email_pattern: None,
+    })
+}
+
 /// Parses a method's arguments and hands them on; malformed ones are INPUT_REQUEST_INVALID.
 fn with<T: Deserializable>(args: &[u8], handle: impl FnOnce(T) -> Reply) -> Reply {
     match T::deserialize(&mut Cursor::from_slice(args)) {
@@ -867,50 +909,14 @@ impl State {
     }
 
     fn send_code(&mut self, caller: &Caller, req: tl::functions::auth::SendCode) -> Reply {
-        if req.api_id <= 0 || req.api_hash.is_empty() {
-            return err(400, "API_ID_INVALID");
-        }
-        let Some((phone_dc, _)) = test_phone(&req.phone_number) else {
-            return err(400, "PHONE_NUMBER_INVALID");
-        };
-        if req.phone_number.ends_with("0000") {
-            return err(400, "PHONE_NUMBER_BANNED");
-        }
-        if let Some(secs) = self.scenario.flood_wait {
-            return err(420, format!("FLOOD_WAIT_{secs}"));
-        }
-        if self.scenario.send_code_unavailable {
-            return err(406, "SEND_CODE_UNAVAILABLE");
-        }
-        let home = self.account_dc(phone_dc);
-        if caller.dc != home {
-            // With --migrate-to the first request is redirected even when it came from an
-            // unexpected DC; after that the account simply lives on that DC.
-            self.migrated = true;
-            return err(303, format!("PHONE_MIGRATE_{home}"));
+        if let Some(refused) = self.send_code_refusal(caller, &req) {
+            return refused;
         }
         let account = self.account_for_phone(&req.phone_number);
         let tl::enums::CodeSettings::Settings(settings) = req.settings;
-        if let Some(tokens) = settings.logout_tokens {
-            for t in tokens {
-                if self.future_tokens.get(&t) == Some(&account.id) {
-                    self.future_tokens.remove(&t);
-                    self.dirty = true;
-                    if self.verifier.is_some() {
-                        if let Some(e) = self.keys.get_mut(&caller.key_id) {
-                            e.auth = Auth::PasswordNeeded(account.id);
-                        }
-                        return err(401, "SESSION_PASSWORD_NEEDED");
-                    }
-                    return match self.sign_in(caller.key_id, account.id) {
-                        Reply::Ok(_) => ok(tl::enums::auth::SentCode::Success(
-                            tl::types::auth::SentCodeSuccess {
-                                authorization: self.authorization(account.id),
-                            },
-                        )),
-                        other => other,
-                    };
-                }
+        for t in settings.logout_tokens.into_iter().flatten() {
+            if self.future_tokens.get(&t) == Some(&account.id) {
+                return self.sign_in_with_token(caller, &t, account.id);
             }
         }
         let hash = format!("{:016x}", random_i64());
@@ -924,6 +930,59 @@ impl State {
             },
         );
         ok(self.sent_code(&hash, 0))
+    }
+
+    /// Why auth.sendCode is refused, if it is: a bad api_id, a phone that is not a test
+    /// number or is banned, the scenario's FLOOD_WAIT or SEND_CODE_UNAVAILABLE, or an
+    /// account on another DC (PHONE_MIGRATE).
+    fn send_code_refusal(
+        &mut self,
+        caller: &Caller,
+        req: &tl::functions::auth::SendCode,
+    ) -> Option<Reply> {
+        if req.api_id <= 0 || req.api_hash.is_empty() {
+            return Some(err(400, "API_ID_INVALID"));
+        }
+        let Some((phone_dc, _)) = test_phone(&req.phone_number) else {
+            return Some(err(400, "PHONE_NUMBER_INVALID"));
+        };
+        if req.phone_number.ends_with("0000") {
+            return Some(err(400, "PHONE_NUMBER_BANNED"));
+        }
+        if let Some(secs) = self.scenario.flood_wait {
+            return Some(err(420, format!("FLOOD_WAIT_{secs}")));
+        }
+        if self.scenario.send_code_unavailable {
+            return Some(err(406, "SEND_CODE_UNAVAILABLE"));
+        }
+        let home = self.account_dc(phone_dc);
+        // With --migrate-to the first request is redirected even when it came from an
+        // unexpected DC; after that the account simply lives on that DC.
+        (caller.dc != home).then(|| {
+            self.migrated = true;
+            err(303, format!("PHONE_MIGRATE_{home}"))
+        })
+    }
+
+    /// A stored future auth token of the account: signed in without a code, or waiting
+    /// only for the 2FA password.
+    fn sign_in_with_token(&mut self, caller: &Caller, token: &[u8], user: i64) -> Reply {
+        self.future_tokens.remove(token);
+        self.dirty = true;
+        if self.verifier.is_some() {
+            if let Some(e) = self.keys.get_mut(&caller.key_id) {
+                e.auth = Auth::PasswordNeeded(user);
+            }
+            return err(401, "SESSION_PASSWORD_NEEDED");
+        }
+        match self.sign_in(caller.key_id, user) {
+            Reply::Ok(_) => ok(tl::enums::auth::SentCode::Success(
+                tl::types::auth::SentCodeSuccess {
+                    authorization: self.authorization(user),
+                },
+            )),
+            other => other,
+        }
     }
 
     fn sign_in_with_code(&mut self, caller: &Caller, req: tl::functions::auth::SignIn) -> Reply {
@@ -966,63 +1025,21 @@ impl State {
         self.sign_in(caller.key_id, account.id)
     }
 
+    /// account.password: no password, or the SRP round of the scenario's password (its
+    /// `g_b` kept for the key's auth.checkPassword).
     fn password(&mut self, key_id: u64) -> tl::enums::account::Password {
-        let new_algo = |salt1: Vec<u8>| {
-            tl::enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
-                tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
-                    salt1,
-                    salt2: random_bytes(16),
-                    g: srp::G,
-                    p: srp::p_bytes(),
-                },
-            )
-        };
         let Some(ver) = self.verifier.clone() else {
-            return tl::enums::account::Password::Password(tl::types::account::Password {
-                has_recovery: false,
-                has_secure_values: false,
-                has_password: false,
-                current_algo: None,
-                srp_b: None,
-                srp_id: None,
-                hint: None,
-                email_unconfirmed_pattern: None,
-                new_algo: new_algo(random_bytes(8)),
-                new_secure_algo: tl::enums::SecurePasswordKdfAlgo::Unknown,
-                secure_random: random_bytes(256),
-                pending_reset_date: None,
-                login_email_pattern: None,
-            });
+            return password_answer(None, algo(random_bytes(8), random_bytes(16)));
         };
         let round = Round::start(&ver);
         let srp_id = random_i64();
-        let g_b = round.g_b.to_vec();
+        let srp = (
+            algo(ver.salt1.clone(), ver.salt2.clone()),
+            round.g_b.to_vec(),
+            srp_id,
+        );
         self.srp.insert(key_id, (srp_id, round));
-        tl::enums::account::Password::Password(tl::types::account::Password {
-            has_recovery: false,
-            has_secure_values: false,
-            has_password: true,
-            current_algo: Some(
-                tl::enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
-                    tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
-                        salt1: ver.salt1.clone(),
-                        salt2: ver.salt2.clone(),
-                        g: srp::G,
-                        p: srp::p_bytes(),
-                    },
-                ),
-            ),
-            srp_b: Some(g_b),
-            srp_id: Some(srp_id),
-            hint: Some("the sandbox --password".into()),
-            email_unconfirmed_pattern: None,
-            new_algo: new_algo(ver.salt1.clone()),
-            new_secure_algo: tl::enums::SecurePasswordKdfAlgo::Unknown,
-            // grammers uses this as its secret `a` (grammers-client src/client/auth.rs).
-            secure_random: random_bytes(256),
-            pending_reset_date: None,
-            login_email_pattern: None,
-        })
+        password_answer(Some(srp), algo(ver.salt1.clone(), random_bytes(16)))
     }
 
     fn check_password(

@@ -167,50 +167,66 @@ impl Connection {
             if let Some(cipher) = self.obfuscation.as_mut() {
                 cipher.decrypt(&mut buf[known..]);
             }
-            if self.framing.is_none() {
-                match transport::detect(&buf) {
-                    transport::Detected::NeedMore => continue,
-                    transport::Detected::Unknown(why) => {
-                        self.shared
-                            .log(&self.tags, 0, 0, "(transport)", &format!("CLOSED: {why}"));
-                        return;
-                    }
-                    transport::Detected::Found(f, tag) => {
-                        buf.drain(..tag);
-                        self.tags.transport = Some(f.name());
-                        self.framing = Some(f);
-                    }
-                    transport::Detected::Obfuscated(f, mut cipher) => {
-                        buf.drain(..64);
-                        cipher.decrypt(&mut buf);
-                        self.tags.transport = Some(f.obfuscated_name());
-                        self.framing = Some(f);
-                        self.obfuscation = Some(cipher);
-                    }
-                }
+            match self.transport(&mut buf) {
+                Some(true) => {}
+                Some(false) => continue,
+                None => return,
             }
-            loop {
-                let framing = self.framing.as_mut().expect("detected above");
-                let frame = match framing.unpack(&mut buf) {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) => break,
-                    // Bad length, bad seq, bad CRC: this connection is done, and says why.
-                    Err(why) => {
-                        let name = framing.name();
-                        self.shared.log(
-                            &self.tags,
-                            0,
-                            0,
-                            "(transport)",
-                            &format!("CLOSED: {why} on the {name} transport"),
-                        );
-                        return;
-                    }
-                };
-                match self.packet(&frame).await {
-                    Ok(Step::Continue) => {}
-                    Ok(Step::Close) | Err(_) => return,
+            if self.frames(&mut buf).await.is_none() {
+                return;
+            }
+        }
+    }
+
+    /// The connection's transport, told from its first bytes as Telegram does: `Some(true)`
+    /// known, `Some(false)` more bytes needed, `None` none fits (logged; the connection
+    /// closes).
+    fn transport(&mut self, buf: &mut Vec<u8>) -> Option<bool> {
+        if self.framing.is_some() {
+            return Some(true);
+        }
+        match transport::detect(buf) {
+            transport::Detected::NeedMore => Some(false),
+            transport::Detected::Unknown(why) => {
+                self.shared
+                    .log(&self.tags, 0, 0, "(transport)", &format!("CLOSED: {why}"));
+                None
+            }
+            transport::Detected::Found(f, tag) => {
+                buf.drain(..tag);
+                self.tags.transport = Some(f.name());
+                self.framing = Some(f);
+                Some(true)
+            }
+            transport::Detected::Obfuscated(f, mut cipher) => {
+                buf.drain(..64);
+                cipher.decrypt(buf);
+                self.tags.transport = Some(f.obfuscated_name());
+                self.framing = Some(f);
+                self.obfuscation = Some(cipher);
+                Some(true)
+            }
+        }
+    }
+
+    /// Every whole frame in `buf`, handled in order; `None` when the connection is done
+    /// (a bad length, seq or CRC is logged with its reason).
+    async fn frames(&mut self, buf: &mut Vec<u8>) -> Option<()> {
+        loop {
+            let framing = self.framing.as_mut().expect("detected before");
+            let frame = match framing.unpack(buf) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Some(()),
+                Err(why) => {
+                    let name = framing.name();
+                    let why = format!("CLOSED: {why} on the {name} transport");
+                    self.shared.log(&self.tags, 0, 0, "(transport)", &why);
+                    return None;
                 }
+            };
+            match self.packet(&frame).await {
+                Ok(Step::Continue) => {}
+                Ok(Step::Close) | Err(_) => return None,
             }
         }
     }
@@ -434,66 +450,28 @@ impl Connection {
     /// A service message (mtproto.tl): its name and the answer, which names the request by
     /// its msg_id where the protocol says so.
     fn service(&self, id: u32, msg_id: i64, body: &[u8]) -> (&'static str, Vec<u8>) {
-        let long_at = |at: usize| {
-            body.get(at..at + 8)
-                .map_or(0, |c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
-        };
         match id {
-            PING | PING_DELAY_DISCONNECT => {
-                let pong = tl::types::Pong {
-                    msg_id,
-                    ping_id: long_at(4),
-                };
-                let name = if id == PING {
-                    "ping"
-                } else {
-                    "ping_delay_disconnect"
-                };
-                (name, tl::enums::Pong::Pong(pong).to_bytes())
-            }
-            GET_FUTURE_SALTS => {
-                let salts = tl::enums::FutureSalts::Salts(tl::types::FutureSalts {
-                    req_msg_id: msg_id,
-                    now: super::rpc::now_secs(),
-                    salts: tl::RawVec(vec![tl::types::FutureSalt {
-                        valid_since: 0,
-                        valid_until: i32::MAX,
-                        salt: 0,
-                    }]),
-                });
-                ("get_future_salts", salts.to_bytes())
-            }
-            MSGS_STATE_REQ | MSG_RESEND_REQ => {
-                // One byte per asked msg_id: 4 "received" for a state request; for a resend
-                // request 1 "nothing known" (the sandbox keeps no sent messages to resend).
-                let n = body
-                    .get(8..12)
-                    .map(|c| u32::from_le_bytes(c.try_into().expect("4")) as usize)
-                    .unwrap_or(0)
-                    .min(8192);
-                let (name, fill) = if id == MSGS_STATE_REQ {
-                    ("msgs_state_req", 4u8)
-                } else {
-                    ("msg_resend_req", 1)
-                };
-                let mut out = MSGS_STATE_INFO.to_le_bytes().to_vec();
-                out.extend(msg_id.to_le_bytes());
-                out.extend(vec![fill; n].to_bytes());
-                (name, out)
-            }
-            _ => {
-                let asked = long_at(4);
-                let current = self.session.as_ref().map(|s| s.session_id);
-                let ctor = if Some(asked) == current {
-                    DESTROY_SESSION_OK
-                } else {
-                    DESTROY_SESSION_NONE
-                };
-                let mut out = ctor.to_le_bytes().to_vec();
-                out.extend(asked.to_le_bytes());
-                ("destroy_session", out)
-            }
+            PING => ("ping", pong(msg_id, long_at(body, 4))),
+            PING_DELAY_DISCONNECT => ("ping_delay_disconnect", pong(msg_id, long_at(body, 4))),
+            GET_FUTURE_SALTS => ("get_future_salts", future_salts(msg_id)),
+            // One byte per asked msg_id: 4 "received" for a state request; for a resend
+            // request 1 "nothing known" (the sandbox keeps no sent messages to resend).
+            MSGS_STATE_REQ => ("msgs_state_req", msgs_state_info(msg_id, body, 4)),
+            MSG_RESEND_REQ => ("msg_resend_req", msgs_state_info(msg_id, body, 1)),
+            _ => ("destroy_session", self.destroy_session(long_at(body, 4))),
         }
+    }
+
+    fn destroy_session(&self, asked: i64) -> Vec<u8> {
+        let current = self.session.as_ref().map(|s| s.session_id);
+        let ctor = if Some(asked) == current {
+            DESTROY_SESSION_OK
+        } else {
+            DESTROY_SESSION_NONE
+        };
+        let mut out = ctor.to_le_bytes().to_vec();
+        out.extend(asked.to_le_bytes());
+        out
     }
 
     fn rpc(&mut self, msg_id: i64, body: &[u8]) -> Step {
@@ -502,74 +480,78 @@ impl Connection {
             key_id: s.key_id,
             dc: s.dc,
         };
-        let (name, reply) = match unwrap_invoke_noting(body) {
-            // Clients declare their layer once, usually on a connection's first request;
-            // it holds for the rest of the connection. One the sandbox cannot answer in is
-            // refused before the request is handled.
+        let Some((name, reply)) = self.answer(&caller, body) else {
+            return Step::Close;
+        };
+        let Some(result) = self.encoded(&caller, &name, reply) else {
+            return Step::Close;
+        };
+        self.outbox.push((wire::rpc_result(msg_id, &result), true));
+        Step::Continue
+    }
+
+    /// The request's name and the answer to it. Clients declare their layer once, usually
+    /// on a connection's first request; it holds for the rest of the connection. One the
+    /// sandbox cannot answer in is refused before the request is handled. `None`: the state
+    /// is poisoned, and the connection closes.
+    fn answer(&mut self, caller: &Caller, body: &[u8]) -> Option<(String, Reply)> {
+        match unwrap_invoke_noting(body) {
             Some((inner, _, Some(l))) if !super::layers::speaks(l) => {
                 self.tags.layer = Some(l);
-                (
-                    tl::name_for_id(
-                        inner
-                            .get(..4)
-                            .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
-                    )
-                    .to_string(),
-                    Reply::Error(400, super::layers::unsupported_error(l)),
-                )
+                let id = inner
+                    .get(..4)
+                    .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+                let refusal = Reply::Error(400, super::layers::unsupported_error(l));
+                Some((tl::name_for_id(id).to_string(), refusal))
             }
-            Some((inner, info, layer)) => match self.shared.state.lock() {
-                Ok(mut st) => {
-                    self.tags.layer = layer.or(self.tags.layer);
-                    st.note_client(caller.key_id, info);
-                    let r = st.handle(&caller, inner);
-                    if !st.pushes.is_empty() {
-                        self.shared.pushed.notify_waiters();
-                    }
-                    r
+            Some((inner, info, layer)) => {
+                let mut st = self.shared.state.lock().ok()?;
+                self.tags.layer = layer.or(self.tags.layer);
+                st.note_client(caller.key_id, info);
+                let r = st.handle(caller, inner);
+                if !st.pushes.is_empty() {
+                    self.shared.pushed.notify_waiters();
                 }
-                Err(_) => return Step::Close,
-            },
-            None => (
+                Some(r)
+            }
+            None => Some((
                 "(malformed)".to_string(),
                 Reply::Error(400, "INPUT_REQUEST_INVALID".into()),
-            ),
+            )),
+        }
+    }
+
+    /// The answer's bytes in the connection's layer, logged; `None` for a dropped request
+    /// (the connection closes).
+    fn encoded(&self, caller: &Caller, name: &str, reply: Reply) -> Option<Vec<u8>> {
+        let log = |result: &str| {
+            self.shared
+                .log(&self.tags, caller.dc, caller.key_id, name, result)
         };
-        let result = match reply {
+        match reply {
             Reply::Drop => {
-                self.shared
-                    .log(&self.tags, caller.dc, caller.key_id, &name, "DROPPED");
-                return Step::Close;
+                log("DROPPED");
+                None
             }
             Reply::Ok(bytes) => {
                 let layer = self.tags.layer.unwrap_or(super::layers::NATIVE);
-                match super::layers::encode_for(layer, bytes) {
+                Some(match super::layers::encode_for(layer, bytes) {
                     Ok(bytes) => {
-                        self.shared
-                            .log(&self.tags, caller.dc, caller.key_id, &name, "ok");
+                        log("ok");
                         bytes
                     }
                     Err(why) => {
                         let msg = format!("SANDBOX_CANNOT_ANSWER_IN_LAYER_{layer}");
-                        self.shared.log(
-                            &self.tags,
-                            caller.dc,
-                            caller.key_id,
-                            &name,
-                            &format!("{msg}: {why}"),
-                        );
+                        log(&format!("{msg}: {why}"));
                         wire::rpc_error(500, &msg)
                     }
-                }
+                })
             }
             Reply::Error(code, msg) => {
-                self.shared
-                    .log(&self.tags, caller.dc, caller.key_id, &name, &msg);
-                wire::rpc_error(code, &msg)
+                log(&msg);
+                Some(wire::rpc_error(code, &msg))
             }
-        };
-        self.outbox.push((wire::rpc_result(msg_id, &result), true));
-        Step::Continue
+        }
     }
 }
 
@@ -627,6 +609,43 @@ pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>, O
         body = &body[4 + c.pos()..];
     }
     None
+}
+
+/// The little-endian long at `at`, or 0.
+fn long_at(body: &[u8], at: usize) -> i64 {
+    body.get(at..at + 8)
+        .map_or(0, |c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+}
+
+fn pong(msg_id: i64, ping_id: i64) -> Vec<u8> {
+    tl::enums::Pong::Pong(tl::types::Pong { msg_id, ping_id }).to_bytes()
+}
+
+/// One salt that is valid forever: the sandbox checks none.
+fn future_salts(msg_id: i64) -> Vec<u8> {
+    tl::enums::FutureSalts::Salts(tl::types::FutureSalts {
+        req_msg_id: msg_id,
+        now: super::rpc::now_secs(),
+        salts: tl::RawVec(vec![tl::types::FutureSalt {
+            valid_since: 0,
+            valid_until: i32::MAX,
+            salt: 0,
+        }]),
+    })
+    .to_bytes()
+}
+
+/// msgs_state_info with `fill` for each msg_id asked about.
+fn msgs_state_info(msg_id: i64, body: &[u8], fill: u8) -> Vec<u8> {
+    let n = body
+        .get(8..12)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4")) as usize)
+        .unwrap_or(0)
+        .min(8192);
+    let mut out = MSGS_STATE_INFO.to_le_bytes().to_vec();
+    out.extend(msg_id.to_le_bytes());
+    out.extend(vec![fill; n].to_bytes());
+    out
 }
 
 #[cfg(test)]
