@@ -20,7 +20,7 @@ else telegram_session.session, in session_dir or the config file's directory.
 /// The command line as clap sees it, with what the key table and the exit codes say added:
 /// each setting's flag gets its `[env: …]` note, and the help ends with the variables,
 /// the naming rule and the exit codes. Nothing of it is typed twice.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     use clap::CommandFactory;
     let mut cmd = Cli::command().after_help(format!(
         "{}\n\n{NAMING_HELP}\n\n{}",
@@ -39,7 +39,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Parses the command line (see [`command`]).
-pub fn parse() -> Result<Cli, clap::Error> {
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
     Cli::from_arg_matches(&command().try_get_matches()?)
 }
@@ -51,61 +51,61 @@ pub fn parse() -> Result<Cli, clap::Error> {
     about = "A careful Telegram session manager: shows which session file is used and why, \
              and never spends a login code you did not mean to spend"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Options every command understands.
 #[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Config file (default: $TGSESS_CONFIG, else tgsess.toml in the current directory or
     /// the nearest parent that has one, else $XDG_CONFIG_HOME/tgsess/config.toml)
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Use this session file, overriding all naming (relative: to the current directory)
     #[arg(long, global = true, value_name = "PATH")]
-    pub session: Option<PathBuf>,
+    pub(crate) session: Option<PathBuf>,
     /// Name the session after this username
     #[arg(long, global = true, value_name = "NAME")]
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
     /// Session name used when username is not set
     #[arg(long, global = true, value_name = "NAME")]
-    pub session_file: Option<String>,
+    pub(crate) session_file: Option<String>,
     /// Directory of session files (relative: to the current directory; session_dir in the
     /// config file: to the config's directory)
     #[arg(long, global = true, value_name = "DIR")]
-    pub session_dir: Option<PathBuf>,
+    pub(crate) session_dir: Option<PathBuf>,
     /// Telegram api_id
     #[arg(long, global = true, value_name = "ID")]
-    pub api_id: Option<String>,
+    pub(crate) api_id: Option<String>,
     /// Phone number of the account
     #[arg(long, global = true, value_name = "PHONE")]
-    pub phone: Option<String>,
+    pub(crate) phone: Option<String>,
     /// Talk to the `tgsess sandbox` in DIR instead of Telegram
     #[arg(long, global = true, value_name = "DIR")]
-    pub sandbox_dir: Option<PathBuf>,
+    pub(crate) sandbox_dir: Option<PathBuf>,
     /// Connect through this SOCKS5 proxy: socks5://[user@]host:port; a password only from the
     /// config or TGSESS_PROXY, never here
     #[arg(long, global = true, value_name = "URL")]
-    pub proxy: Option<String>,
+    pub(crate) proxy: Option<String>,
     /// Use Telegram's test DCs instead of production
     #[arg(long, global = true)]
-    pub test_dc: bool,
+    pub(crate) test_dc: bool,
     /// Connect directly, even when a proxy is configured
     #[arg(long, global = true, conflicts_with = "proxy")]
-    pub no_proxy: bool,
+    pub(crate) no_proxy: bool,
     /// The session file's format: the bot's own library's file, used in place
     ///
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
-    pub session_format: Option<FormatArg>,
+    pub(crate) session_format: Option<FormatArg>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Which session file is used and why, what it records, and other sessions nearby
     Status(commands::status::Args),
     /// Log in, requesting at most one code (interactive; see --code-stdin for automation)
@@ -162,7 +162,7 @@ impl From<&GlobalArgs> for crate::settings::Flags {
 
 /// A session file's format (`--session-format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     /// grammers' SqliteSession, tgsess's own format (the default for a new file)
     Grammers,
     /// Telethon's SQLite session

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 /// The documented exit codes (README, `tgsess --help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// Success; for `check`: signed in.
     Ok = 0,
     /// Not signed in (no session, key not signed in, revoked), or a login that did not complete.
@@ -27,7 +27,7 @@ pub enum Exit {
 
 impl Exit {
     /// Every exit code, in the order `--help` and the README list them.
-    pub const ALL: [Exit; 7] = [
+    pub(crate) const ALL: [Exit; 7] = [
         Exit::Ok,
         Exit::NotSignedIn,
         Exit::Usage,
@@ -37,12 +37,12 @@ impl Exit {
         Exit::Interrupted,
     ];
 
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         self as u8
     }
 
     /// What the code means, as `--help` and the README say it.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             Exit::Ok => "success; for check: signed in",
             Exit::NotSignedIn => {
@@ -65,7 +65,7 @@ impl Exit {
     }
 
     /// The exit-code table of `--help`, from [`Exit::ALL`].
-    pub fn help() -> String {
+    pub(crate) fn help() -> String {
         let rows: Vec<String> = Exit::ALL
             .iter()
             .map(|e| format!("  {:<4} {}", e.code(), e.meaning()))
@@ -100,7 +100,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match self {
             Error::NotSignedIn(_) => Exit::NotSignedIn,
             Error::Usage(_) => Exit::Usage,
@@ -111,11 +111,11 @@ impl Error {
         }
     }
 
-    pub fn usage(msg: impl fmt::Display) -> Self {
+    pub(crate) fn usage(msg: impl fmt::Display) -> Self {
         Error::Usage(msg.to_string())
     }
 
-    pub fn file(msg: impl fmt::Display) -> Self {
+    pub(crate) fn file(msg: impl fmt::Display) -> Self {
         Error::SessionFile(msg.to_string())
     }
 }

@@ -3,19 +3,19 @@
 //! The binary is a thin wrapper around [`run`]. The library is usable on its own: a bot can
 //! resolve the very same session file tgsess uses (see `examples/open_session.rs`).
 
-pub mod cli;
-pub mod commands;
+pub(crate) mod cli;
+pub(crate) mod commands;
 pub mod env;
 pub mod error;
-pub mod login;
+pub(crate) mod login;
 pub mod net;
-pub mod output;
-pub mod prompt;
-pub mod report;
-pub mod session;
+pub(crate) mod output;
+pub(crate) mod prompt;
+pub(crate) mod report;
+pub(crate) mod session;
 pub mod settings;
-pub mod sources;
-pub mod state;
+pub(crate) mod sources;
+pub(crate) mod state;
 
 use std::process::ExitCode;
 

@@ -19,7 +19,7 @@ fn paint(code: &str, text: &str) -> String {
 
 /// Prints a line on stdout; a broken pipe is ignored. Control characters other than line
 /// breaks and tabs (ESC, bidirectional overrides…, e.g. inside a file name) are escaped.
-pub fn out(line: impl AsRef<str>) {
+pub(crate) fn out(line: impl AsRef<str>) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{}", printable(line.as_ref()));
 }
@@ -34,11 +34,11 @@ fn printable(s: &str) -> String {
 }
 
 /// Prints a JSON value on stdout, one line.
-pub fn json<T: serde::Serialize>(value: &T) {
+pub(crate) fn json<T: serde::Serialize>(value: &T) {
     out(serde_json::to_string(value).expect("report types serialize"));
 }
 
-pub fn warn(msg: impl AsRef<str>) {
+pub(crate) fn warn(msg: impl AsRef<str>) {
     eprintln!(
         "tgsess: {} {}",
         paint("33", "warning:"),
@@ -46,7 +46,7 @@ pub fn warn(msg: impl AsRef<str>) {
     );
 }
 
-pub fn error(msg: impl AsRef<str>) {
+pub(crate) fn error(msg: impl AsRef<str>) {
     eprintln!(
         "tgsess: {} {}",
         paint("31", "error:"),
@@ -55,14 +55,14 @@ pub fn error(msg: impl AsRef<str>) {
 }
 
 /// stdin and stdout are both terminals: the only case in which tgsess prompts.
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
-pub use tgsess_shared::text::{Shown, escape};
+pub(crate) use tgsess_shared::text::{Shown, escape};
 
 /// Quotes a path for a shell command line the user can paste.
-pub fn shell_quote(p: &Path) -> String {
+pub(crate) fn shell_quote(p: &Path) -> String {
     shell_quote_str(&p.display().to_string())
 }
 
@@ -71,7 +71,7 @@ pub fn shell_quote(p: &Path) -> String {
 /// `"$(printf 'a\012b')"`, printf's octal escapes (POSIX printf(1)), so the printed line stays
 /// one line and still pastes into any POSIX shell (a trailing newline is the one thing
 /// command substitution drops).
-pub fn shell_quote_str(s: &str) -> String {
+pub(crate) fn shell_quote_str(s: &str) -> String {
     let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     if s.chars().any(|c| c.is_control() || bidi(c)) {
         let mut format = String::new();

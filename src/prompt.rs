@@ -14,7 +14,7 @@ use tgsess_shared::secret::Secret;
 static SAVED_TERMIOS: Mutex<Option<libc::termios>> = Mutex::new(None);
 
 /// Remembers the terminal settings of stdin (when it is a terminal).
-pub fn save_terminal() {
+pub(crate) fn save_terminal() {
     if !std::io::stdin().is_terminal() {
         return;
     }
@@ -30,7 +30,7 @@ pub fn save_terminal() {
 }
 
 /// Puts the terminal back as [`save_terminal`] found it.
-pub fn restore_terminal() {
+pub(crate) fn restore_terminal() {
     if let Ok(g) = SAVED_TERMIOS.lock()
         && let Some(t) = *g
     {
@@ -51,7 +51,7 @@ async fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) ->
 }
 
 /// Prints `question` and reads one line from stdin; `None` at end of input.
-pub async fn line(question: &str) -> Result<Option<String>> {
+pub(crate) async fn line(question: &str) -> Result<Option<String>> {
     {
         let mut out = std::io::stdout().lock();
         let _ = write!(out, "{question}");
@@ -69,7 +69,7 @@ pub async fn line(question: &str) -> Result<Option<String>> {
 }
 
 /// Reads a secret without echo from the terminal; `None` when nothing was typed.
-pub async fn hidden(question: &str) -> Result<Option<Secret>> {
+pub(crate) async fn hidden(question: &str) -> Result<Option<Secret>> {
     let q = question.to_string();
     on_thread(move || match rpassword::prompt_password(q) {
         Ok(s) if s.is_empty() => Ok(None),
@@ -81,7 +81,7 @@ pub async fn hidden(question: &str) -> Result<Option<Secret>> {
 }
 
 /// Runs `fut` with a spinner on stderr when stderr is a terminal.
-pub async fn busy<F: std::future::Future>(message: &str, fut: F) -> F::Output {
+pub(crate) async fn busy<F: std::future::Future>(message: &str, fut: F) -> F::Output {
     if !std::io::stderr().is_terminal() {
         return fut.await;
     }
@@ -96,7 +96,9 @@ pub async fn busy<F: std::future::Future>(message: &str, fut: F) -> F::Output {
 /// Ctrl-C while `fut` runs (a login, a confirmation prompt): the terminal is restored and
 /// the command ends with exit 130. Sessions are only written at the end of a successful
 /// step, so nothing is lost.
-pub async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+pub(crate) async fn interruptible<T>(
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     save_terminal();
     // The handler is installed here, before `fut` can print a prompt: `ctrl_c()` would only
     // install it when first polled, and a Ctrl-C in between would kill the process silently.
@@ -115,7 +117,7 @@ pub async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>)
 }
 
 /// Asks a yes/no question on the terminal; end of input or anything but yes is no.
-pub async fn confirm(question: &str) -> Result<bool> {
+pub(crate) async fn confirm(question: &str) -> Result<bool> {
     let answer = interruptible(line(&format!("{question} [y/N] "))).await?;
     if answer.is_none() {
         // End of input: the next message must not land on the prompt's line.
@@ -128,7 +130,7 @@ pub async fn confirm(question: &str) -> Result<bool> {
 }
 
 /// A progress bar on stderr when it is a terminal, hidden otherwise.
-pub fn progress(len: u64, message: &str) -> indicatif::ProgressBar {
+pub(crate) fn progress(len: u64, message: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }

@@ -13,7 +13,7 @@ use tgsess_store::{Inspection, SessionFormat, SignedIn};
 /// format stays "tgsess" here, and anything else is "not_a_session".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Tgsess,
     Telethon,
     Pyrogram,
@@ -33,7 +33,7 @@ impl From<Option<SessionFormat>> for FileKind {
 
 impl FileKind {
     /// The session format it is, if it is one.
-    pub fn session_format(self) -> Option<SessionFormat> {
+    pub(crate) fn session_format(self) -> Option<SessionFormat> {
         match self {
             FileKind::Tgsess => Some(SessionFormat::Grammers),
             FileKind::Telethon => Some(SessionFormat::Telethon),
@@ -42,55 +42,55 @@ impl FileKind {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         self.session_format()
             .map_or("not a session", SessionFormat::describe)
     }
 }
 
 #[derive(Debug, Serialize)]
-pub struct StatusReport {
-    pub config_file: Option<PathBuf>,
-    pub session: SessionReport,
-    pub near_misses: Vec<FoundReport>,
-    pub warnings: Vec<String>,
+pub(crate) struct StatusReport {
+    pub(crate) config_file: Option<PathBuf>,
+    pub(crate) session: SessionReport,
+    pub(crate) near_misses: Vec<FoundReport>,
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SessionReport {
-    pub path: PathBuf,
-    pub decided_by: DecidedBy,
-    pub reason: String,
-    pub exists: bool,
-    pub format: Option<FileKind>,
+pub(crate) struct SessionReport {
+    pub(crate) path: PathBuf,
+    pub(crate) decided_by: DecidedBy,
+    pub(crate) reason: String,
+    pub(crate) exists: bool,
+    pub(crate) format: Option<FileKind>,
     /// The format tgsess reads and writes this session in, and why.
-    pub session_format: Option<SessionFormat>,
-    pub format_reason: String,
-    pub detail: Option<String>,
+    pub(crate) session_format: Option<SessionFormat>,
+    pub(crate) format_reason: String,
+    pub(crate) detail: Option<String>,
     /// What is wrong with a damaged file (a column of the wrong type or out of range).
-    pub damage: Option<String>,
+    pub(crate) damage: Option<String>,
     /// A stored address that is not one, replaced by the DC table's.
-    pub note: Option<String>,
-    pub home_dc: Option<i32>,
-    pub dc_address: Option<String>,
-    pub has_auth_key: bool,
+    pub(crate) note: Option<String>,
+    pub(crate) home_dc: Option<i32>,
+    pub(crate) dc_address: Option<String>,
+    pub(crate) has_auth_key: bool,
     /// The auth key's id (public on the wire), never the key.
-    pub auth_key_id: Option<String>,
+    pub(crate) auth_key_id: Option<String>,
     /// "yes", "no" or "unknown" (a key in a format that does not record the user).
-    pub signed_in: SignedIn,
-    pub user_id: Option<i64>,
-    pub bot: Option<bool>,
+    pub(crate) signed_in: SignedIn,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) bot: Option<bool>,
     /// A key for Telegram's test DCs (recorded, or told by its address).
-    pub test_mode: Option<bool>,
-    pub mode: Option<String>,
-    pub owner_uid: Option<u32>,
-    pub size: Option<u64>,
-    pub modified: Option<String>,
+    pub(crate) test_mode: Option<bool>,
+    pub(crate) mode: Option<String>,
+    pub(crate) owner_uid: Option<u32>,
+    pub(crate) size: Option<u64>,
+    pub(crate) modified: Option<String>,
 }
 
 impl SessionReport {
     /// The report of a session path before its file (if any) is looked at.
-    pub fn new(
+    pub(crate) fn new(
         choice: &crate::settings::naming::SessionChoice,
         (session_format, format_reason): (Option<SessionFormat>, String),
     ) -> Self {
@@ -120,7 +120,7 @@ impl SessionReport {
         }
     }
 
-    pub fn fill(&mut self, i: &Inspection, m: &FileMeta) {
+    pub(crate) fn fill(&mut self, i: &Inspection, m: &FileMeta) {
         self.exists = true;
         self.format = Some(i.format.into());
         self.detail = Some(i.detail.clone());
@@ -142,23 +142,23 @@ impl SessionReport {
 }
 
 /// RFC 3339 in UTC.
-pub fn timestamp(t: std::time::SystemTime) -> Option<String> {
+pub(crate) fn timestamp(t: std::time::SystemTime) -> Option<String> {
     jiff::Timestamp::try_from(t).ok().map(|t| t.to_string())
 }
 
 #[derive(Debug, Serialize)]
-pub struct FoundReport {
-    pub path: PathBuf,
-    pub format: FileKind,
-    pub detail: String,
-    pub damage: Option<String>,
-    pub has_auth_key: bool,
-    pub signed_in: SignedIn,
-    pub user_id: Option<i64>,
-    pub bot: Option<bool>,
-    pub size: u64,
+pub(crate) struct FoundReport {
+    pub(crate) path: PathBuf,
+    pub(crate) format: FileKind,
+    pub(crate) detail: String,
+    pub(crate) damage: Option<String>,
+    pub(crate) has_auth_key: bool,
+    pub(crate) signed_in: SignedIn,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) bot: Option<bool>,
+    pub(crate) size: u64,
     /// Holds the same key as the session (e.g. the source of an import): not a near miss.
-    pub same_key: bool,
+    pub(crate) same_key: bool,
 }
 
 impl From<&Found> for FoundReport {
@@ -181,7 +181,7 @@ impl From<&Found> for FoundReport {
 
 impl FoundReport {
     /// One line for people: format and what it records.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         if let Some(d) = &self.damage {
             return format!("{}, damaged: {d}", self.format.describe());
         }
@@ -211,22 +211,22 @@ impl FoundReport {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ListReport {
-    pub session_dir: PathBuf,
-    pub sessions: Vec<FoundReport>,
+pub(crate) struct ListReport {
+    pub(crate) session_dir: PathBuf,
+    pub(crate) sessions: Vec<FoundReport>,
 }
 
 /// `check --json`.
 #[derive(Debug, Serialize)]
-pub struct CheckReport {
+pub(crate) struct CheckReport {
     /// "signed_in", "not_signed_in", "unknown" (offline, a format that records no user),
     /// "no_verdict", "usage_error" or "file_problem"; always agrees with the exit code.
-    pub status: &'static str,
-    pub reason: String,
-    pub user_id: Option<i64>,
-    pub bot: Option<bool>,
-    pub dc: Option<i32>,
-    pub session: PathBuf,
-    pub offline: bool,
-    pub elapsed_ms: u64,
+    pub(crate) status: &'static str,
+    pub(crate) reason: String,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) bot: Option<bool>,
+    pub(crate) dc: Option<i32>,
+    pub(crate) session: PathBuf,
+    pub(crate) offline: bool,
+    pub(crate) elapsed_ms: u64,
 }

@@ -3,16 +3,16 @@
 
 use std::path::PathBuf;
 
-use tgsess_store::files::{self, FileMeta, Presence};
+use tgsess_store::files::{self, Presence};
 use tgsess_store::{Inspection, Record, SessionFormat, write};
 
 use crate::error::{Error, Result};
 use crate::output::Shown;
 use crate::settings::Settings;
 
-pub struct Target {
-    pub path: PathBuf,
-    pub presence: Presence,
+pub(crate) struct Target {
+    pub(crate) path: PathBuf,
+    pub(crate) presence: Presence,
     declared: Option<SessionFormat>,
     declared_from: String,
     lock_dir: Option<PathBuf>,
@@ -21,7 +21,7 @@ pub struct Target {
 
 impl Target {
     /// Looks at the session path without changing anything.
-    pub async fn open(settings: &Settings) -> Result<Target> {
+    pub(crate) async fn open(settings: &Settings) -> Result<Target> {
         let path = settings.session.path.clone();
         let presence = files::examine(&path).await?;
         let (declared, declared_from) = match &settings.session_format {
@@ -40,13 +40,13 @@ impl Target {
 
     /// Who holds this session's lock now (a writer, or `tgsess exec` running a bot), if
     /// anyone; nothing is created or taken to find out.
-    pub fn lock_holder(&self) -> Option<String> {
+    pub(crate) fn lock_holder(&self) -> Option<String> {
         let path = files::SessionLock::path_for(&self.path, self.lock_dir.as_deref())?;
         files::holder_of(&path)
     }
 
     /// The exclusive lock every writer holds while it works on this session.
-    pub fn lock(&self) -> Result<files::SessionLock> {
+    pub(crate) fn lock(&self) -> Result<files::SessionLock> {
         if let Some(dir) = self.path.parent() {
             files::ensure_dir(dir)?;
         }
@@ -56,26 +56,19 @@ impl Target {
         )?)
     }
 
-    pub fn inspection(&self) -> Option<&Inspection> {
+    pub(crate) fn inspection(&self) -> Option<&Inspection> {
         match &self.presence {
             Presence::File(i, _) => Some(i),
             Presence::Missing => None,
         }
     }
 
-    pub fn meta(&self) -> Option<&FileMeta> {
-        match &self.presence {
-            Presence::File(_, m) => Some(m),
-            Presence::Missing => None,
-        }
-    }
-
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         matches!(self.presence, Presence::File(..))
     }
 
     /// The format of the file on disk, or the one a new file gets; and why, in words.
-    pub fn format_and_reason(&self) -> (Option<SessionFormat>, String) {
+    pub(crate) fn format_and_reason(&self) -> (Option<SessionFormat>, String) {
         let found = self.inspection().map(|i| i.format);
         match (self.declared, found) {
             (Some(d), Some(Some(f))) if d == f => (
@@ -123,7 +116,7 @@ impl Target {
 
     /// The format to read the file with. A declared format that disagrees with the file, or a
     /// file that is not a session, is exit 4. `None` when there is no file.
-    pub fn read_format(&self, settings: &Settings) -> Result<Option<SessionFormat>> {
+    pub(crate) fn read_format(&self, settings: &Settings) -> Result<Option<SessionFormat>> {
         let Some(i) = self.inspection() else {
             return Ok(None);
         };
@@ -143,7 +136,7 @@ impl Target {
     }
 
     /// A damaged file (a known format whose columns fail validation).
-    pub fn damaged(&self) -> bool {
+    pub(crate) fn damaged(&self) -> bool {
         self.inspection().is_some_and(|i| i.damage.is_some())
     }
 
@@ -174,19 +167,23 @@ impl Target {
     /// The format to write in, for a command that writes or deletes (`action`: "write",
     /// "delete"). A Telethon or Pyrogram file is written only when that format is declared;
     /// a file another process holds open, or one with an unfinished write, is refused.
-    pub fn write_format(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
+    pub(crate) fn write_format(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
         self.read_format(settings)?;
         self.format_to_write(settings, action)
     }
 
     /// [`Target::write_format`] for a file that may be damaged: `--force` replaces one, and
     /// the caller backs it up first (see [`Target::backup_if_needed`]).
-    pub fn write_format_forced(&self, settings: &Settings, action: &str) -> Result<SessionFormat> {
+    pub(crate) fn write_format_forced(
+        &self,
+        settings: &Settings,
+        action: &str,
+    ) -> Result<SessionFormat> {
         self.format_to_write(settings, action)
     }
 
     /// Copies the file away before it is replaced, when it holds a key or is damaged.
-    pub fn backup_if_needed(&self) -> Result<Option<PathBuf>> {
+    pub(crate) fn backup_if_needed(&self) -> Result<Option<PathBuf>> {
         match self.inspection() {
             Some(i) if i.has_auth_key() || i.damage.is_some() => {
                 Ok(Some(write::backup(&self.path)?))
@@ -216,7 +213,7 @@ impl Target {
     }
 
     /// What the file holds, for a network command or a save; `None` without a key.
-    pub async fn record(&self) -> Result<Option<Record>> {
+    pub(crate) async fn record(&self) -> Result<Option<Record>> {
         match self.inspection() {
             Some(i) if i.format == Some(SessionFormat::Grammers) => {
                 let mut r = write::record_of_grammers(&self.path).await?;
@@ -237,7 +234,7 @@ impl Target {
     }
 
     /// Remembers the api_id a key came with, for a grammers session; a failure is a warning.
-    pub fn remember_api_id(&self, format: SessionFormat, api_id: Option<i32>) {
+    pub(crate) fn remember_api_id(&self, format: SessionFormat, api_id: Option<i32>) {
         let (SessionFormat::Grammers, Some(id)) = (format, api_id) else {
             return;
         };

@@ -14,18 +14,18 @@ use crate::output::{self, Shown};
 
 /// How a Telegram Desktop tdata source is read.
 #[derive(Clone, Debug, Default)]
-pub struct TdataOpts {
+pub(crate) struct TdataOpts {
     /// Desktop's `-key NAME` (default `data`).
-    pub key_name: Option<String>,
+    pub(crate) key_name: Option<String>,
     /// Read the local passcode from stdin instead of asking on the terminal.
-    pub passcode_stdin: bool,
+    pub(crate) passcode_stdin: bool,
     /// Desktop's account index; by default the active one, or the only one.
-    pub account: Option<i32>,
+    pub(crate) account: Option<i32>,
 }
 
 /// A session read from `arg` (a file of any format, a tdata directory, a string, or `-` for
 /// stdin): (what it was, what it holds, the file when it was one).
-pub async fn read(
+pub(crate) async fn read(
     arg: &str,
     format: SourceFormat,
     tdata_opts: &TdataOpts,
@@ -82,7 +82,7 @@ fn read_stdin() -> Result<String> {
 /// One account of the tdata at `path` (the tdata directory or its parent): the passcode from
 /// stdin, or asked on a terminal (3 tries) when the empty one does not open it; the account
 /// asked on a terminal when several are there and none was chosen.
-pub async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, tdata::Tdata)> {
+pub(crate) async fn read_tdata(path: &Path, o: &TdataOpts) -> Result<(Record, tdata::Tdata)> {
     let mut passcode = match o.passcode_stdin {
         true => passcode_from_stdin()?,
         false => Vec::new(),

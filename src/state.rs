@@ -22,98 +22,98 @@ use crate::error::{Error, Result};
 use crate::output::Shown;
 
 /// A pending code is reused for this long after it was requested.
-pub const PENDING_TTL_SECS: i64 = 600;
+pub(crate) const PENDING_TTL_SECS: i64 = 600;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// auth.sentCode's phone_code_hash; bound to the auth key below.
-    pub phone_code_hash: String,
+    pub(crate) phone_code_hash: String,
     /// The auth key the code was requested with (its id, hex).
-    pub key_id: String,
-    pub dc: i32,
-    pub requested_at: i64,
+    pub(crate) key_id: String,
+    pub(crate) dc: i32,
+    pub(crate) requested_at: i64,
     /// Where the code went, as told to the user ("the Telegram app", "SMS", ...).
-    pub sent_via: String,
-    pub next_type: Option<String>,
-    pub timeout: Option<i32>,
+    pub(crate) sent_via: String,
+    pub(crate) next_type: Option<String>,
+    pub(crate) timeout: Option<i32>,
     /// The session the code was requested for ([`session_key`]): a login of any other
     /// session for this phone is told to finish that one instead of requesting a code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<String>,
+    pub(crate) session: Option<String>,
     /// The command that finishes that login, with every option that chose its session,
     /// as it was printed then (it works pasted from any directory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume: Option<String>,
+    pub(crate) resume: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct PhoneState {
+pub(crate) struct PhoneState {
     /// Unix seconds until which Telegram asked this phone to wait (FLOOD_WAIT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cooldown_until: Option<i64>,
+    pub(crate) cooldown_until: Option<i64>,
     /// Why the cooldown runs: "FLOOD_WAIT" or "SEND_CODE_UNAVAILABLE".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cooldown_reason: Option<String>,
+    pub(crate) cooldown_reason: Option<String>,
     /// Written just before auth.sendCode is sent, cleared when its answer is saved: found on
     /// a later run, it says a code may have been sent and its answer lost. (key id, when)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_flight: Option<(String, i64)>,
+    pub(crate) in_flight: Option<(String, i64)>,
     /// The session ([`session_key`]) whose login wrote the in-flight mark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_flight_session: Option<String>,
+    pub(crate) in_flight_session: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<Pending>,
+    pub(crate) pending: Option<Pending>,
     /// future_auth_token values from auth.logOut, base64; sent as logout_tokens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub future_auth_tokens: Vec<String>,
+    pub(crate) future_auth_tokens: Vec<String>,
 }
 
 /// A login's key before the session file exists (issue: the file appears only signed in).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Draft {
+pub(crate) struct Draft {
     /// The phone key ([`phone_key`]) the draft belongs to ("" for a bot).
-    pub phone_key: String,
-    pub home_dc: i32,
+    pub(crate) phone_key: String,
+    pub(crate) home_dc: i32,
     /// Every DC the login's in-memory session knew: (id, "ip:port", key base64).
-    pub dcs: Vec<(i32, String, Option<String>)>,
+    pub(crate) dcs: Vec<(i32, String, Option<String>)>,
     /// auth.signIn answered SESSION_PASSWORD_NEEDED for this key: only the password is
     /// missing, so a rerun goes straight to account.getPassword. The key id it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_needed: Option<String>,
+    pub(crate) password_needed: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Data {
+pub(crate) struct Data {
     #[serde(default)]
-    pub phones: BTreeMap<String, PhoneState>,
+    pub(crate) phones: BTreeMap<String, PhoneState>,
     /// Keyed by the session's absolute path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub drafts: BTreeMap<String, Draft>,
+    pub(crate) drafts: BTreeMap<String, Draft>,
     /// The phone each session signed in with (absolute path to phone), so a later `logout`
     /// can keep the future auth token for it even when the phone was typed at the prompt.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub session_phones: BTreeMap<String, String>,
+    pub(crate) session_phones: BTreeMap<String, String>,
     /// The api_id a grammers session's key came with (absolute path to api_id): grammers'
     /// schema has no place for it, and a Pyrogram export must carry it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub session_api_ids: BTreeMap<String, i32>,
+    pub(crate) session_api_ids: BTreeMap<String, i32>,
     /// Naming warnings already shown by commands that print each only once (exec, logout,
     /// reset, export): the SHA-256 of the warning's text, so a bot's log is not filled with it.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
-    pub shown_warnings: std::collections::BTreeSet<String>,
+    pub(crate) shown_warnings: std::collections::BTreeSet<String>,
 }
 
 impl Data {
-    pub fn phone(&mut self, key: &str) -> &mut PhoneState {
+    pub(crate) fn phone(&mut self, key: &str) -> &mut PhoneState {
         self.phones.entry(key.to_string()).or_default()
     }
 }
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -121,7 +121,7 @@ pub fn now() -> i64 {
 }
 
 /// The state directory for this environment.
-pub fn dir(env: &dyn Env) -> Option<PathBuf> {
+pub(crate) fn dir(env: &dyn Env) -> Option<PathBuf> {
     let nonempty = |k: &str| env.var(k).filter(|v| !v.is_empty());
     if let Some(d) = nonempty("TGSESS_STATE_DIR") {
         return Some(PathBuf::from(d));
@@ -135,7 +135,7 @@ pub fn dir(env: &dyn Env) -> Option<PathBuf> {
 /// The key under which a session's state (its login draft, phone, api_id) is kept: the
 /// canonical path, every symlink and `..` resolved, so `./a.session`, `/srv/bot/a.session`
 /// and a link to it are one session.
-pub fn session_key(path: &Path) -> String {
+pub(crate) fn session_key(path: &Path) -> String {
     tgsess_store::files::resolve(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
@@ -144,14 +144,14 @@ pub fn session_key(path: &Path) -> String {
 
 /// A value kept per session: under its canonical key, or (state written before keys were
 /// canonical) under the path as it was given.
-pub fn per_session<'a, T>(map: &'a BTreeMap<String, T>, path: &Path) -> Option<&'a T> {
+pub(crate) fn per_session<'a, T>(map: &'a BTreeMap<String, T>, path: &Path) -> Option<&'a T> {
     map.get(&session_key(path))
         .or_else(|| map.get(&path.display().to_string()))
 }
 
 /// The key under which a phone's state is kept: the digits, plus the sandbox it belongs to,
 /// so rehearsals never block a real login.
-pub fn phone_key(phone: &str, sandbox: Option<&Path>) -> String {
+pub(crate) fn phone_key(phone: &str, sandbox: Option<&Path>) -> String {
     let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
     match sandbox {
         Some(d) => format!("sandbox:{}:{digits}", d.display()),
@@ -162,14 +162,14 @@ pub fn phone_key(phone: &str, sandbox: Option<&Path>) -> String {
 /// The size state.json may have; anything larger is not ours.
 const MAX_STATE: u64 = 1 << 20;
 
-pub struct State {
+pub(crate) struct State {
     path: Option<PathBuf>,
-    pub data: Data,
+    pub(crate) data: Data,
 }
 
 impl State {
     /// Reads the state; `None` keeps nothing (commands that only read).
-    pub fn load(dir: Option<PathBuf>) -> Result<State> {
+    pub(crate) fn load(dir: Option<PathBuf>) -> Result<State> {
         let Some(dir) = dir else {
             return Ok(State {
                 path: None,
@@ -187,7 +187,7 @@ impl State {
     /// For a login, which must be able to remember what it asks Telegram: the state
     /// directory must exist (it is created 0700) and be writable before any request, or
     /// this is exit 2 naming the variable to set.
-    pub fn open_for_login(env: &dyn Env) -> Result<State> {
+    pub(crate) fn open_for_login(env: &dyn Env) -> Result<State> {
         let Some(d) = dir(env) else {
             return Err(Error::usage(
                 "tgsess has nowhere to remember a pending code or a cooldown: HOME, \
@@ -214,13 +214,13 @@ impl State {
         Ok(store)
     }
 
-    pub fn get(&self, key: &str) -> PhoneState {
+    pub(crate) fn get(&self, key: &str) -> PhoneState {
         self.data.phones.get(key).cloned().unwrap_or_default()
     }
 
     /// Read-modify-write under the state lock: re-reads state.json, applies `f`, writes it
     /// atomically, and keeps the result in `self.data`.
-    pub fn modify(&self, f: impl FnOnce(&mut Data)) -> Result<Data> {
+    pub(crate) fn modify(&self, f: impl FnOnce(&mut Data)) -> Result<Data> {
         let Some(path) = &self.path else {
             let mut d = Data::default();
             f(&mut d);
@@ -248,7 +248,7 @@ impl State {
     }
 
     /// [`State::modify`], keeping the new state.
-    pub fn update(&mut self, f: impl FnOnce(&mut Data)) -> Result<()> {
+    pub(crate) fn update(&mut self, f: impl FnOnce(&mut Data)) -> Result<()> {
         self.data = self.modify(f)?;
         Ok(())
     }
@@ -279,7 +279,7 @@ fn read(path: &Path) -> Result<Data> {
     serde_json::from_str(&text).map_err(|e| damaged(format!("is damaged ({e})")))
 }
 
-pub use tgsess_shared::mtproto::{decode_token, encode_token};
+pub(crate) use tgsess_shared::mtproto::{decode_token, encode_token};
 
 #[cfg(test)]
 mod tests {

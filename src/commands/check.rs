@@ -16,19 +16,19 @@ use tgsess_store::SignedIn;
 
 /// `tgsess check`.
 #[derive(Debug, Default, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Decide from the file alone, without contacting Telegram
     #[arg(long)]
-    pub offline: bool,
+    pub(crate) offline: bool,
     /// Seconds to wait for Telegram before giving no verdict (exit 3)
     #[arg(long, default_value_t = 10, value_name = "SECS")]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
     /// One JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Print nothing; the exit code is the answer
     #[arg(short, long, conflicts_with = "json")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// How a check ended, before it is printed.
@@ -219,7 +219,7 @@ fn error_status(e: &Error) -> &'static str {
     }
 }
 
-pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let (offline_only, timeout, json, quiet) = (args.offline, args.timeout, args.json, args.quiet);
     let started = Instant::now();
     let result = match Target::open(settings).await {

@@ -15,20 +15,20 @@ use crate::settings::Settings;
 
 /// `tgsess devices`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
-    pub action: Option<DevicesAction>,
+    pub(crate) action: Option<DevicesAction>,
     /// One JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Seconds to wait for Telegram
     #[arg(long, default_value_t = 10, value_name = "SECS")]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
 }
 
 /// `tgsess devices revoke`.
 #[derive(Debug, clap::Subcommand)]
-pub enum DevicesAction {
+pub(crate) enum DevicesAction {
     /// End another session of the account (account.resetAuthorization); asks on a terminal
     Revoke {
         /// The session's hash, as `tgsess devices` lists it
@@ -42,19 +42,19 @@ pub enum DevicesAction {
 
 /// One authorization, as `--json` prints it.
 #[derive(Debug, Serialize)]
-pub struct Device {
-    pub hash: String,
-    pub current: bool,
-    pub device_model: String,
-    pub platform: String,
-    pub system_version: String,
-    pub app_name: String,
-    pub app_version: String,
-    pub api_id: i32,
-    pub ip: String,
-    pub country: String,
-    pub created: Option<String>,
-    pub active: Option<String>,
+pub(crate) struct Device {
+    pub(crate) hash: String,
+    pub(crate) current: bool,
+    pub(crate) device_model: String,
+    pub(crate) platform: String,
+    pub(crate) system_version: String,
+    pub(crate) app_name: String,
+    pub(crate) app_version: String,
+    pub(crate) api_id: i32,
+    pub(crate) ip: String,
+    pub(crate) country: String,
+    pub(crate) created: Option<String>,
+    pub(crate) active: Option<String>,
 }
 
 fn when(unix: i32) -> Option<String> {
@@ -123,7 +123,7 @@ async fn ask<R: tl::RemoteCall>(
     }
 }
 
-pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let timeout = Duration::from_secs(args.timeout.max(1));
     if let Some(DevicesAction::Revoke { hash, yes }) = &args.action {
         return revoke(settings, hash, *yes, timeout).await;

@@ -16,7 +16,7 @@ use crate::settings::Settings;
 
 /// `tgsess exec`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The program and its arguments (put -- before them)
     #[arg(
         trailing_var_arg = true,
@@ -24,7 +24,7 @@ pub struct Args {
         allow_hyphen_values = true,
         value_name = "PROGRAM"
     )]
-    pub program: Vec<std::ffi::OsString>,
+    pub(crate) program: Vec<std::ffi::OsString>,
 }
 
 /// The signals passed on to PROGRAM. SIGINT only when stdin is not a terminal: at a
@@ -44,7 +44,7 @@ fn forwarded() -> Vec<SignalKind> {
 }
 
 /// Runs PROGRAM and never returns: the process exits with PROGRAM's status.
-pub async fn run(settings: &Settings, args: &Args) -> Result<crate::error::Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<crate::error::Exit> {
     let program = &args.program;
     let target = Target::open(settings).await?;
     let format = target.read_format(settings)?.or(settings.declared_format());

@@ -12,18 +12,18 @@ use tgsess_store::{Record, SessionFormat, strings, write};
 
 /// `tgsess export`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The format to write
     #[arg(long, value_enum)]
-    pub format: ExportFormat,
+    pub(crate) format: ExportFormat,
     /// Where to write: a new file (never overwritten) or - for stdout
     #[arg(long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// Target formats of `tgsess export`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     TelethonString,
     Telethon,
     PyrogramString,
@@ -52,7 +52,7 @@ fn write_new_text(path: &std::path::Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let target = Target::open(settings).await?;
     target.read_format(settings)?;
     let Some(record) = target.record().await? else {

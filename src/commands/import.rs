@@ -15,37 +15,37 @@ use tgsess_store::{Record, SessionFormat, write};
 
 /// `tgsess import`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A session file, a session string, or - to read it from stdin (a string given as an
     /// argument is visible to other users in `ps`: prefer -)
-    pub source: String,
+    pub(crate) source: String,
     /// What SOURCE is; auto decides by content
     #[arg(long, value_enum, default_value = "auto")]
-    pub format: ImportFormat,
+    pub(crate) format: ImportFormat,
     /// The DC's address (Pyrogram stores none; tgsess uses Telegram's table otherwise)
     #[arg(long, value_name = "IP:PORT")]
-    pub dc_address: Option<std::net::SocketAddr>,
+    pub(crate) dc_address: Option<std::net::SocketAddr>,
     /// Replace an existing session that holds a key (it is kept as a .bak file)
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Do not copy SOURCE's key: have SOURCE approve a new, independent session (as
     /// `login --approve-with SOURCE`), so the two never share a key
     #[arg(long, conflicts_with_all = ["force", "dc_address"])]
-    pub as_new: bool,
+    pub(crate) as_new: bool,
     /// For a Telegram Desktop tdata SOURCE: its -key data name (default: data)
     #[arg(long, value_name = "NAME")]
-    pub tdata_key: Option<String>,
+    pub(crate) tdata_key: Option<String>,
     /// For a tdata SOURCE: read its local passcode from stdin (otherwise asked on a terminal)
     #[arg(long)]
-    pub passcode_stdin: bool,
+    pub(crate) passcode_stdin: bool,
     /// For a tdata SOURCE: which of its accounts (Desktop's index; default: the active one)
     #[arg(long, value_name = "N")]
-    pub account: Option<i32>,
+    pub(crate) account: Option<i32>,
 }
 
 /// Source formats of `tgsess import`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImportFormat {
+pub(crate) enum ImportFormat {
     Auto,
     Telethon,
     TelethonString,
@@ -72,7 +72,7 @@ impl From<ImportFormat> for tgsess_store::source::SourceFormat {
     }
 }
 
-pub async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
     if args.as_new {
         // The same operation as `login --approve-with SOURCE`, spelled where users look.
         return crate::commands::login::approve(settings, env, &args.source).await;

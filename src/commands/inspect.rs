@@ -17,52 +17,52 @@ use tgsess_store::{Record, files, known_dc_address, sqlite};
 
 /// `tgsess inspect`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A session file, or - to read a string from stdin
-    pub source: String,
+    pub(crate) source: String,
     /// What SOURCE is; auto decides by content
     #[arg(long, value_enum, default_value = "auto")]
-    pub format: ImportFormat,
+    pub(crate) format: ImportFormat,
     /// One JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// For a tdata SOURCE: its -key data name (default: data)
     #[arg(long, value_name = "NAME")]
-    pub tdata_key: Option<String>,
+    pub(crate) tdata_key: Option<String>,
     /// For a tdata SOURCE: read its local passcode from stdin
     #[arg(long)]
-    pub passcode_stdin: bool,
+    pub(crate) passcode_stdin: bool,
 }
 
 /// `inspect --json`; the schema is pinned by a test.
 #[derive(Debug, Serialize)]
-pub struct Inspected {
-    pub source: String,
-    pub format: &'static str,
+pub(crate) struct Inspected {
+    pub(crate) source: String,
+    pub(crate) format: &'static str,
     /// For a file: the library's schema version as its tables tell it.
-    pub detail: Option<String>,
-    pub dc_id: i32,
-    pub address: Option<String>,
+    pub(crate) detail: Option<String>,
+    pub(crate) dc_id: i32,
+    pub(crate) address: Option<String>,
     /// "source" (the source gives it), "table" (Telegram's DC table), or null (unknown).
-    pub address_from: Option<&'static str>,
-    pub test_mode: Option<bool>,
-    pub key_id: String,
-    pub user_id: Option<i64>,
-    pub bot: Option<bool>,
-    pub api_id: Option<i32>,
+    pub(crate) address_from: Option<&'static str>,
+    pub(crate) test_mode: Option<bool>,
+    pub(crate) key_id: String,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) bot: Option<bool>,
+    pub(crate) api_id: Option<i32>,
     /// Signs that a program uses the source right now.
-    pub in_use: Vec<String>,
+    pub(crate) in_use: Vec<String>,
     /// For Telegram Desktop's tdata: every account (the fields above describe the active one).
-    pub accounts: Vec<TdataAccount>,
+    pub(crate) accounts: Vec<TdataAccount>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct TdataAccount {
-    pub index: i32,
-    pub user_id: i64,
-    pub dc_id: i32,
-    pub key_id: String,
-    pub active: bool,
+pub(crate) struct TdataAccount {
+    pub(crate) index: i32,
+    pub(crate) user_id: i64,
+    pub(crate) dc_id: i32,
+    pub(crate) key_id: String,
+    pub(crate) active: bool,
 }
 
 fn in_use(path: &Path) -> Vec<String> {
@@ -79,7 +79,7 @@ fn in_use(path: &Path) -> Vec<String> {
     v
 }
 
-pub async fn run(settings: &crate::settings::Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &crate::settings::Settings, args: &Args) -> Result<Exit> {
     if args.source != "-" && !Path::new(&args.source).exists() {
         return Err(Error::usage(
             "inspect reads a session file, or a string from stdin with `-` (a string on the \

@@ -9,23 +9,23 @@ use tgsess_store::files;
 
 /// `tgsess list`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// One JSON object on stdout (with --check: one per session, then a summary)
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Ask Telegram whether each session is signed in, concurrently; never writes a session
     /// and never requests a code
     #[arg(long)]
-    pub check: bool,
+    pub(crate) check: bool,
     /// With --check: at most this many connections at once
     #[arg(long, default_value_t = 8, value_name = "N", requires = "check")]
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// With --check: one deadline for the whole run, in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", requires = "check")]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
 }
 
-pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let json = args.json;
     let dir = &settings.session_dir;
     if !dir.is_dir() && dir.exists() {
@@ -77,19 +77,19 @@ pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
 
 /// One session's verdict in `list --check`.
 #[derive(Debug, serde::Serialize)]
-pub struct Checked {
-    pub path: std::path::PathBuf,
-    pub format: crate::report::FileKind,
+pub(crate) struct Checked {
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) format: crate::report::FileKind,
     /// "signed_in", "not_signed_in" or "no_verdict".
-    pub status: &'static str,
-    pub reason: String,
-    pub elapsed_ms: u64,
+    pub(crate) status: &'static str,
+    pub(crate) reason: String,
+    pub(crate) elapsed_ms: u64,
 }
 
 /// `list --check`: every session in the session directory, asked concurrently with at most
 /// `jobs` connections, under one deadline for the whole run. Read-only: sessions are loaded
 /// into memory, never written, and no code is ever requested.
-pub async fn check_all(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn check_all(settings: &Settings, args: &Args) -> Result<Exit> {
     let (json, jobs, timeout) = (args.json, args.jobs, args.timeout);
     use std::sync::Arc;
     use std::time::{Duration, Instant};

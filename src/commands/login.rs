@@ -11,47 +11,47 @@ use tgsess_shared::secret::Secret;
 
 /// `tgsess login`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Request a code even though Telegram's remembered wait is still running; replace a
     /// damaged session file (a copy of it is kept first)
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Request a code even though another session file nearby is signed in
     #[arg(long)]
-    pub fresh: bool,
+    pub(crate) fresh: bool,
     /// Ask Telegram to send the pending code another way (auth.resendCode)
     #[arg(long)]
-    pub resend: bool,
+    pub(crate) resend: bool,
     /// Request a new code although one may already be pending for this phone: an earlier
     /// request's answer was lost, or a code was sent for another session
     #[arg(long)]
-    pub new_code: bool,
+    pub(crate) new_code: bool,
     /// Sign in a bot; the token comes from $TGSESS_BOT_TOKEN or a hidden prompt
     #[arg(long, conflicts_with_all = ["resend", "code_stdin"])]
-    pub bot: bool,
+    pub(crate) bot: bool,
     /// Read the code from stdin after the request (for expect-style automation);
     /// 2FA then needs $TGSESS_PASSWORD
     #[arg(long)]
-    pub code_stdin: bool,
+    pub(crate) code_stdin: bool,
     /// Sign in without a code: show a QR code (and its tg://login URL) to scan with Telegram
     /// on a phone (Settings > Devices > Link Desktop Device)
     #[arg(long, conflicts_with_all = ["bot", "resend", "new_code", "code_stdin"])]
-    pub qr: bool,
+    pub(crate) qr: bool,
     /// Sign in without a code: SOURCE, a signed-in session (file in any format, or - for a
     /// string on stdin), approves this new session; SOURCE is only read
     #[arg(long, value_name = "SOURCE", conflicts_with_all = ["bot", "resend", "new_code", "code_stdin", "qr"])]
-    pub approve_with: Option<String>,
+    pub(crate) approve_with: Option<String>,
     /// With --qr: one JSON line per token, then one for the result
     #[arg(long, requires = "qr")]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Rehearse: run a sandbox DC in this process and log in against it
     #[cfg(feature = "sandbox")]
     #[arg(long)]
-    pub sandbox: bool,
+    pub(crate) sandbox: bool,
     /// Seconds to wait for each answer from Telegram (with --qr: for the whole sign-in,
     /// default 300)
     #[arg(long, value_name = "SECS")]
-    pub timeout: Option<u64>,
+    pub(crate) timeout: Option<u64>,
 }
 
 fn options(args: &Args, env: &dyn Env) -> Options {
@@ -75,7 +75,7 @@ fn options(args: &Args, env: &dyn Env) -> Options {
 
 /// `import --as-new SOURCE`: `login --approve-with SOURCE` with every other option at its
 /// default.
-pub async fn approve(settings: &Settings, env: &dyn Env, source: &str) -> Result<Exit> {
+pub(crate) async fn approve(settings: &Settings, env: &dyn Env, source: &str) -> Result<Exit> {
     let args = Args {
         force: false,
         fresh: false,
@@ -93,7 +93,7 @@ pub async fn approve(settings: &Settings, env: &dyn Env, source: &str) -> Result
     run(settings, env, &args).await
 }
 
-pub async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
     let opts = options(args, env);
     #[cfg(feature = "sandbox")]
     if args.sandbox {

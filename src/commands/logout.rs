@@ -17,16 +17,16 @@ use tgsess_store::Record;
 
 /// `tgsess logout`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Delete the session even when Telegram cannot be reached (its key may stay valid)
     #[arg(long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Seconds to wait for Telegram
     #[arg(long, default_value_t = 10, value_name = "SECS")]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
 }
 
-pub async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, env: &dyn Env, args: &Args) -> Result<Exit> {
     let target = Target::open(settings).await?;
     let path = target.path.clone();
     if !target.exists() {

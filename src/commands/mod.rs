@@ -1,19 +1,19 @@
 //! One module per command. Each takes the resolved [`Settings`] and returns the exit status
 //! of a run that went as intended, or an [`crate::error::Error`].
 
-pub mod check;
-pub mod devices;
-pub mod exec;
-pub mod export;
-pub mod import;
-pub mod inspect;
-pub mod list;
-pub mod login;
-pub mod logout;
-pub mod reset;
+pub(crate) mod check;
+pub(crate) mod devices;
+pub(crate) mod exec;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod inspect;
+pub(crate) mod list;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod reset;
 #[cfg(feature = "sandbox")]
-pub mod sandbox;
-pub mod status;
+pub(crate) mod sandbox;
+pub(crate) mod status;
 
 use crate::cli::Command;
 use crate::env::Env;
@@ -68,7 +68,7 @@ fn once_each<'a>(warnings: &'a [String], settings: &Settings) -> Vec<&'a String>
 }
 
 /// Runs `command` on the resolved settings. Each command takes its one `Args`.
-pub async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
+pub(crate) async fn dispatch(command: Command, settings: Settings, env: &dyn Env) -> Result<Exit> {
     naming_warnings(&command, &settings);
     let s = &settings;
     match command {

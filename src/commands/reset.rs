@@ -14,18 +14,18 @@ use tgsess_store::files::{self, SessionLock};
 
 /// `tgsess reset`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Do not ask for confirmation (required when not on a terminal)
     #[arg(long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Log out at Telegram first (as `tgsess logout`)
     #[arg(long)]
-    pub logout: bool,
+    pub(crate) logout: bool,
 }
 
 /// Deletes a session and its side files under its lock, and says what went. Shared by
 /// `reset` and `logout`. (Lock files are never deleted: a process could be waiting on one.)
-pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()> {
+pub(crate) fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()> {
     let gone = files::delete(path)?;
     drop(lock);
     let names: Vec<String> = gone.iter().map(|p| p.shown().to_string()).collect();
@@ -35,7 +35,7 @@ pub fn delete_reporting(path: &std::path::Path, lock: SessionLock) -> Result<()>
 
 impl Args {
     /// `reset --logout` is `logout`, with reset's --yes.
-    pub fn as_logout(&self) -> super::logout::Args {
+    pub(crate) fn as_logout(&self) -> super::logout::Args {
         super::logout::Args {
             yes: self.yes,
             timeout: 10,
@@ -43,7 +43,7 @@ impl Args {
     }
 }
 
-pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let yes = args.yes;
     let target = Target::open(settings).await?;
     let path = &target.path;

@@ -14,7 +14,7 @@ use tgsess_shared::secret::Secret;
 
 /// How the sandbox says a code was sent (`--code-type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum CodeTypeArg {
+pub(crate) enum CodeTypeArg {
     App,
     Sms,
     Call,
@@ -34,48 +34,48 @@ impl From<CodeTypeArg> for tgsess_sandbox::CodeType {
 
 /// `tgsess sandbox`: where it lives and which scenario it plays.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Directory for its config, keys and request log
     #[arg(long, default_value = "tgsess-sandbox", value_name = "DIR")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Address to listen on (loopback only)
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
-    pub listen: std::net::SocketAddr,
+    pub(crate) listen: std::net::SocketAddr,
     /// Accounts have 2FA with this (test) password
     #[arg(long, value_name = "PW")]
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
     /// What auth.sentCode reports as the way the code was sent
     #[arg(long, value_enum, default_value = "app")]
-    pub code_type: CodeTypeArg,
+    pub(crate) code_type: CodeTypeArg,
     /// auth.sendCode answers FLOOD_WAIT_SECS
     #[arg(long, value_name = "SECS")]
-    pub flood_wait: Option<u32>,
+    pub(crate) flood_wait: Option<u32>,
     /// auth.sendCode answers SEND_CODE_UNAVAILABLE
     #[arg(long)]
-    pub send_code_unavailable: bool,
+    pub(crate) send_code_unavailable: bool,
     /// Accounts live on this DC: the first auth.sendCode elsewhere answers PHONE_MIGRATE_DC
     #[arg(long, value_name = "DC")]
-    pub migrate_to: Option<i32>,
+    pub(crate) migrate_to: Option<i32>,
     /// Close the connection the first time this method (e.g. auth.sendCode) arrives
     #[arg(long, value_name = "METHOD")]
-    pub drop_on: Option<String>,
+    pub(crate) drop_on: Option<String>,
     /// Codes older than this answer PHONE_CODE_EXPIRED
     #[arg(long, value_name = "SECS")]
-    pub code_ttl: Option<u64>,
+    pub(crate) code_ttl: Option<u64>,
     /// Signed-in keys answer 401 AUTH_KEY_UNREGISTERED this long after signing in
     #[arg(long, value_name = "SECS")]
-    pub revoke_after: Option<u64>,
+    pub(crate) revoke_after: Option<u64>,
     /// Delay every reply (and each new connection) by this many milliseconds, as round trips
     /// to Telegram take
     #[arg(long, value_name = "MS")]
-    pub latency: Option<u64>,
+    pub(crate) latency: Option<u64>,
     /// QR login tokens expire after this long (default 30; 0: expired at once)
     #[arg(long, value_name = "SECS")]
-    pub login_token_ttl: Option<u64>,
+    pub(crate) login_token_ttl: Option<u64>,
     /// Do not serve: scan the tg://login URL read from stdin as a sandbox account (what a
     /// phone's Telegram app does), on the sandbox running in --dir
     #[arg(long)]
-    pub scan: bool,
+    pub(crate) scan: bool,
     /// The account that scans (with --scan)
     #[arg(
         long = "as",
@@ -83,10 +83,10 @@ pub struct Args {
         default_value = "9996621234",
         requires = "scan"
     )]
-    pub scan_as: String,
+    pub(crate) scan_as: String,
 }
 
-pub fn scenario(a: &Args) -> Scenario {
+pub(crate) fn scenario(a: &Args) -> Scenario {
     Scenario {
         password: a.password.clone().map(Secret::new),
         code_type: Some(a.code_type.into()),
@@ -136,7 +136,7 @@ fn scan(args: &Args) -> Result<Exit> {
     }
 }
 
-pub async fn run(args: Args) -> Result<Exit> {
+pub(crate) async fn run(args: Args) -> Result<Exit> {
     if args.scan {
         return scan(&args);
     }

@@ -13,13 +13,13 @@ use tgsess_store::{Inspection, SignedIn};
 
 /// `tgsess status`.
 #[derive(Debug, Default, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// One JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
-pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let (report, exit) = build(settings).await?;
     if args.json {
         output::json(&report);
@@ -31,7 +31,7 @@ pub async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
 
 /// The report, and the exit code: 4 when the file is not a session or disagrees with the
 /// declared format (reported in full first).
-pub async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
+pub(crate) async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
     let path = &settings.session.path;
     let target = Target::open(settings).await?;
     let mut session = SessionReport::new(&settings.session, target.format_and_reason());

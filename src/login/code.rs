@@ -12,7 +12,7 @@ use crate::prompt;
 use crate::state::{self, Pending};
 
 /// How Telegram answered a code request.
-pub enum Sent {
+pub(crate) enum Sent {
     Hash(String),
     Authorized(Box<tl::types::auth::Authorization>),
     PasswordNeeded,
@@ -23,7 +23,7 @@ pub enum Sent {
 /// (core.telegram.org/method/auth.resendCode, "Possible errors"), and Telegram documents
 /// about five logins per phone number per day (shared/reference/login-facts.md, pain point
 /// 2), so the options come back with the day: 24 hours. `--force` overrides.
-pub const SEND_CODE_UNAVAILABLE_SECS: i64 = 24 * 3600;
+pub(crate) const SEND_CODE_UNAVAILABLE_SECS: i64 = 24 * 3600;
 
 impl Run<'_> {
     /// A pending code for this phone and key is used; otherwise one code is requested.

@@ -23,8 +23,8 @@
 mod bot;
 mod code;
 mod password;
-pub mod qr;
-pub mod text;
+pub(crate) mod qr;
+pub(crate) mod text;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,37 +52,37 @@ use tgsess_shared::secret::Secret;
 use tgsess_store::files;
 use tgsess_store::{AuthKey, Record, SessionFormat, write};
 
-pub use text::code_settings;
+pub(crate) use text::code_settings;
 
 /// Codes and passwords may be typed this many times.
-pub const ATTEMPTS: usize = 3;
+pub(crate) const ATTEMPTS: usize = 3;
 
 #[derive(Clone, Debug)]
-pub struct Options {
-    pub force: bool,
-    pub fresh: bool,
-    pub resend: bool,
-    pub new_code: bool,
-    pub bot: bool,
-    pub code_stdin: bool,
-    pub timeout: Duration,
+pub(crate) struct Options {
+    pub(crate) force: bool,
+    pub(crate) fresh: bool,
+    pub(crate) resend: bool,
+    pub(crate) new_code: bool,
+    pub(crate) bot: bool,
+    pub(crate) code_stdin: bool,
+    pub(crate) timeout: Duration,
     /// $TGSESS_PASSWORD, for 2FA without a terminal.
-    pub password: Option<Secret>,
+    pub(crate) password: Option<Secret>,
     /// $TGSESS_BOT_TOKEN.
-    pub bot_token: Option<Secret>,
+    pub(crate) bot_token: Option<Secret>,
     /// `--qr`: sign in by a QR code scanned on a phone.
-    pub qr: bool,
+    pub(crate) qr: bool,
     /// `--approve-with SOURCE`: a signed-in session approves this one.
-    pub approve_with: Option<String>,
+    pub(crate) approve_with: Option<String>,
     /// `--json` (with --qr).
-    pub json: bool,
+    pub(crate) json: bool,
     /// The whole QR sign-in's deadline.
-    pub sign_in_timeout: Duration,
+    pub(crate) sign_in_timeout: Duration,
 }
 
 impl Options {
     /// A login that signs in without a code (QR, approval).
-    pub fn codeless(&self) -> bool {
+    pub(crate) fn codeless(&self) -> bool {
         self.qr || self.approve_with.is_some()
     }
 }
@@ -147,7 +147,7 @@ struct Run<'a> {
     fresh_file: bool,
 }
 
-pub async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<Exit> {
+pub(crate) async fn run(settings: &Settings, env: &dyn Env, opts: &Options) -> Result<Exit> {
     let target = Target::open(settings).await?;
     let prep = prepare(settings, env, opts, &target).await?;
     announce(settings, opts, &prep);
@@ -714,9 +714,6 @@ impl Run<'_> {
         let Some((who, hash)) = Who::from_user(&auth.user) else {
             return Err(Error::NotSignedIn("Telegram returned an empty user".into()));
         };
-        let fail = |e: grammers_session::storages::MemorySessionError| {
-            Error::file(format!("in-memory session: {e}"))
-        };
         self.session
             .cache_peer(PeerInfo::User {
                 id: who.id,
@@ -725,25 +722,8 @@ impl Run<'_> {
                 is_self: Some(true),
             })
             .await
-            .map_err(fail)?;
-        let state = timed(
-            self.opts.timeout,
-            "Verifying",
-            self.client.invoke(&tl::functions::updates::GetState {}),
-        )
-        .await;
-        if let Ok(Ok(tl::enums::updates::State::State(s))) = &state {
-            self.session
-                .set_update_state(UpdateState::All(UpdatesState {
-                    pts: s.pts,
-                    qts: s.qts,
-                    date: s.date,
-                    seq: s.seq,
-                    channels: Vec::new(),
-                }))
-                .await
-                .map_err(fail)?;
-        }
+            .map_err(memory_error)?;
+        let verified = self.store_update_state().await?;
         let mut record = self
             .current()
             .await
@@ -753,6 +733,36 @@ impl Run<'_> {
         record.access_hash = hash;
         self.save(&record).await?;
         self.clear_login_state();
+        self.announce_signed_in(&who, verified);
+        Ok(Exit::Ok)
+    }
+
+    /// updates.getState, kept in the session as grammers keeps it; false when it got no
+    /// answer (the sign-in stands: the key is authorized).
+    async fn store_update_state(&mut self) -> Result<bool> {
+        let state = timed(
+            self.opts.timeout,
+            "Verifying",
+            self.client.invoke(&tl::functions::updates::GetState {}),
+        )
+        .await;
+        let Ok(Ok(tl::enums::updates::State::State(s))) = state else {
+            return Ok(false);
+        };
+        self.session
+            .set_update_state(UpdateState::All(UpdatesState {
+                pts: s.pts,
+                qts: s.qts,
+                date: s.date,
+                seq: s.seq,
+                channels: Vec::new(),
+            }))
+            .await
+            .map_err(memory_error)?;
+        Ok(true)
+    }
+
+    fn announce_signed_in(&self, who: &Who, verified: bool) {
         self.say(&format!(
             "Signed in as {}; session saved to {} ({} format)",
             who.describe(),
@@ -768,14 +778,17 @@ impl Run<'_> {
                 "format": self.format.name(),
             }));
         }
-        if !matches!(state, Ok(Ok(_))) {
+        if !verified {
             output::warn(format!(
                 "the check after signing in got no answer; `{}` asks again",
                 self.settings.command("check")
             ));
         }
-        Ok(Exit::Ok)
     }
+}
+
+fn memory_error(e: grammers_session::storages::MemorySessionError) -> Error {
+    Error::file(format!("in-memory session: {e}"))
 }
 
 /// The phone in the form Telegram takes, or a usage error that says where the value came
@@ -797,7 +810,7 @@ fn check_phone(raw: &str, from: &str, settings: &Settings) -> Result<String> {
 
 /// `+` and 7 to 15 digits (E.164), after dropping spaces, dashes, dots and parentheses; the
 /// `+` is optional (Telegram takes the digits).
-pub fn normalize_phone(raw: &str) -> Option<String> {
+pub(crate) fn normalize_phone(raw: &str) -> Option<String> {
     let kept: String = raw
         .trim()
         .chars()

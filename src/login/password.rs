@@ -24,26 +24,7 @@ impl Run<'_> {
         let tries = if env_password.is_some() { 1 } else { ATTEMPTS };
         for attempt in 1..=tries {
             let pw = self.password_params().await?;
-            let password = match &env_password {
-                Some(p) => p.clone(),
-                None => {
-                    let hint = pw
-                        .hint
-                        .as_deref()
-                        .map(|h| format!(" (hint: {})", output::escape(h)))
-                        .unwrap_or_default();
-                    let question = format!("Two-step verification password{hint}: ");
-                    match prompt::hidden(&question).await? {
-                        Some(p) => p,
-                        None => {
-                            return Err(Error::NotSignedIn(format!(
-                                "no password entered; the key still waits for it: `{again}` \
-                                 asks again (no new code is requested)"
-                            )));
-                        }
-                    }
-                }
-            };
+            let password = self.password_text(&pw, &env_password, &again).await?;
             let Some(check) = srp_answer(pw, password).await? else {
                 return Err(Error::NoVerdict(
                     "Telegram's 2FA parameters failed the safety check; not sending the password"
@@ -78,6 +59,30 @@ impl Run<'_> {
             "wrong two-step verification password; the key still waits for it: `{again}` asks \
              again (no new code is requested)"
         )))
+    }
+
+    /// The password from $TGSESS_PASSWORD, else asked for on the terminal (with the hint).
+    async fn password_text(
+        &self,
+        pw: &tl::types::account::Password,
+        env_password: &Option<Secret>,
+        again: &str,
+    ) -> Result<Secret> {
+        if let Some(p) = env_password {
+            return Ok(p.clone());
+        }
+        let hint = pw
+            .hint
+            .as_deref()
+            .map(|h| format!(" (hint: {})", output::escape(h)))
+            .unwrap_or_default();
+        let question = format!("Two-step verification password{hint}: ");
+        prompt::hidden(&question).await?.ok_or_else(|| {
+            Error::NotSignedIn(format!(
+                "no password entered; the key still waits for it: `{again}` asks again (no new \
+                 code is requested)"
+            ))
+        })
     }
 
     /// account.getPassword. A 401 means Telegram no longer keeps this key waiting for its

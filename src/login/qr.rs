@@ -43,7 +43,7 @@ enum Token {
     Wait(Vec<u8>, i32),
 }
 
-pub fn url_of(token: &[u8]) -> String {
+pub(crate) fn url_of(token: &[u8]) -> String {
     format!(
         "tg://login?token={}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)

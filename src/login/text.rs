@@ -3,15 +3,15 @@
 use grammers_tl_types as tl;
 
 /// Who signed in, for the final message.
-pub struct Who {
-    pub id: i64,
-    pub name: String,
-    pub username: Option<String>,
-    pub bot: bool,
+pub(crate) struct Who {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) username: Option<String>,
+    pub(crate) bot: bool,
 }
 
 impl Who {
-    pub fn from_user(u: &tl::enums::User) -> Option<(Who, Option<i64>)> {
+    pub(crate) fn from_user(u: &tl::enums::User) -> Option<(Who, Option<i64>)> {
         match u {
             tl::enums::User::User(u) => Some((
                 Who {
@@ -30,7 +30,7 @@ impl Who {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let name = if self.name.is_empty() {
             "(no name)"
         } else {
@@ -45,7 +45,7 @@ impl Who {
 
 /// Where the code went, in words a person acts on (auth.SentCodeType, core.telegram.org/
 /// api/auth): most codes go to the Telegram app on the account's other devices, not SMS.
-pub fn sent_via(t: &tl::enums::auth::SentCodeType) -> String {
+pub(crate) fn sent_via(t: &tl::enums::auth::SentCodeType) -> String {
     use tl::enums::auth::SentCodeType as T;
     match t {
         T::App(_) => "to the Telegram app on your other devices (a message from \"Telegram\"), \
@@ -69,7 +69,7 @@ pub fn sent_via(t: &tl::enums::auth::SentCodeType) -> String {
     }
 }
 
-pub fn next_name(t: &tl::enums::auth::CodeType) -> &'static str {
+pub(crate) fn next_name(t: &tl::enums::auth::CodeType) -> &'static str {
     use tl::enums::auth::CodeType as C;
     match t {
         C::Sms => "SMS",
@@ -82,7 +82,7 @@ pub fn next_name(t: &tl::enums::auth::CodeType) -> &'static str {
 
 /// What tgsess asks auth.sendCode for: no flash or missed calls, no Firebase; stored
 /// future auth tokens as `logout_tokens`.
-pub fn code_settings(logout_tokens: Vec<Vec<u8>>) -> tl::enums::CodeSettings {
+pub(crate) fn code_settings(logout_tokens: Vec<Vec<u8>>) -> tl::enums::CodeSettings {
     tl::enums::CodeSettings::Settings(tl::types::CodeSettings {
         allow_flashcall: false,
         current_number: false,
@@ -97,13 +97,13 @@ pub fn code_settings(logout_tokens: Vec<Vec<u8>>) -> tl::enums::CodeSettings {
 }
 
 /// A unix time as RFC 3339 in UTC.
-pub fn timestamp(unix: i64) -> String {
+pub(crate) fn timestamp(unix: i64) -> String {
     jiff::Timestamp::from_second(unix)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| unix.to_string())
 }
 
-pub fn human_duration(secs: i64) -> String {
+pub(crate) fn human_duration(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     match (h, m) {
         (0, 0) => format!("{s} s"),

@@ -13,7 +13,7 @@ use super::proxy::{Proxy, connection_params};
 use crate::error::{Error, Result};
 
 /// How long closing the connections may take before they are dropped.
-pub const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+pub(crate) const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// A running client: the grammers `Client` plus the task that drives its connections.
 pub struct Connection {
@@ -21,14 +21,14 @@ pub struct Connection {
     handle: SenderPoolHandle,
     runner: tokio::task::JoinHandle<()>,
     /// Updates Telegram pushes (kept only by [`Connection::with_updates`]).
-    pub updates: Option<tokio::sync::mpsc::Receiver<UpdatesLike>>,
+    pub(crate) updates: Option<tokio::sync::mpsc::Receiver<UpdatesLike>>,
 }
 
 /// How a command reaches Telegram: through a proxy or not, and inside which [`Fence`].
 #[derive(Clone, Debug)]
 pub struct Route {
-    pub proxy: Option<Proxy>,
-    pub fence: Fence,
+    pub(crate) proxy: Option<Proxy>,
+    pub(crate) fence: Fence,
 }
 
 impl Route {
@@ -63,7 +63,7 @@ impl Route {
 
 /// What `Display` of grammers' `InvocationError` leaves out: the session's own error (a
 /// fence refusal among them) behind "session error".
-pub fn says(e: &grammers_mtsender::InvocationError) -> String {
+pub(crate) fn says(e: &grammers_mtsender::InvocationError) -> String {
     match e {
         grammers_mtsender::InvocationError::Session(inner) => inner.to_string(),
         other => other.to_string(),
@@ -87,7 +87,7 @@ impl Connection {
 
     /// As [`Connection::new`], keeping the update stream (a QR login waits on it for
     /// updateLoginToken).
-    pub fn with_updates<S>(session: Arc<S>, api_id: i32, route: &Route) -> Result<Self>
+    pub(crate) fn with_updates<S>(session: Arc<S>, api_id: i32, route: &Route) -> Result<Self>
     where
         S: Session + Sized,
         S::Error: std::error::Error + Send + Sync + 'static,

@@ -9,7 +9,7 @@
 //! so a session wrapped in [`Fenced`] is checked at that point, for every DC, every time.
 //! A proxy under a sandbox config must itself be on loopback.
 
-use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddrV4};
 use std::path::PathBuf;
 
 use grammers_session::types::{DcOption, PeerId, PeerInfo, UpdateState, UpdatesState};
@@ -20,7 +20,7 @@ use crate::output::Shown;
 
 /// Where connections may go.
 #[derive(Clone, Debug)]
-pub enum Fence {
+pub(crate) enum Fence {
     /// No sandbox configured: Telegram's DCs, or what the session stores.
     Open,
     /// Only the sandbox in `dir`, at `address`, for the DCs it serves.
@@ -34,7 +34,7 @@ pub enum Fence {
 impl Fence {
     /// May a connection to DC `dc` at `addr` be opened? The refusal names the DC, the
     /// address and the sandbox, and says that nothing was sent.
-    pub fn admit(&self, dc: i32, addr: SocketAddrV4) -> Result<(), Refused> {
+    pub(crate) fn admit(&self, dc: i32, addr: SocketAddrV4) -> Result<(), Refused> {
         let Fence::Sandbox { dir, address, dcs } = self else {
             return Ok(());
         };
@@ -64,7 +64,7 @@ impl Fence {
     }
 
     /// A proxy is where the socket goes: under a sandbox config it must be on loopback.
-    pub fn admit_proxy(&self, proxy: Option<&Proxy>) -> Result<(), Refused> {
+    pub(crate) fn admit_proxy(&self, proxy: Option<&Proxy>) -> Result<(), Refused> {
         let (Fence::Sandbox { dir, .. }, Some(p)) = (self, proxy) else {
             return Ok(());
         };
@@ -84,7 +84,7 @@ impl Fence {
 
 /// A connection the fence did not let through.
 #[derive(Clone, Debug)]
-pub struct Refused(pub String);
+pub(crate) struct Refused(pub String);
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,7 +96,7 @@ impl std::error::Error for Refused {}
 
 /// An error of a fenced session: the fence's refusal, or the wrapped session's own error.
 #[derive(Debug)]
-pub enum FencedError {
+pub(crate) enum FencedError {
     Refused(Refused),
     Session(String),
 }
@@ -114,13 +114,13 @@ impl std::error::Error for FencedError {}
 
 /// A session whose DC options pass the [`Fence`] when read: the only way grammers' pool
 /// learns where to connect.
-pub struct Fenced<S> {
+pub(crate) struct Fenced<S> {
     inner: std::sync::Arc<S>,
     fence: Fence,
 }
 
 impl<S> Fenced<S> {
-    pub fn new(inner: std::sync::Arc<S>, fence: Fence) -> Self {
+    pub(crate) fn new(inner: std::sync::Arc<S>, fence: Fence) -> Self {
         Fenced { inner, fence }
     }
 }
@@ -173,14 +173,6 @@ where
 
     fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), FencedError>> {
         Box::pin(async move { self.inner.set_update_state(update).await.map_err(wrap) })
-    }
-}
-
-/// What an address the fence refused looks like in a socket address, for tests.
-pub fn v4(addr: SocketAddr) -> Option<SocketAddrV4> {
-    match addr {
-        SocketAddr::V4(a) => Some(a),
-        SocketAddr::V6(_) => None,
     }
 }
 

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 /// store loaded (`None`: a new session, no key yet). Nothing grammers changes while it
 /// connects (DC options, new keys) reaches any file: the command saves the outcome through
 /// the store when it means to. A test-mode record gets the test DCs (never production).
-pub async fn memory_session(
+pub(crate) async fn memory_session(
     net: &Network,
     record: Option<&Record>,
     register: bool,
@@ -81,7 +81,7 @@ async fn test_dcs(s: &MemorySession) -> Result<()> {
 /// (grammers-session 0.11 src/storages/memory.rs `peer` looks peers up by id only, so
 /// `PeerId::self_user()` finds nothing, unlike the SQLite storage). `None` while the home
 /// DC has no key.
-pub async fn record_of_memory(s: &MemorySession, base: &Record) -> Option<Record> {
+pub(crate) async fn record_of_memory(s: &MemorySession, base: &Record) -> Option<Record> {
     let home = s.home_dc_id().ok()?;
     let option = s.dc_option(home).ok()??;
     let key = option.auth_key?;

@@ -9,11 +9,11 @@
 //! - [`sandbox`]: a sandbox config's side of the sandbox;
 //! - [`proxy`]: a SOCKS5 proxy and the connection parameters.
 
-pub mod connection;
-pub mod fence;
-pub mod memory;
-pub mod proxy;
-pub mod sandbox;
+pub(crate) mod connection;
+pub(crate) mod fence;
+pub(crate) mod memory;
+pub(crate) mod proxy;
+pub(crate) mod sandbox;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,11 +22,12 @@ use grammers_session::storages::MemorySession;
 use grammers_tl_types as tl;
 use tgsess_store::Record;
 
-pub use connection::{CLOSE_GRACE, Connection, Route, says};
-pub use fence::Fence;
-pub use memory::record_of_memory;
-pub use proxy::{Proxy, connection_params};
-pub use sandbox::{read_sandbox_endpoint, sandbox_address, sandbox_fence};
+pub(crate) use connection::says;
+pub use connection::{Connection, Route};
+pub(crate) use fence::Fence;
+pub(crate) use memory::record_of_memory;
+pub(crate) use proxy::Proxy;
+pub(crate) use sandbox::{sandbox_address, sandbox_fence};
 
 use crate::error::{Error, Result};
 
@@ -34,17 +35,17 @@ use crate::error::{Error, Result};
 /// config talks to, and whether the session belongs to Telegram's test network.
 #[derive(Clone, Debug)]
 pub struct Network {
-    pub proxy: Option<Proxy>,
-    pub sandbox_dir: Option<PathBuf>,
-    pub test_dc: bool,
+    pub(crate) proxy: Option<Proxy>,
+    pub(crate) sandbox_dir: Option<PathBuf>,
+    pub(crate) test_dc: bool,
     /// Where `test_dc` came from, for messages.
-    pub test_dc_from: String,
+    pub(crate) test_dc_from: String,
 }
 
 impl Network {
     /// The in-memory session for `record` (`None`: a new session, no key yet; `register`:
     /// give DCs without a key a sandbox-registered one). See [`memory::memory_session`].
-    pub async fn memory_session(
+    pub(crate) async fn memory_session(
         &self,
         record: Option<&Record>,
         register: bool,
@@ -67,13 +68,13 @@ impl Network {
     }
 
     /// A client on `session` through this network's route.
-    pub fn connect(&self, session: Arc<MemorySession>, api_id: i32) -> Result<Connection> {
+    pub(crate) fn connect(&self, session: Arc<MemorySession>, api_id: i32) -> Result<Connection> {
         Connection::new(session, api_id, &self.route()?)
     }
 
     /// A key for the other network is refused before any request: a production key with
     /// `test_dc`, or a test key without it.
-    pub fn check_test_mode(&self, r: &Record) -> Result<()> {
+    pub(crate) fn check_test_mode(&self, r: &Record) -> Result<()> {
         let test = self.test_dc;
         match r.test_mode {
             Some(t) if t != test => Err(Error::usage(format!(
@@ -97,7 +98,7 @@ impl Network {
     /// without `user_id` Pyrogram and its forks discard the key and ask for a new code. When
     /// Telegram cannot be asked, this refuses rather than write a session the library would
     /// throw away.
-    pub async fn with_user_id(&self, mut r: Record, api_id: i32) -> Result<Record> {
+    pub(crate) async fn with_user_id(&self, mut r: Record, api_id: i32) -> Result<Record> {
         if r.user_id.is_some() {
             return Ok(r);
         }

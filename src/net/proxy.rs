@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// `proxy` feature: `socks5://[user:pass@]host:port`), always validated by [`Proxy::parse`]
 /// first: grammers' own errors for a malformed URL would quote it, password included
 /// (src/net/tcp.rs `connect_proxy_stream`).
-pub fn connection_params(proxy: Option<&Proxy>) -> ConnectionParams {
+pub(crate) fn connection_params(proxy: Option<&Proxy>) -> ConnectionParams {
     ConnectionParams {
         proxy_url: proxy.map(|p| p.url.expose().to_string()),
         device_model: format!("tgsess on {}", std::env::consts::OS),
@@ -36,18 +36,18 @@ pub fn connection_params(proxy: Option<&Proxy>) -> ConnectionParams {
 /// A SOCKS5 proxy (`proxy` in the config, `TGSESS_PROXY`, `--proxy`). The URL, password and
 /// all, is a secret: `Display` shows it without the password.
 #[derive(Clone)]
-pub struct Proxy {
+pub(crate) struct Proxy {
     url: tgsess_shared::secret::Secret,
-    pub host: String,
-    pub port: u16,
-    pub user: Option<String>,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) user: Option<String>,
     has_password: bool,
 }
 
 impl Proxy {
     /// Checks the shape grammers needs; the error names where the value came from and never
     /// repeats it (it may hold a password).
-    pub fn parse(raw: &str, from: &str) -> Result<Proxy> {
+    pub(crate) fn parse(raw: &str, from: &str) -> Result<Proxy> {
         let bad = |why: &str| {
             Error::usage(format!(
                 "the proxy (from {from}) is not a socks5://[user:password@]host:port URL: {why}"
@@ -74,7 +74,7 @@ impl Proxy {
         })
     }
 
-    pub fn has_password(&self) -> bool {
+    pub(crate) fn has_password(&self) -> bool {
         self.has_password
     }
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::output::Shown;
 
 /// The fence of a sandbox config: the running sandbox's address and DCs.
-pub fn sandbox_fence(dir: &Path) -> Result<Fence> {
+pub(crate) fn sandbox_fence(dir: &Path) -> Result<Fence> {
     let endpoint = read_sandbox_endpoint(dir)?;
     let SocketAddr::V4(address) = endpoint.address else {
         return Err(Error::usage(
@@ -26,19 +26,19 @@ pub fn sandbox_fence(dir: &Path) -> Result<Fence> {
     })
 }
 
-pub fn v6_of(v4: SocketAddrV4) -> SocketAddrV6 {
+pub(crate) fn v6_of(v4: SocketAddrV4) -> SocketAddrV6 {
     SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0)
 }
 
 /// Where a running sandbox listens, and the DC ids it serves (its `sandbox.json`).
-pub struct SandboxEndpoint {
-    pub address: SocketAddr,
-    pub dcs: Vec<i32>,
+pub(crate) struct SandboxEndpoint {
+    pub(crate) address: SocketAddr,
+    pub(crate) dcs: Vec<i32>,
 }
 
 /// Reads the endpoint of the sandbox running in `dir` (its `sandbox.json`). A build without
 /// the `sandbox` feature talks to a sandbox just the same: the sandbox is another process.
-pub fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
+pub(crate) fn read_sandbox_endpoint(dir: &Path) -> Result<SandboxEndpoint> {
     tgsess_shared::sandbox_link::read_endpoint(dir)
         .map(|e| SandboxEndpoint {
             address: e.address,
@@ -61,7 +61,7 @@ const NOWHERE: SocketAddrV4 = SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED,
 /// that is not the session's home at nowhere; with `register`, DCs without a key get a new
 /// key registered through the sandbox's side channel (what key generation does against
 /// Telegram).
-pub async fn attach_sandbox<S>(session: &S, dir: &Path, register: bool) -> Result<()>
+pub(crate) async fn attach_sandbox<S>(session: &S, dir: &Path, register: bool) -> Result<()>
 where
     S: Session,
     S::Error: std::fmt::Display,
@@ -113,6 +113,6 @@ fn register_key(dir: &Path, dc: i32) -> Result<[u8; 256]> {
 }
 
 /// The address of the running sandbox in `dir`.
-pub fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
+pub(crate) fn sandbox_address(dir: &Path) -> Result<SocketAddr> {
     read_sandbox_endpoint(dir).map(|e| e.address)
 }

@@ -12,27 +12,27 @@ use tgsess_store::SessionFormat;
 
 /// The options a printed command repeats, and whether the session is a rehearsal's.
 #[derive(Clone, Debug, Default)]
-pub struct Advice {
+pub(crate) struct Advice {
     /// (flag, value) pairs, the value already quoted; `--test-dc` takes none.
     words: Vec<(&'static str, Option<String>)>,
     /// `login --sandbox`: the sandbox and its session vanish when the command ends, so no
     /// printed command can act on them later.
-    pub rehearsal: bool,
+    pub(crate) rehearsal: bool,
 }
 
 /// What the advice reproduces.
 pub(super) struct Given<'a> {
-    pub config: Option<&'a Path>,
-    pub session: Option<&'a Path>,
-    pub username: Option<&'a Sourced<String>>,
-    pub session_file: Option<&'a Sourced<String>>,
+    pub(crate) config: Option<&'a Path>,
+    pub(crate) session: Option<&'a Path>,
+    pub(crate) username: Option<&'a Sourced<String>>,
+    pub(crate) session_file: Option<&'a Sourced<String>>,
     /// The session directory, when a flag or variable set it (a config value comes back
     /// with `--config`).
-    pub session_dir: Option<&'a Path>,
-    pub session_format: Option<&'a Sourced<SessionFormat>>,
-    pub sandbox_dir: Option<&'a Path>,
-    pub proxy: Option<&'a Sourced<Proxy>>,
-    pub test_dc: &'a Sourced<bool>,
+    pub(crate) session_dir: Option<&'a Path>,
+    pub(crate) session_format: Option<&'a Sourced<SessionFormat>>,
+    pub(crate) sandbox_dir: Option<&'a Path>,
+    pub(crate) proxy: Option<&'a Sourced<Proxy>>,
+    pub(crate) test_dc: &'a Sourced<bool>,
 }
 
 /// Set on the command line or in the environment: repeated as a flag. What the config file
@@ -80,14 +80,19 @@ impl Advice {
     }
 
     /// `tgsess OPTIONS REST` for the user to paste; `rest` is quoted by the caller.
-    pub fn command(&self, rest: &str) -> String {
+    pub(crate) fn command(&self, rest: &str) -> String {
         self.line(&[], None, rest)
     }
 
     /// A command line for another session file `session` (a near miss): the same options,
     /// its naming flags replaced by `--session PATH`, and `--session-format` when the file
     /// is a Telethon or Pyrogram file (tgsess manages those only once declared).
-    pub fn command_on(&self, session: &Path, format: Option<SessionFormat>, rest: &str) -> String {
+    pub(crate) fn command_on(
+        &self,
+        session: &Path,
+        format: Option<SessionFormat>,
+        rest: &str,
+    ) -> String {
         let mut dropped = vec!["--session", "--username", "--session-file", "--session-dir"];
         if format.is_some() {
             dropped.push("--session-format");

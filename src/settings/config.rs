@@ -15,29 +15,29 @@ use tgsess_shared::secret::Secret;
 /// such as `usernme` must not silently change which session file is used.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     #[serde(default, deserialize_with = "api_id")]
-    pub api_id: Option<i64>,
-    pub api_hash: Option<Secret>,
-    pub phone: Option<String>,
-    pub username: Option<String>,
-    pub session_file: Option<String>,
-    pub session_dir: Option<String>,
+    pub(crate) api_id: Option<i64>,
+    pub(crate) api_hash: Option<Secret>,
+    pub(crate) phone: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) session_file: Option<String>,
+    pub(crate) session_dir: Option<String>,
     /// The directory of a `tgsess sandbox`: connect to it instead of Telegram.
-    pub sandbox_dir: Option<String>,
+    pub(crate) sandbox_dir: Option<String>,
     /// The session file's format: grammers (default for a new file), telethon, pyrogram.
-    pub session_format: Option<tgsess_store::SessionFormat>,
+    pub(crate) session_format: Option<tgsess_store::SessionFormat>,
     /// A SOCKS5 proxy URL; it may hold a password, so it is a secret.
-    pub proxy: Option<Secret>,
+    pub(crate) proxy: Option<Secret>,
     /// Telegram's test DCs instead of production (core.telegram.org/api/auth#test-accounts).
-    pub test_dc: Option<bool>,
+    pub(crate) test_dc: Option<bool>,
 }
 
 impl FileConfig {
     /// The value of config key `name` as text, for the merge in [`super::keys`]: numbers,
     /// booleans and formats in the words their flags take. An empty string counts as unset
     /// only where the key says so (username, session_file, sandbox_dir, proxy).
-    pub fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         let text = |v: &Option<String>| v.clone();
         match name {
             "api_id" => self.api_id.map(|v| v.to_string()),
@@ -73,7 +73,7 @@ const MAX_CONFIG: u64 = 256 * 1024;
 
 /// Where the config file came from, for `status` and error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConfigOrigin {
+pub(crate) enum ConfigOrigin {
     Flag,
     Env,
     CurrentDir,
@@ -81,7 +81,7 @@ pub enum ConfigOrigin {
 }
 
 impl ConfigOrigin {
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match self {
             ConfigOrigin::Flag => "--config",
             ConfigOrigin::Env => "$TGSESS_CONFIG",
@@ -93,34 +93,34 @@ impl ConfigOrigin {
 
 /// A loaded config file.
 #[derive(Debug)]
-pub struct LoadedConfig {
+pub(crate) struct LoadedConfig {
     /// Absolute path of the file.
-    pub path: PathBuf,
-    pub origin: ConfigOrigin,
-    pub values: FileConfig,
+    pub(crate) path: PathBuf,
+    pub(crate) origin: ConfigOrigin,
+    pub(crate) values: FileConfig,
 }
 
 impl LoadedConfig {
     /// The directory relative paths in the config resolve against.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("/"))
     }
 }
 
 /// Environment the lookup depends on, passed in so that tests need not touch the process's.
-pub struct Lookup<'a> {
-    pub flag: Option<&'a Path>,
-    pub env: Option<&'a str>,
-    pub cwd: &'a Path,
-    pub xdg_config_home: Option<&'a str>,
-    pub home: Option<&'a str>,
+pub(crate) struct Lookup<'a> {
+    pub(crate) flag: Option<&'a Path>,
+    pub(crate) env: Option<&'a str>,
+    pub(crate) cwd: &'a Path,
+    pub(crate) xdg_config_home: Option<&'a str>,
+    pub(crate) home: Option<&'a str>,
 }
 
 /// Finds the config file: `--config`, else `$TGSESS_CONFIG`, else `./tgsess.toml`, else
 /// `$XDG_CONFIG_HOME/tgsess/config.toml` (`~/.config/tgsess/config.toml`).
 ///
 /// A file named by the flag or the variable must exist; the two default places are optional.
-pub fn locate(l: &Lookup) -> Result<Option<(PathBuf, ConfigOrigin)>> {
+pub(crate) fn locate(l: &Lookup) -> Result<Option<(PathBuf, ConfigOrigin)>> {
     let absolute = |p: &Path| -> PathBuf {
         if p.is_absolute() {
             p.to_path_buf()
@@ -157,7 +157,7 @@ pub fn locate(l: &Lookup) -> Result<Option<(PathBuf, ConfigOrigin)>> {
 
 /// Reads and parses the file. Errors name the file, and for syntax, type or unknown-key
 /// errors the line and column (toml's own span report).
-pub fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
+pub(crate) fn load(path: &Path, origin: ConfigOrigin) -> Result<LoadedConfig> {
     let text = read_regular(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::usage(format!(
             "config file {} (from {}) does not exist; create it (the keys are listed in \
@@ -194,7 +194,7 @@ fn read_regular(path: &Path) -> std::io::Result<String> {
 
 /// Parses config text; the error text carries toml's line/column report, with the values of
 /// secret keys redacted from the quoted source line.
-pub fn parse(text: &str) -> std::result::Result<FileConfig, String> {
+pub(crate) fn parse(text: &str) -> std::result::Result<FileConfig, String> {
     toml::from_str(text).map_err(|e: toml::de::Error| {
         // toml's Display is multi-line ("TOML parse error at line 3, column 1\n  |\n3 | ...").
         // Keep it all, but on one logical message.

@@ -14,20 +14,20 @@ use crate::output::Shown;
 
 /// One setting.
 #[derive(Debug)]
-pub struct Key {
+pub(crate) struct Key {
     /// Its name in the config file.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Its environment variable.
-    pub env: &'static str,
+    pub(crate) env: &'static str,
     /// Its flag; none for a secret (arguments show in `ps` and shell history).
-    pub flag: Option<&'static str>,
+    pub(crate) flag: Option<&'static str>,
 }
 
 macro_rules! keys {
     ($($id:ident: $name:literal, $env:literal, $flag:expr;)*) => {
         $(pub const $id: Key = Key { name: $name, env: $env, flag: $flag };)*
         /// Every setting, in the order `--help` and the README list them.
-        pub const KEYS: &[&Key] = &[$(&$id),*];
+        pub(crate) const KEYS: &[&Key] = &[$(&$id),*];
     };
 }
 
@@ -46,7 +46,7 @@ keys! {
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     Flag(&'static str),
     Env(&'static str),
     File(PathBuf),
@@ -67,16 +67,16 @@ impl fmt::Display for Origin {
 
 /// A setting's value together with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Origin,
+pub(crate) struct Sourced<T> {
+    pub(crate) value: T,
+    pub(crate) source: Origin,
 }
 
 /// The three places a value can be given: flags, environment, config file.
-pub struct Layers<'a> {
-    pub flags: &'a Flags,
-    pub env: &'a dyn Env,
-    pub file: Option<(&'a FileConfig, &'a std::path::Path)>,
+pub(crate) struct Layers<'a> {
+    pub(crate) flags: &'a Flags,
+    pub(crate) env: &'a dyn Env,
+    pub(crate) file: Option<(&'a FileConfig, &'a std::path::Path)>,
 }
 
 impl Layers<'_> {
@@ -99,7 +99,7 @@ impl Layers<'_> {
 
     /// `key`'s value, from the highest layer that gives one; every layer that gives one is
     /// parsed, so a bad value is an error even where another overrides it.
-    pub fn get<T>(
+    pub(crate) fn get<T>(
         &self,
         key: &Key,
         parse: impl Fn(&str, &Origin) -> Result<T>,
@@ -117,13 +117,13 @@ impl Layers<'_> {
 
     /// A text value, as given (an empty one from the config file counts as unset where the
     /// caller filters it).
-    pub fn text(&self, key: &Key) -> Result<Option<Sourced<String>>> {
+    pub(crate) fn text(&self, key: &Key) -> Result<Option<Sourced<String>>> {
         self.get(key, |v, _| Ok(v.to_string()))
     }
 }
 
 /// The variables `--help` lists, from [`KEYS`].
-pub fn env_help() -> String {
+pub(crate) fn env_help() -> String {
     let names: Vec<&str> = KEYS.iter().map(|k| k.env).collect();
     format!(
         "Settings: every config key can also be given as TGSESS_<KEY> in the environment\n\

@@ -3,16 +3,17 @@
 //! file named ([`naming`]). Nothing downstream looks at clap or the environment again.
 
 mod advice;
-pub mod config;
-pub mod keys;
-pub mod naming;
+pub(crate) mod config;
+pub(crate) mod keys;
+pub(crate) mod naming;
+pub use naming::SessionChoice;
 
 use std::path::{Path, PathBuf};
 
-pub use advice::Advice;
+pub(crate) use advice::Advice;
 use config::{LoadedConfig, Lookup};
 use keys::{Layers, Origin, Sourced};
-use naming::{NamingInput, SessionChoice};
+use naming::NamingInput;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -61,29 +62,27 @@ impl Flags {
 /// Everything a command needs to know about where it is and what it works on.
 #[derive(Debug)]
 pub struct Settings {
-    pub config: Option<LoadedConfig>,
+    pub(crate) config: Option<LoadedConfig>,
     /// The directory relative settings resolve against.
-    pub base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
     /// Where session files live (session_dir, else `base_dir`).
-    pub session_dir: PathBuf,
+    pub(crate) session_dir: PathBuf,
     pub session: SessionChoice,
-    pub api_id: Option<Sourced<i32>>,
-    pub api_hash: Option<Secret>,
-    pub phone: Option<Sourced<String>>,
-    pub username: Option<Sourced<String>>,
-    pub session_file: Option<Sourced<String>>,
+    pub(crate) api_id: Option<Sourced<i32>>,
+    pub(crate) api_hash: Option<Secret>,
+    pub(crate) phone: Option<Sourced<String>>,
     /// A sandbox to talk to instead of Telegram (absolute).
-    pub sandbox_dir: Option<PathBuf>,
+    pub(crate) sandbox_dir: Option<PathBuf>,
     /// Telegram's test DCs (`test_dc`), and where that came from.
-    pub test_dc: Sourced<bool>,
+    pub(crate) test_dc: Sourced<bool>,
     /// The SOCKS5 proxy to connect through, if any.
-    pub proxy: Option<Sourced<Proxy>>,
+    pub(crate) proxy: Option<Sourced<Proxy>>,
     /// tgsess's state directory (pending codes, cooldowns, locks), when there is one.
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
     /// The declared session format, when any (`session_format`).
-    pub session_format: Option<Sourced<SessionFormat>>,
+    pub(crate) session_format: Option<Sourced<SessionFormat>>,
     /// How printed commands reach this very session from any directory.
-    pub advice: Advice,
+    pub(crate) advice: Advice,
 }
 
 impl Settings {
@@ -100,7 +99,7 @@ impl Settings {
 
     /// " (through the proxy socks5://host:port, from …)" for messages about a failed
     /// connection.
-    pub fn via_proxy(&self) -> String {
+    pub(crate) fn via_proxy(&self) -> String {
         self.proxy
             .as_ref()
             .map(|p| format!(" (through the proxy {}, from {})", p.value, p.source))
@@ -108,18 +107,23 @@ impl Settings {
     }
 
     /// A tgsess command line for the user to paste (see [`Advice::command`]).
-    pub fn command(&self, rest: &str) -> String {
+    pub(crate) fn command(&self, rest: &str) -> String {
         self.advice.command(rest)
     }
 
     /// A command line for another session file (see [`Advice::command_on`]).
-    pub fn command_on(&self, session: &Path, format: Option<SessionFormat>, rest: &str) -> String {
+    pub(crate) fn command_on(
+        &self,
+        session: &Path,
+        format: Option<SessionFormat>,
+        rest: &str,
+    ) -> String {
         self.advice.command_on(session, format, rest)
     }
 
     /// Where other session files (near misses) are looked for: the session's own directory,
     /// the session directory and the config's directory, each once.
-    pub fn near_dirs(&self) -> Vec<&Path> {
+    pub(crate) fn near_dirs(&self) -> Vec<&Path> {
         let mut dirs: Vec<&Path> = Vec::new();
         let own = self.session.path.parent();
         for d in own
@@ -134,12 +138,12 @@ impl Settings {
     }
 
     /// The declared format, if any.
-    pub fn declared_format(&self) -> Option<SessionFormat> {
+    pub(crate) fn declared_format(&self) -> Option<SessionFormat> {
         self.session_format.as_ref().map(|s| s.value)
     }
 
     /// How the user declares `format` for this session, as a line they can act on.
-    pub fn declare_hint(&self, format: SessionFormat) -> String {
+    pub(crate) fn declare_hint(&self, format: SessionFormat) -> String {
         let name = format.name();
         match &self.config {
             Some(c) => format!(
@@ -209,21 +213,13 @@ pub fn resolve(flags: &Flags, env: &dyn Env, cwd: &Path) -> Result<Settings> {
     let sandbox_dir = sandbox_dir(&values, &input)?;
     let session = naming::resolve(&input)?;
     let session_dir = naming::session_dir(&input)?;
-    let advice = Advice::of(&advice::Given {
-        config: config.as_ref().map(|c| c.path.as_path()),
-        session: flags.session.as_ref().map(|_| session.path.as_path()),
-        username: values.username.as_ref(),
-        session_file: values.session_file.as_ref(),
-        session_dir: values
-            .session_dir
-            .as_ref()
-            .filter(|d| !matches!(d.source, Origin::File(_)))
-            .map(|_| session_dir.as_path()),
-        session_format: values.session_format.as_ref(),
-        sandbox_dir: sandbox_dir.as_deref(),
-        proxy: values.proxy.as_ref(),
-        test_dc: &values.test_dc,
-    });
+    let advice = advice_of(
+        config.as_ref(),
+        flags.session.is_some().then_some(session.path.as_path()),
+        &values,
+        &session_dir,
+        sandbox_dir.as_deref(),
+    );
     Ok(Settings {
         config,
         base_dir,
@@ -232,14 +228,38 @@ pub fn resolve(flags: &Flags, env: &dyn Env, cwd: &Path) -> Result<Settings> {
         api_id: values.api_id,
         api_hash: values.api_hash,
         phone: values.phone,
-        username: values.username,
-        session_file: values.session_file,
         sandbox_dir,
         state_dir: crate::state::dir(env),
         test_dc: values.test_dc,
         proxy: values.proxy,
         session_format: values.session_format,
         advice,
+    })
+}
+
+/// The builder of printed commands: the options that decided this run, as they must be
+/// repeated for the same session from any directory.
+fn advice_of(
+    config: Option<&LoadedConfig>,
+    session: Option<&Path>,
+    values: &Values,
+    session_dir: &Path,
+    sandbox_dir: Option<&Path>,
+) -> Advice {
+    Advice::of(&advice::Given {
+        config: config.map(|c| c.path.as_path()),
+        session,
+        username: values.username.as_ref(),
+        session_file: values.session_file.as_ref(),
+        session_dir: values
+            .session_dir
+            .as_ref()
+            .filter(|d| !matches!(d.source, Origin::File(_)))
+            .map(|_| session_dir),
+        session_format: values.session_format.as_ref(),
+        sandbox_dir,
+        proxy: values.proxy.as_ref(),
+        test_dc: &values.test_dc,
     })
 }
 

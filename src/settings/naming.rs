@@ -16,15 +16,15 @@ use super::keys::{Origin, Sourced};
 use crate::error::{Error, Result};
 use crate::output::Shown;
 
-pub const DEFAULT_STEM: &str = "telegram_session";
+pub(crate) const DEFAULT_STEM: &str = "telegram_session";
 /// The longest file name Linux file systems take, in bytes (NAME_MAX, <linux/limits.h>).
-pub const NAME_MAX: usize = 255;
-pub const EXTENSION: &str = ".session";
+pub(crate) const NAME_MAX: usize = 255;
+pub(crate) const EXTENSION: &str = ".session";
 
 /// What decided the session file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DecidedBy {
+pub(crate) enum DecidedBy {
     SessionFlag,
     Username,
     SessionFile,
@@ -35,34 +35,34 @@ pub enum DecidedBy {
 #[derive(Clone, Debug)]
 pub struct SessionChoice {
     pub path: PathBuf,
-    pub decided_by: DecidedBy,
+    pub(crate) decided_by: DecidedBy,
     pub reason: String,
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Inputs to naming. Relative paths from the config file resolve against its directory
 /// (`base_dir`); relative flag and environment values against the current directory, as a
 /// shell's tab completion expects.
-pub struct NamingInput<'a> {
-    pub session_flag: Option<&'a Sourced<PathBuf>>,
-    pub username: Option<&'a Sourced<String>>,
-    pub session_file: Option<&'a Sourced<String>>,
-    pub session_dir: Option<&'a Sourced<String>>,
+pub(crate) struct NamingInput<'a> {
+    pub(crate) session_flag: Option<&'a Sourced<PathBuf>>,
+    pub(crate) username: Option<&'a Sourced<String>>,
+    pub(crate) session_file: Option<&'a Sourced<String>>,
+    pub(crate) session_dir: Option<&'a Sourced<String>>,
     /// The config file's directory, or the current directory without a config file.
-    pub base_dir: &'a Path,
-    pub cwd: &'a Path,
+    pub(crate) base_dir: &'a Path,
+    pub(crate) cwd: &'a Path,
     /// Where sessions live when session_dir is not set, and those words for `status`.
-    pub default_dir: &'a Path,
-    pub default_word: &'a str,
+    pub(crate) default_dir: &'a Path,
+    pub(crate) default_word: &'a str,
     /// For a leading `~` in a path value.
-    pub home: Option<&'a Path>,
+    pub(crate) home: Option<&'a Path>,
 }
 
 impl NamingInput<'_> {
     /// A path value made absolute: a leading `~` is the home directory; a relative path
     /// resolves against the config's directory when the config file gave it, else against
     /// the current directory.
-    pub fn path_of(&self, value: &Path, source: &Origin) -> PathBuf {
+    pub(crate) fn path_of(&self, value: &Path, source: &Origin) -> PathBuf {
         let expanded = expand_home(value, self.home);
         let base = match source {
             Origin::File(_) => self.base_dir,
@@ -73,7 +73,7 @@ impl NamingInput<'_> {
 }
 
 /// `~` and `~/…` are the home directory; anything else is left alone.
-pub fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
+pub(crate) fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
     match (p.strip_prefix("~"), home) {
         (Ok(rest), Some(h)) => h.join(rest),
         _ => p.to_path_buf(),
@@ -83,7 +83,12 @@ pub fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
 /// A path value may start with `~` or `~/` (the home directory) and nothing else of the
 /// kind: `~user` is a shell feature tgsess does not have, and taking it literally would
 /// create a directory named `~user`. The error names the key and the value.
-pub fn check_tilde(key: &str, value: &Path, source: &Origin, home: Option<&Path>) -> Result<()> {
+pub(crate) fn check_tilde(
+    key: &str,
+    value: &Path,
+    source: &Origin,
+    home: Option<&Path>,
+) -> Result<()> {
     let Some(first) = value.components().next() else {
         return Ok(());
     };
@@ -109,7 +114,7 @@ pub fn check_tilde(key: &str, value: &Path, source: &Origin, home: Option<&Path>
 }
 
 /// Appends `.session` unless the name already ends with it.
-pub fn file_name_for(stem: &str) -> String {
+pub(crate) fn file_name_for(stem: &str) -> String {
     if stem.ends_with(EXTENSION) {
         stem.to_string()
     } else {
@@ -119,7 +124,7 @@ pub fn file_name_for(stem: &str) -> String {
 
 /// Checks a `username` / `session_file` value and returns warnings for legal but surprising
 /// values. A value is a bare file name: directories belong in `session_dir`.
-pub fn check_name(key: &str, v: &Sourced<String>) -> Result<Vec<String>> {
+pub(crate) fn check_name(key: &str, v: &Sourced<String>) -> Result<Vec<String>> {
     let value = &v.value;
     let bad = |why: &str| {
         Error::usage(format!(
@@ -155,6 +160,12 @@ pub fn check_name(key: &str, v: &Sourced<String>) -> Result<Vec<String>> {
             NAME_MAX - EXTENSION.len()
         )));
     }
+    Ok(name_warnings(key, v, &file))
+}
+
+/// Legal but surprising names: hidden files, quotes, surrounding spaces.
+fn name_warnings(key: &str, v: &Sourced<String>, file: &str) -> Vec<String> {
+    let value = &v.value;
     let mut warnings = Vec::new();
     if file.starts_with('.') {
         warnings.push(format!(
@@ -179,7 +190,7 @@ pub fn check_name(key: &str, v: &Sourced<String>) -> Result<Vec<String>> {
             v.source
         ));
     }
-    Ok(warnings)
+    warnings
 }
 
 fn set(v: Option<&Sourced<String>>) -> Option<&Sourced<String>> {
@@ -187,7 +198,7 @@ fn set(v: Option<&Sourced<String>>) -> Option<&Sourced<String>> {
 }
 
 /// Lexically absolute: joins a relative path to `base` and drops `.` components.
-pub fn absolutize(base: &Path, p: &Path) -> PathBuf {
+pub(crate) fn absolutize(base: &Path, p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -200,7 +211,7 @@ pub fn absolutize(base: &Path, p: &Path) -> PathBuf {
 }
 
 /// The directory session files live in: `session_dir`, else the base directory.
-pub fn session_dir(input: &NamingInput) -> Result<PathBuf> {
+pub(crate) fn session_dir(input: &NamingInput) -> Result<PathBuf> {
     match set(input.session_dir) {
         Some(d) => {
             if d.value.contains('\0') {
@@ -217,7 +228,7 @@ pub fn session_dir(input: &NamingInput) -> Result<PathBuf> {
 }
 
 /// Resolves the session file and says why.
-pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
+pub(crate) fn resolve(input: &NamingInput) -> Result<SessionChoice> {
     let base_word = input.default_word;
     let username = set(input.username);
     let session_file = set(input.session_file);
@@ -232,29 +243,60 @@ pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
     let dir = session_dir(input)?;
 
     if let Some(flag) = input.session_flag {
-        check_tilde("--session", &flag.value, &flag.source, input.home)?;
-        let path = input.path_of(&flag.value, &flag.source);
-        let mut reason = format!("named outright by {}", flag.source);
-        if !flag.value.is_absolute() {
-            reason.push_str(" (relative, resolved against the current directory)");
-        }
-        let ignored: Vec<String> = [("username", username), ("session_file", session_file)]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k} {:?}", v.value)))
-            .collect();
-        if !ignored.is_empty() {
-            reason.push_str(&format!("; {} ignored", ignored.join(", ")));
-        }
-        // Quote warnings are about names that are not used here.
-        return Ok(SessionChoice {
-            path,
-            decided_by: DecidedBy::SessionFlag,
-            reason,
-            warnings: Vec::new(),
-        });
+        return flag_choice(
+            input,
+            flag,
+            [("username", username), ("session_file", session_file)],
+        );
     }
 
-    let (stem, decided_by, mut reason) = match (username, session_file) {
+    let (stem, decided_by, mut reason) = stem_of(username, session_file);
+    match set(input.session_dir) {
+        Some(d) => reason.push_str(&format!("; in session_dir (from {})", d.source)),
+        None => reason.push_str(&format!("; in {base_word}")),
+    }
+    Ok(SessionChoice {
+        path: dir.join(file_name_for(&stem)),
+        decided_by,
+        reason,
+        warnings,
+    })
+}
+
+/// --session (or $TGSESS_SESSION) names the file outright; the names set are ignored.
+fn flag_choice(
+    input: &NamingInput,
+    flag: &Sourced<PathBuf>,
+    names: [(&str, Option<&Sourced<String>>); 2],
+) -> Result<SessionChoice> {
+    check_tilde("--session", &flag.value, &flag.source, input.home)?;
+    let path = input.path_of(&flag.value, &flag.source);
+    let mut reason = format!("named outright by {}", flag.source);
+    if !flag.value.is_absolute() {
+        reason.push_str(" (relative, resolved against the current directory)");
+    }
+    let ignored: Vec<String> = names
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k} {:?}", v.value)))
+        .collect();
+    if !ignored.is_empty() {
+        reason.push_str(&format!("; {} ignored", ignored.join(", ")));
+    }
+    // Quote warnings are about names that are not used here.
+    Ok(SessionChoice {
+        path,
+        decided_by: DecidedBy::SessionFlag,
+        reason,
+        warnings: Vec::new(),
+    })
+}
+
+/// The name the file is named after, what decided it, and the words that say so.
+fn stem_of(
+    username: Option<&Sourced<String>>,
+    session_file: Option<&Sourced<String>>,
+) -> (String, DecidedBy, String) {
+    match (username, session_file) {
         (Some(u), s) => {
             let mut r = format!("named after username {:?} (from {})", u.value, u.source);
             if let Some(s) = s {
@@ -275,17 +317,7 @@ pub fn resolve(input: &NamingInput) -> Result<SessionChoice> {
             DecidedBy::Default,
             "default name: neither username nor session_file is set".to_string(),
         ),
-    };
-    match set(input.session_dir) {
-        Some(d) => reason.push_str(&format!("; in session_dir (from {})", d.source)),
-        None => reason.push_str(&format!("; in {base_word}")),
     }
-    Ok(SessionChoice {
-        path: dir.join(file_name_for(&stem)),
-        decided_by,
-        reason,
-        warnings,
-    })
 }
 
 #[cfg(test)]

@@ -76,7 +76,17 @@ fn send_code(phone: &str) -> tl::functions::auth::SendCode {
         phone_number: phone.into(),
         api_id: 1,
         api_hash: "sandbox".into(),
-        settings: tgsess::login::code_settings(Vec::new()),
+        settings: tl::enums::CodeSettings::Settings(tl::types::CodeSettings {
+            allow_flashcall: false,
+            current_number: false,
+            allow_app_hash: false,
+            allow_missed_call: false,
+            allow_firebase: false,
+            unknown_number: false,
+            logout_tokens: None,
+            token: None,
+            app_sandbox: None,
+        }),
     }
 }
 

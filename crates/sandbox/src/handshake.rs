@@ -18,7 +18,7 @@ use super::server_key::ServerKey;
 
 /// Telegram's DH prime (core.telegram.org/mtproto/auth_key, and pyrogram/crypto/prime.py
 /// `CURRENT_DH_PRIME`).
-pub const DH_PRIME_HEX: &str = "\
+pub(crate) const DH_PRIME_HEX: &str = "\
 C71CAEB9C6B1C9048E6C522F70F13F73980D40238E3E21C14934D037563D930F\
 48198A0AA7C14058229493D22530F4DBFA336F6E0AC925139543AED44CCE7C37\
 20FD51F69458705AC68CD4FE6B6B13ABDC9746512969328454F18FAF8C595F64\
@@ -31,17 +31,17 @@ const G: i32 = 3;
 
 /// The DC a key belongs to when the client's p_q_inner_data names none: the sandbox's
 /// main DC, the one `session.string` and `tgsess.toml` point at.
-pub const DEFAULT_DC: i32 = 2;
+pub(crate) const DEFAULT_DC: i32 = 2;
 
 /// A new auth key, made by a finished exchange.
-pub struct NewKey {
-    pub key: [u8; 256],
-    pub dc: i32,
+pub(crate) struct NewKey {
+    pub(crate) key: [u8; 256],
+    pub(crate) dc: i32,
 }
 
 /// Where one connection's exchange stands.
 #[derive(Default)]
-pub enum Handshake {
+pub(crate) enum Handshake {
     #[default]
     Idle,
     SentPq {
@@ -67,7 +67,7 @@ struct Accepted {
     dc: i32,
 }
 
-pub fn dh_prime() -> BigUint {
+pub(crate) fn dh_prime() -> BigUint {
     BigUint::parse_bytes(DH_PRIME_HEX.as_bytes(), 16).expect("valid hex")
 }
 
@@ -80,7 +80,7 @@ fn random<const N: usize>() -> [u8; N] {
 impl Handshake {
     /// Answers one plain request. `Err` names why the connection is closed (Telegram answers
     /// those with the transport error -404).
-    pub fn step(
+    pub(crate) fn step(
         &mut self,
         key: &ServerKey,
         body: &[u8],

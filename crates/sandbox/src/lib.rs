@@ -13,16 +13,16 @@
 //! - `keys`: the side channel through which clients register new auth keys.
 //! - `server_key`, `handshake`: the sandbox's own RSA key, and auth key creation with it.
 
-pub mod handshake;
+mod handshake;
 pub mod layers;
-pub mod objects;
-pub mod rpc;
+mod objects;
+mod rpc;
 pub mod scan;
-pub mod server;
+mod server;
 pub mod server_key;
-pub mod srp;
-pub mod transport;
-pub mod wire;
+mod srp;
+mod transport;
+mod wire;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
 
 /// The Telethon StringSession text for a key: '1' + urlsafe base64 (with padding) of
 /// `>B4sH256s` (telethon/sessions/string.py).
-pub fn telethon_string(dc: u8, addr: SocketAddr, key: &[u8; 256]) -> String {
+pub(crate) fn telethon_string(dc: u8, addr: SocketAddr, key: &[u8; 256]) -> String {
     let mut payload = Vec::with_capacity(263);
     payload.push(dc);
     match addr.ip() {

@@ -8,7 +8,7 @@ use grammers_tl_types::{self as tl, Serializable};
 
 use super::rpc::Account;
 
-pub fn user(a: &Account, is_self: bool) -> tl::enums::User {
+pub(crate) fn user(a: &Account, is_self: bool) -> tl::enums::User {
     tl::enums::User::User(tl::types::User {
         is_self,
         contact: false,
@@ -64,7 +64,7 @@ pub fn user(a: &Account, is_self: bool) -> tl::enums::User {
     })
 }
 
-pub fn authorization(a: &Account) -> tl::enums::auth::Authorization {
+pub(crate) fn authorization(a: &Account) -> tl::enums::auth::Authorization {
     tl::enums::auth::Authorization::Authorization(tl::types::auth::Authorization {
         setup_password_required: false,
         otherwise_relogin_days: None,
@@ -95,7 +95,12 @@ fn dc_options(dcs: &[i32], address: SocketAddr) -> Vec<tl::enums::DcOption> {
     dcs.iter().map(|id| option(*id)).collect()
 }
 
-pub fn config(dcs: &[i32], address: SocketAddr, this_dc: i32, now: i32) -> tl::enums::Config {
+pub(crate) fn config(
+    dcs: &[i32],
+    address: SocketAddr,
+    this_dc: i32,
+    now: i32,
+) -> tl::enums::Config {
     tl::enums::Config::Config(tl::types::Config {
         default_p2p_contacts: false,
         preload_featured_stickers: false,
@@ -152,7 +157,7 @@ pub fn config(dcs: &[i32], address: SocketAddr, this_dc: i32, now: i32) -> tl::e
 /// api.tl: users.userFull#3b6d152e, userFull#6cbe645 (flags and flags2 zero, then id,
 /// settings, notify_settings, common_chats_count), peerSettings#f47741f7,
 /// peerNotifySettings#99622c0c.
-pub fn user_full(a: &Account, is_self: bool) -> Vec<u8> {
+pub(crate) fn user_full(a: &Account, is_self: bool) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend(0x3b6d_152eu32.to_le_bytes());
     b.extend(0x06cb_e645u32.to_le_bytes());

@@ -39,22 +39,22 @@ pub struct Scenario {
 
 /// What a client told about itself in initConnection, shown by account.getAuthorizations.
 #[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub api_id: i32,
-    pub device_model: String,
-    pub system_version: String,
-    pub app_version: String,
+pub(crate) struct ClientInfo {
+    pub(crate) api_id: i32,
+    pub(crate) device_model: String,
+    pub(crate) system_version: String,
+    pub(crate) app_version: String,
 }
 
 /// A sandbox account.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Account {
-    pub id: i64,
-    pub access_hash: i64,
-    pub phone: Option<String>,
-    pub first_name: String,
-    pub username: String,
-    pub bot: bool,
+pub(crate) struct Account {
+    pub(crate) id: i64,
+    pub(crate) access_hash: i64,
+    pub(crate) phone: Option<String>,
+    pub(crate) first_name: String,
+    pub(crate) username: String,
+    pub(crate) bot: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -68,9 +68,9 @@ enum Auth {
     },
 }
 
-pub struct KeyEntry {
-    pub key: [u8; 256],
-    pub dc: i32,
+pub(crate) struct KeyEntry {
+    pub(crate) key: [u8; 256],
+    pub(crate) dc: i32,
     auth: Auth,
     client: ClientInfo,
     created: i32,
@@ -92,16 +92,16 @@ struct LoginTokenEntry {
 }
 
 /// Telegram's own words for a QR login token's fate, kept in one place for the scan drop-box.
-pub const TOKEN_ACCEPTED: &str = "ok";
+pub(crate) const TOKEN_ACCEPTED: &str = "ok";
 
 /// Who is calling: the key, its DC, and where pushes for this connection go.
-pub struct Caller {
-    pub key_id: u64,
-    pub dc: i32,
+pub(crate) struct Caller {
+    pub(crate) key_id: u64,
+    pub(crate) dc: i32,
 }
 
 /// How a request ends.
-pub enum Reply {
+pub(crate) enum Reply {
     Ok(Vec<u8>),
     Error(i32, String),
     /// Close the connection without answering (`--drop-on`).
@@ -166,7 +166,7 @@ fn ok<T: Serializable>(v: T) -> Reply {
     Reply::Ok(v.to_bytes())
 }
 
-pub fn now_secs() -> i32 {
+pub(crate) fn now_secs() -> i32 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i32)
@@ -187,7 +187,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
 
 /// Telegram's test-DC numbers: 99966XYYYY with X = DC 1..3; the code is X five times
 /// (core.telegram.org/api/auth, "Test accounts").
-pub fn test_phone(phone: &str) -> Option<(i32, String)> {
+pub(crate) fn test_phone(phone: &str) -> Option<(i32, String)> {
     let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
     let rest = digits.strip_prefix("99966")?;
     if rest.len() != 5 {
@@ -201,10 +201,10 @@ pub fn test_phone(phone: &str) -> Option<(i32, String)> {
     Some((dc, (x as char).to_string().repeat(5)))
 }
 
-pub struct State {
-    pub scenario: Scenario,
-    pub dcs: Vec<i32>,
-    pub address: SocketAddr,
+pub(crate) struct State {
+    pub(crate) scenario: Scenario,
+    pub(crate) dcs: Vec<i32>,
+    pub(crate) address: SocketAddr,
     dir: std::path::PathBuf,
     verifier: Option<Verifier>,
     keys: HashMap<u64, KeyEntry>,
@@ -217,7 +217,7 @@ pub struct State {
     dropped: HashSet<String>,
     migrated: bool,
     /// updateLoginToken pushes waiting for the connection of a key.
-    pub pushes: HashMap<u64, Vec<Vec<u8>>>,
+    pub(crate) pushes: HashMap<u64, Vec<Vec<u8>>>,
     /// Sign-ins restored from `state.json`, applied when their key is loaded.
     restored: HashMap<u64, (i64, i64)>,
     /// Something `state.json` keeps changed since it was last written.
@@ -238,7 +238,7 @@ struct Persisted {
 const STATE_FILE: &str = "state.json";
 
 impl State {
-    pub fn new(
+    pub(crate) fn new(
         scenario: Scenario,
         dcs: Vec<i32>,
         address: SocketAddr,
@@ -334,7 +334,7 @@ impl State {
     }
 
     /// The key for an id, loading a newly registered one from the side channel.
-    pub fn key(&mut self, key_id: u64) -> Option<&KeyEntry> {
+    pub(crate) fn key(&mut self, key_id: u64) -> Option<&KeyEntry> {
         if !self.keys.contains_key(&key_id) {
             let (dc, key) = tgsess_shared::sandbox_link::load(&self.dir, key_id)?;
             let auth = match self.restored.remove(&key_id) {
@@ -377,7 +377,7 @@ impl State {
 
     /// Records what a key's client said in initConnection (device, app) and when it was
     /// last active.
-    pub fn note_client(&mut self, key_id: u64, info: Option<ClientInfo>) {
+    pub(crate) fn note_client(&mut self, key_id: u64, info: Option<ClientInfo>) {
         if let Some(e) = self.keys.get_mut(&key_id) {
             e.active = now_secs();
             if let Some(i) = info {
@@ -516,7 +516,7 @@ impl State {
 
     /// Handles one request body (after the invokeWithLayer/initConnection wrappers).
     /// Returns the method name for the log, and the reply.
-    pub fn handle(&mut self, caller: &Caller, body: &[u8]) -> (String, Reply) {
+    pub(crate) fn handle(&mut self, caller: &Caller, body: &[u8]) -> (String, Reply) {
         if body.len() < 4 {
             return ("(empty)".into(), err(400, "INPUT_REQUEST_INVALID"));
         }
@@ -807,7 +807,11 @@ impl State {
 
     /// auth.acceptLoginToken on behalf of `user`: the token must exist, be alive and not
     /// yet accepted. The exporting connection gets an updateLoginToken push.
-    pub fn accept_login_token(&mut self, token: &[u8], user: i64) -> Result<u64, &'static str> {
+    pub(crate) fn accept_login_token(
+        &mut self,
+        token: &[u8],
+        user: i64,
+    ) -> Result<u64, &'static str> {
         let Some(t) = self.login_tokens.get_mut(token) else {
             return Err("AUTH_TOKEN_INVALID");
         };
@@ -829,7 +833,7 @@ impl State {
     }
 
     /// The account of a sandbox phone, for the scan drop-box (the phone's Telegram app).
-    pub fn account_id_for_phone(&mut self, phone: &str) -> Option<i64> {
+    pub(crate) fn account_id_for_phone(&mut self, phone: &str) -> Option<i64> {
         test_phone(phone)?;
         Some(self.account_for_phone(phone).id)
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::rpc::TOKEN_ACCEPTED;
 use super::server::Shared;
 
-pub const SCAN_DIR: &str = "scan";
+pub(crate) const SCAN_DIR: &str = "scan";
 
 #[derive(Serialize, Deserialize)]
 pub struct Request {
@@ -30,7 +30,7 @@ pub struct Answer {
 }
 
 /// The token of a `tg://login?token=<base64url>` URL (core.telegram.org/api/qr-login).
-pub fn token_of(url: &str) -> Option<Vec<u8>> {
+pub(crate) fn token_of(url: &str) -> Option<Vec<u8>> {
     let b64 = url.trim().strip_prefix("tg://login?token=")?;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(b64.trim_end_matches('='))
@@ -39,7 +39,7 @@ pub fn token_of(url: &str) -> Option<Vec<u8>> {
 
 /// Serves the drop-box until the sandbox stops: every 50 ms, each `*.req` is answered with
 /// a `*.res` and removed.
-pub async fn serve(dir: PathBuf, shared: Arc<Shared>) {
+pub(crate) async fn serve(dir: PathBuf, shared: Arc<Shared>) {
     let scan = dir.join(SCAN_DIR);
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -33,34 +33,34 @@ const DESTROY_SESSION: u32 = 0xe7512126;
 const DESTROY_SESSION_OK: u32 = 0xe22045fc;
 const DESTROY_SESSION_NONE: u32 = 0x62d350c9;
 
-pub struct Shared {
-    pub state: Mutex<State>,
-    pub log: Mutex<std::fs::File>,
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    pub(crate) log: Mutex<std::fs::File>,
     /// Woken when a push (updateLoginToken) is queued for some key.
-    pub pushed: Notify,
+    pub(crate) pushed: Notify,
     /// `--latency`: every reply, and the start of every connection, waits this long, as
     /// round trips to Telegram do (50 to 300 ms).
-    pub latency: std::time::Duration,
+    pub(crate) latency: std::time::Duration,
     /// The RSA key with which clients create auth keys (`server_key.rs`).
-    pub server_key: super::server_key::ServerKey,
+    pub(crate) server_key: super::server_key::ServerKey,
     /// Where new auth keys are registered (`keys.rs`).
-    pub dir: std::path::PathBuf,
+    pub(crate) dir: std::path::PathBuf,
 }
 
 /// What a log line says about the connection a request came on.
 #[derive(Default)]
-pub struct Tags {
+pub(crate) struct Tags {
     /// Where the connection came from (a proxy's address when a client connects through one).
-    pub peer: Option<std::net::SocketAddr>,
+    pub(crate) peer: Option<std::net::SocketAddr>,
     /// The transport told from its first bytes, once known.
-    pub transport: Option<&'static str>,
+    pub(crate) transport: Option<&'static str>,
     /// The layer the client declared in invokeWithLayer, once it has.
-    pub layer: Option<i32>,
+    pub(crate) layer: Option<i32>,
 }
 
 impl Shared {
     /// Appends one line to requests.jsonl.
-    pub fn log(&self, tags: &Tags, dc: i32, key_id: u64, method: &str, result: &str) {
+    pub(crate) fn log(&self, tags: &Tags, dc: i32, key_id: u64, method: &str, result: &str) {
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -81,7 +81,7 @@ impl Shared {
     }
 }
 
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -556,15 +556,12 @@ impl Connection {
 }
 
 /// Strips invokeWithLayer / initConnection / invokeWithoutUpdates / invokeAfterMsg and
-/// returns the request inside. grammers-tl-types cannot deserialize these generic wrappers
+/// returns the request inside, with what initConnection said about the client and the layer
+/// invokeWithLayer declared. grammers-tl-types cannot deserialize these generic wrappers
 /// (mock-dc.md), so they are unwrapped by hand.
-pub fn unwrap_invoke(body: &[u8]) -> Option<&[u8]> {
-    unwrap_invoke_noting(body).map(|(b, _, _)| b)
-}
-
-/// [`unwrap_invoke`], also returning what initConnection said about the client and the
-/// layer invokeWithLayer declared.
-pub fn unwrap_invoke_noting(body: &[u8]) -> Option<(&[u8], Option<ClientInfo>, Option<i32>)> {
+pub(crate) fn unwrap_invoke_noting(
+    body: &[u8],
+) -> Option<(&[u8], Option<ClientInfo>, Option<i32>)> {
     let mut body = body;
     let mut info = None;
     let mut layer = None;
@@ -670,7 +667,7 @@ mod tests {
             },
         }
         .to_bytes();
-        let inner = unwrap_invoke(&req).unwrap();
+        let (inner, _, _) = unwrap_invoke_noting(&req).unwrap();
         assert_eq!(inner, &tl::functions::help::GetConfig {}.to_bytes()[..]);
     }
 }

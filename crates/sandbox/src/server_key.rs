@@ -20,7 +20,7 @@ use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 
 pub const PRIVATE_FILE: &str = "server_key.private.pem";
 pub const PUBLIC_FILE: &str = "server_key.pem";
-pub const FINGERPRINT_FILE: &str = "server_key.fingerprint";
+pub(crate) const FINGERPRINT_FILE: &str = "server_key.fingerprint";
 
 pub struct ServerKey {
     pub n: BigUint,
@@ -48,7 +48,7 @@ impl ServerKey {
     }
 
     /// Raw RSA: `c^d mod n` as 256 big-endian bytes; `None` when `c` is not below n.
-    pub fn decrypt_raw(&self, c: &[u8]) -> Option<[u8; 256]> {
+    pub(crate) fn decrypt_raw(&self, c: &[u8]) -> Option<[u8; 256]> {
         let c = BigUint::from_bytes_be(c);
         if c >= self.n {
             return None;

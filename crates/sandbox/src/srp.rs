@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256, Sha512};
 
 /// Telegram's 2048-bit safe prime (shared/reference/mock-dc.md; also what
 /// `check_p_and_g` in grammers-crypto accepts with g = 3).
-pub const P_HEX: &str = "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f48198a0aa7c14058229493d22530f4dbfa336f6e0ac925139543aed44cce7c3720fd51f69458705ac68cd4fe6b6b13abdc9746512969328454f18faf8c595f642477fe96bb2a941d5bcd1d4ac8cc49880708fa9b378e3c4f3a9060bee67cf9a4a4a695811051907e162753b56b0f6b410dba74d8a84b2a14b3144e0ef1284754fd17ed950d5965b4b9dd46582db1178d169c6bc465b0d6ff9ca3928fef5b9ae4e418fc15e83ebea0f87fa9ff5eed70050ded2849f47bf959d956850ce929851f0d8115f635b105ee2e4e15d04b2454bf6f4fadf034b10403119cd8e3b92fcc5b";
-pub const G: i32 = 3;
+pub(crate) const P_HEX: &str = "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f48198a0aa7c14058229493d22530f4dbfa336f6e0ac925139543aed44cce7c3720fd51f69458705ac68cd4fe6b6b13abdc9746512969328454f18faf8c595f642477fe96bb2a941d5bcd1d4ac8cc49880708fa9b378e3c4f3a9060bee67cf9a4a4a695811051907e162753b56b0f6b410dba74d8a84b2a14b3144e0ef1284754fd17ed950d5965b4b9dd46582db1178d169c6bc465b0d6ff9ca3928fef5b9ae4e418fc15e83ebea0f87fa9ff5eed70050ded2849f47bf959d956850ce929851f0d8115f635b105ee2e4e15d04b2454bf6f4fadf034b10403119cd8e3b92fcc5b";
+pub(crate) const G: i32 = 3;
 
-pub fn p_bytes() -> Vec<u8> {
+pub(crate) fn p_bytes() -> Vec<u8> {
     (0..P_HEX.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&P_HEX[i..i + 2], 16).expect("hex"))
@@ -35,7 +35,7 @@ fn sh(data: &[u8], salt: &[u8]) -> [u8; 32] {
 }
 
 /// PH2(password, salt1, salt2) = SH(pbkdf2(sha512, PH1, salt1, 100000), salt2)
-pub fn ph2(password: &[u8], salt1: &[u8], salt2: &[u8]) -> [u8; 32] {
+pub(crate) fn ph2(password: &[u8], salt1: &[u8], salt2: &[u8]) -> [u8; 32] {
     let ph1 = sh(&sh(password, salt1), salt2);
     let mut dk = [0u8; 64];
     pbkdf2::pbkdf2::<Hmac<Sha512>>(&ph1, salt1, 100_000, &mut dk).expect("64-byte output");
@@ -55,15 +55,15 @@ fn pad256(b: &[u8]) -> [u8; 256] {
 
 /// What the server keeps for an account with 2FA: the salts and the verifier.
 #[derive(Clone)]
-pub struct Verifier {
-    pub salt1: Vec<u8>,
-    pub salt2: Vec<u8>,
+pub(crate) struct Verifier {
+    pub(crate) salt1: Vec<u8>,
+    pub(crate) salt2: Vec<u8>,
     v: BigUint,
 }
 
 impl Verifier {
     /// Derives the verifier; the password itself is dropped by the caller.
-    pub fn new(password: &str) -> Self {
+    pub(crate) fn new(password: &str) -> Self {
         let mut salt1 = vec![0u8; 40];
         let mut salt2 = vec![0u8; 16];
         getrandom::fill(&mut salt1).expect("os randomness");
@@ -76,14 +76,14 @@ impl Verifier {
 }
 
 /// One SRP round: the server's secret b and public B for one account.getPassword answer.
-pub struct Round {
+pub(crate) struct Round {
     b: BigUint,
-    pub g_b: [u8; 256],
+    pub(crate) g_b: [u8; 256],
 }
 
 impl Round {
     /// B = (k·v + g^b) mod p, k = H(p | pad(g)).
-    pub fn start(ver: &Verifier) -> Self {
+    pub(crate) fn start(ver: &Verifier) -> Self {
         let p_raw = p_bytes();
         let p = BigUint::from_bytes_be(&p_raw);
         let mut raw = [0u8; 256];
@@ -100,7 +100,7 @@ impl Round {
 
     /// Checks the client's M1 for its A: S = (A·v^u)^b, K = H(S),
     /// M1 = H(H(p) xor H(g) | H(s1) | H(s2) | A | B | K).
-    pub fn verify(&self, ver: &Verifier, a: &[u8], m1: &[u8]) -> bool {
+    pub(crate) fn verify(&self, ver: &Verifier, a: &[u8], m1: &[u8]) -> bool {
         let p_raw = p_bytes();
         let p = BigUint::from_bytes_be(&p_raw);
         let g_a_big = BigUint::from_bytes_be(a);

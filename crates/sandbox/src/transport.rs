@@ -13,16 +13,16 @@ use grammers_crypto::{DequeBuffer, ObfuscatedCipher};
 use grammers_mtproto::transport::{self, Transport};
 
 /// Frames larger than this close the connection.
-pub const MAX_FRAME: usize = 2 << 20;
+pub(crate) const MAX_FRAME: usize = 2 << 20;
 
-pub enum Framing {
+pub(crate) enum Framing {
     Full(transport::Full),
     Abridged,
     Intermediate,
     Padded,
 }
 
-pub enum Detected {
+pub(crate) enum Detected {
     /// Not enough bytes yet.
     NeedMore,
     /// The transport, and how many tag bytes to drop.
@@ -35,7 +35,7 @@ pub enum Detected {
 }
 
 /// Tells the transport from the first bytes of a connection.
-pub fn detect(buf: &[u8]) -> Detected {
+pub(crate) fn detect(buf: &[u8]) -> Detected {
     if buf.first() == Some(&0xef) {
         return Detected::Found(Framing::Abridged, 1);
     }
@@ -110,7 +110,7 @@ fn unpadded(frame: &[u8]) -> usize {
 }
 
 impl Framing {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Framing::Full(_) => "full",
             Framing::Abridged => "abridged",
@@ -121,7 +121,7 @@ impl Framing {
 
     /// The name with "obfuscated" in front, for the obfuscated variants (Full has none:
     /// [`detect`] never returns it obfuscated).
-    pub fn obfuscated_name(&self) -> &'static str {
+    pub(crate) fn obfuscated_name(&self) -> &'static str {
         match self {
             Framing::Abridged => "obfuscated abridged",
             Framing::Intermediate => "obfuscated intermediate",
@@ -131,7 +131,7 @@ impl Framing {
     }
 
     /// Takes one whole frame's payload off the front of `buf`; `Ok(None)` while incomplete.
-    pub fn unpack(&mut self, buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>, String> {
+    pub(crate) fn unpack(&mut self, buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>, String> {
         let (header, len) = match self {
             Framing::Full(t) => {
                 return match t.unpack(&mut buf[..]) {
@@ -190,7 +190,7 @@ impl Framing {
     }
 
     /// One frame for the client.
-    pub fn pack(&mut self, payload: &[u8]) -> Vec<u8> {
+    pub(crate) fn pack(&mut self, payload: &[u8]) -> Vec<u8> {
         match self {
             Framing::Full(t) => {
                 let mut dq = DequeBuffer::with_capacity(payload.len() + 12, 12);
@@ -229,7 +229,7 @@ impl Framing {
     }
 
     /// A transport error (-404 and the like): raw four bytes on Full, framed otherwise.
-    pub fn error(&mut self, code: i32) -> Vec<u8> {
+    pub(crate) fn error(&mut self, code: i32) -> Vec<u8> {
         match self {
             Framing::Full(_) => code.to_le_bytes().to_vec(),
             _ => self.pack(&code.to_le_bytes()),

@@ -13,13 +13,13 @@ use grammers_tl_types::{Cursor, Deserializable, Serializable};
 use sha2::{Digest, Sha256};
 
 /// Constructor ids with no generated type in grammers-tl-types (mock-dc.md): written by hand.
-pub const RPC_RESULT: u32 = 0xf35c6d01;
-pub const MSG_CONTAINER: u32 = 0x73f1f8dc;
-pub const GZIP_PACKED: u32 = 0x3072cfa1;
-pub const RPC_ERROR: u32 = 0x2144ca19;
+pub(crate) const RPC_RESULT: u32 = 0xf35c6d01;
+pub(crate) const MSG_CONTAINER: u32 = 0x73f1f8dc;
+pub(crate) const GZIP_PACKED: u32 = 0x3072cfa1;
+pub(crate) const RPC_ERROR: u32 = 0x2144ca19;
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum WireError {
+pub(crate) enum WireError {
     TooShort,
     KeyMismatch,
     MsgKeyMismatch,
@@ -41,7 +41,7 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 }
 
 /// auth_key_id = SHA1(key)[12..20], little-endian.
-pub fn key_id(key: &[u8; 256]) -> u64 {
+pub(crate) fn key_id(key: &[u8; 256]) -> u64 {
     tgsess_shared::mtproto::key_id(key)
 }
 
@@ -61,7 +61,7 @@ fn calc_key(key: &[u8; 256], msg_key: &[u8; 16], x: usize) -> ([u8; 32], [u8; 32
 }
 
 /// Decrypts a client packet (x = 0) and checks msg_key. Returns the plaintext.
-pub fn decrypt(key: &[u8; 256], packet: &[u8]) -> Result<Vec<u8>, WireError> {
+pub(crate) fn decrypt(key: &[u8; 256], packet: &[u8]) -> Result<Vec<u8>, WireError> {
     if packet.len() < 24 + 32 || !(packet.len() - 24).is_multiple_of(16) {
         return Err(WireError::TooShort);
     }
@@ -80,7 +80,7 @@ pub fn decrypt(key: &[u8; 256], packet: &[u8]) -> Result<Vec<u8>, WireError> {
 }
 
 /// Encrypts a server packet (x = 8) with 12..1024 bytes of random padding.
-pub fn encrypt(key: &[u8; 256], mut plain: Vec<u8>) -> Vec<u8> {
+pub(crate) fn encrypt(key: &[u8; 256], mut plain: Vec<u8>) -> Vec<u8> {
     let pad = 16 + (16 - plain.len() % 16);
     let mut padding = vec![0u8; pad];
     getrandom::fill(&mut padding).expect("os randomness");
@@ -96,17 +96,16 @@ pub fn encrypt(key: &[u8; 256], mut plain: Vec<u8>) -> Vec<u8> {
     out
 }
 
-/// The decrypted envelope of one client packet.
+/// The decrypted envelope of one client packet. The salt (bytes 0..8) and seq_no (24..28)
+/// are not kept: the sandbox checks neither.
 #[derive(Debug)]
-pub struct Envelope {
-    pub salt: i64,
-    pub session_id: i64,
-    pub msg_id: i64,
-    pub seq_no: i32,
-    pub body: Vec<u8>,
+pub(crate) struct Envelope {
+    pub(crate) session_id: i64,
+    pub(crate) msg_id: i64,
+    pub(crate) body: Vec<u8>,
 }
 
-pub fn parse_envelope(plain: &[u8]) -> Result<Envelope, WireError> {
+pub(crate) fn parse_envelope(plain: &[u8]) -> Result<Envelope, WireError> {
     if plain.len() < 32 {
         return Err(WireError::TooShort);
     }
@@ -116,22 +115,20 @@ pub fn parse_envelope(plain: &[u8]) -> Result<Envelope, WireError> {
         return Err(WireError::Malformed("message length"));
     }
     Ok(Envelope {
-        salt: le64(0..8),
         session_id: le64(8..16),
         msg_id: le64(16..24),
-        seq_no: i32::from_le_bytes(plain[24..28].try_into().unwrap()),
         body: plain[32..32 + len as usize].to_vec(),
     })
 }
 
 /// One inner message of a container.
-pub struct Inner {
-    pub msg_id: i64,
-    pub body: Vec<u8>,
+pub(crate) struct Inner {
+    pub(crate) msg_id: i64,
+    pub(crate) body: Vec<u8>,
 }
 
 /// msg_container#73f1f8dc messages:vector<%Message> (bare vector: count, then messages).
-pub fn parse_container(body: &[u8]) -> Result<Vec<Inner>, WireError> {
+pub(crate) fn parse_container(body: &[u8]) -> Result<Vec<Inner>, WireError> {
     let mut c = Cursor::from_slice(&body[4..]);
     let n = i32::deserialize(&mut c).map_err(|_| WireError::Malformed("container"))?;
     if !(0..=1024).contains(&n) {
@@ -154,7 +151,7 @@ pub fn parse_container(body: &[u8]) -> Result<Vec<Inner>, WireError> {
 }
 
 /// gzip_packed#3072cfa1 packed_data:bytes
-pub fn gunzip(body: &[u8]) -> Result<Vec<u8>, WireError> {
+pub(crate) fn gunzip(body: &[u8]) -> Result<Vec<u8>, WireError> {
     use std::io::Read;
     let mut c = Cursor::from_slice(&body[4..]);
     let packed = Vec::<u8>::deserialize(&mut c).map_err(|_| WireError::Malformed("gzip"))?;
@@ -167,7 +164,7 @@ pub fn gunzip(body: &[u8]) -> Result<Vec<u8>, WireError> {
 }
 
 /// rpc_result#f35c6d01 req_msg_id:long result:Object
-pub fn rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
+pub(crate) fn rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(12 + result.len());
     RPC_RESULT.serialize(&mut out);
     req_msg_id.serialize(&mut out);
@@ -176,7 +173,7 @@ pub fn rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
 }
 
 /// rpc_error#2144ca19 error_code:int error_message:string
-pub fn rpc_error(code: i32, message: &str) -> Vec<u8> {
+pub(crate) fn rpc_error(code: i32, message: &str) -> Vec<u8> {
     let mut out = Vec::new();
     RPC_ERROR.serialize(&mut out);
     code.serialize(&mut out);
@@ -187,13 +184,13 @@ pub fn rpc_error(code: i32, message: &str) -> Vec<u8> {
 /// Server message ids: close to now, strictly increasing, odd: `| 1` for answers,
 /// `| 3` for unsolicited messages (core.telegram.org/mtproto/description#message-identifier-msg-id).
 #[derive(Default)]
-pub struct MsgIds {
+pub(crate) struct MsgIds {
     last: i64,
     seq: i32,
 }
 
 impl MsgIds {
-    pub fn next(&mut self, unsolicited: bool) -> i64 {
+    pub(crate) fn next(&mut self, unsolicited: bool) -> i64 {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970");
@@ -204,14 +201,14 @@ impl MsgIds {
     }
 
     /// Content-related messages carry odd seq_no, growing by 2.
-    pub fn content_seq(&mut self) -> i32 {
+    pub(crate) fn content_seq(&mut self) -> i32 {
         self.seq += 2;
         self.seq - 1
     }
 }
 
 /// Wraps one server message in the envelope: salt | session_id | msg_id | seq_no | len | body.
-pub fn envelope(session_id: i64, msg_id: i64, seq_no: i32, body: &[u8]) -> Vec<u8> {
+pub(crate) fn envelope(session_id: i64, msg_id: i64, seq_no: i32, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + body.len());
     0i64.serialize(&mut out); // salt 0: a non-zero salt makes grammers ask for future salts
     session_id.serialize(&mut out);

@@ -23,7 +23,7 @@ pub fn dc_id(raw: i64) -> Result<i32, String> {
 
 /// Telegram's production DC addresses (IPv4, port 443), as grammers-session 0.11 lists them
 /// in src/dc_options.rs `KNOWN_DC_OPTIONS`.
-pub const PRODUCTION_DCS: [(i32, [u8; 4]); 5] = [
+pub(crate) const PRODUCTION_DCS: [(i32, [u8; 4]); 5] = [
     (1, [149, 154, 175, 53]),
     (2, [149, 154, 167, 41]),
     (3, [149, 154, 175, 100]),
@@ -44,7 +44,7 @@ pub const TEST_DCS: [(i32, [u8; 4]); 3] = [
 pub const TEST_DC_PORT: u16 = 80;
 
 /// Whether an address is one of Telegram's test DCs.
-pub fn is_test_address(a: &SocketAddr) -> bool {
+pub(crate) fn is_test_address(a: &SocketAddr) -> bool {
     TEST_DCS
         .iter()
         .any(|(_, ip)| a.ip() == std::net::IpAddr::from(*ip))

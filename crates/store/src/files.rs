@@ -471,7 +471,9 @@ pub async fn open_existing(path: &Path) -> Result<grammers_session::storages::Sq
 
 /// Opens (creating when missing) a grammers session at a path already checked to be missing
 /// or a tgsess session. Created files get 0600 through the process umask.
-pub async fn open_grammers(path: &Path) -> Result<grammers_session::storages::SqliteSession> {
+pub(crate) async fn open_grammers(
+    path: &Path,
+) -> Result<grammers_session::storages::SqliteSession> {
     grammers_session::storages::SqliteSession::open(path)
         .await
         .map_err(|e| Error::file(format!("cannot open session {}: {e}", path.shown())))

@@ -36,7 +36,7 @@ fn dc_of(id: i64) -> Result<i32, String> {
     super::dc_id(id)
 }
 
-pub fn parse_gramjs(s: &str) -> Result<Record, String> {
+pub(crate) fn parse_gramjs(s: &str) -> Result<Record, String> {
     let rest = s
         .trim()
         .strip_prefix('1')
@@ -162,7 +162,7 @@ fn parse_dc_option(b: &[u8]) -> Result<(i32, SocketAddr, bool), String> {
     ))
 }
 
-pub fn parse_mtcute(s: &str) -> Result<Record, String> {
+pub(crate) fn parse_mtcute(s: &str) -> Result<Record, String> {
     let raw = URL_SAFE_NO_PAD
         .decode(s.trim().trim_end_matches('='))
         .map_err(|e| format!("not valid base64url ({e})"))?;
@@ -248,7 +248,7 @@ fn rle_decode(b: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-pub fn parse_mtkruto(s: &str) -> Result<Record, String> {
+pub(crate) fn parse_mtkruto(s: &str) -> Result<Record, String> {
     let packed = URL_SAFE_NO_PAD
         .decode(s.trim().trim_end_matches('='))
         .map_err(|e| format!("not valid base64url ({e})"))?;

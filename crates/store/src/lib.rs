@@ -36,7 +36,7 @@ pub use format::SessionFormat;
 pub use record::{AuthKey, Inspection, Record, SignedIn};
 
 /// The first 16 bytes of every SQLite 3 database.
-pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+pub(crate) const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Now, in unix seconds.
 pub fn now() -> i64 {

@@ -142,16 +142,6 @@ pub enum SignedIn {
     Unknown,
 }
 
-impl SignedIn {
-    pub fn as_json(self) -> Option<bool> {
-        match self {
-            SignedIn::Yes => Some(true),
-            SignedIn::No => Some(false),
-            SignedIn::Unknown => None,
-        }
-    }
-}
-
 /// Everything a session carries between formats, and what the store saves.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record {

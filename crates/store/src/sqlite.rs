@@ -495,7 +495,7 @@ async fn pyrogram(db: &Db) -> Checked<Inspection> {
 }
 
 /// One row of grammers' `dc_option`, checked.
-pub struct DcRow {
+pub(crate) struct DcRow {
     pub id: i32,
     /// `None` when the stored text is not an IPv4 address:port.
     pub ipv4: Option<SocketAddrV4>,
@@ -506,14 +506,14 @@ pub struct DcRow {
 
 /// Everything `check` needs from a tgsess file to talk to Telegram without opening it for
 /// writing: home DC, every DC option, and the self user.
-pub struct GrammersData {
+pub(crate) struct GrammersData {
     pub home_dc: i32,
     pub dc_options: Vec<DcRow>,
     /// (user id, access hash, bot)
     pub me: Option<(i64, Option<i64>, bool)>,
 }
 
-pub async fn read_grammers(path: &Path) -> Result<GrammersData, String> {
+pub(crate) async fn read_grammers(path: &Path) -> Result<GrammersData, String> {
     let db = Db::open(path).await.map_err(|e| e.to_string())?;
     grammers_data(&db).await
 }

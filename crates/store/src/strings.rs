@@ -23,7 +23,7 @@ fn check_key(key: &[u8]) -> Result<AuthKey, String> {
 
 /// Telethon's StringSession (telethon/sessions/string.py): '1' + urlsafe base64 WITH
 /// padding of `>B{4|16}sH256s`; IPv4 exactly when the base64 part is 352 characters.
-pub fn parse_telethon(s: &str) -> Result<Record, String> {
+pub(crate) fn parse_telethon(s: &str) -> Result<Record, String> {
     let s = s.trim();
     let Some(rest) = s.strip_prefix('1') else {
         return Err(match s.chars().next() {
@@ -88,7 +88,7 @@ pub fn encode_telethon(p: &Record) -> Result<String, String> {
 /// Pyrogram's session string (pyrogram/storage/storage.py and memory_storage.py): urlsafe
 /// base64 with the padding stripped; the layout follows the length: 351 `>B?256sI?`,
 /// 356 `>B?256sQ?`, otherwise `>BI?256sQ?` (normally 362).
-pub fn parse_pyrogram(s: &str) -> Result<Record, String> {
+pub(crate) fn parse_pyrogram(s: &str) -> Result<Record, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("the string is empty".into());
@@ -164,7 +164,7 @@ pub fn encode_pyrogram(p: &Record) -> Result<String, String> {
 /// Which string format a text is, by its length and first character.
 /// Every string format tgsess reads: (name, the `--format` that picks it, parser).
 type Parser = fn(&str) -> Result<Record, String>;
-pub const STRING_FORMATS: [(&str, &str, Parser); 5] = [
+pub(crate) const STRING_FORMATS: [(&str, &str, Parser); 5] = [
     ("Telethon StringSession", "telethon-string", parse_telethon),
     ("Pyrogram string", "pyrogram-string", parse_pyrogram),
     (

@@ -239,7 +239,7 @@ fn passcode_key(salt: &[u8], passcode: &[u8]) -> [u8; 256] {
 
 /// The folder/file name of an account's data: MD5 of its data name, first 8 bytes, each
 /// byte's nibbles swapped, upper-case hex.
-pub fn data_folder(data_name: &str) -> String {
+pub(crate) fn data_folder(data_name: &str) -> String {
     md5::Md5::digest(data_name.as_bytes())[..8]
         .iter()
         .map(|b| format!("{:X}{:X}", b & 0x0F, b >> 4))

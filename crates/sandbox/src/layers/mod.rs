@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 pub use tl::{Schema, Value};
 
 /// The layer the sandbox builds its answers in.
-pub const NATIVE: i32 = grammers_tl_types::LAYER;
+pub(crate) const NATIVE: i32 = grammers_tl_types::LAYER;
 
 const SOURCES: &[(i32, &str)] = &[
     (181, include_str!("l181.tl")),
@@ -49,12 +49,12 @@ pub fn supported() -> Vec<i32> {
 }
 
 /// Whether the sandbox answers in `layer` (checked on each declared layer, so no list is built).
-pub fn speaks(layer: i32) -> bool {
+pub(crate) fn speaks(layer: i32) -> bool {
     SOURCES.iter().any(|(l, _)| *l == layer)
 }
 
 /// The rpc_error for a layer the sandbox does not speak, naming those it does.
-pub fn unsupported_error(layer: i32) -> String {
+pub(crate) fn unsupported_error(layer: i32) -> String {
     let list: Vec<String> = supported().iter().map(i32::to_string).collect();
     format!(
         "CONNECTION_LAYER_INVALID_{layer}_SANDBOX_SPEAKS_{}",
@@ -63,7 +63,7 @@ pub fn unsupported_error(layer: i32) -> String {
 }
 
 /// An answer built in layer 230, as a client of `layer` reads it.
-pub fn encode_for(layer: i32, answer: Vec<u8>) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_for(layer: i32, answer: Vec<u8>) -> Result<Vec<u8>, String> {
     if layer == NATIVE {
         return Ok(answer);
     }

@@ -142,7 +142,7 @@ impl Schema {
         Ok(v)
     }
 
-    pub fn encode_answer(&self, v: &Value) -> Result<Vec<u8>, String> {
+    pub(crate) fn encode_answer(&self, v: &Value) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         let ty = match v {
             Value::Vector(_) => Ty::Vector(Box::new(Ty::Boxed)),
