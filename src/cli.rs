@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 
-use crate::commands;
+use crate::commands::Command;
 use crate::error::Exit;
 use crate::settings::keys;
 
@@ -102,43 +102,6 @@ pub(crate) struct GlobalArgs {
     ///
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub(crate) session_format: Option<FormatArg>,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum Command {
-    /// Which session file is used and why, what it records, and other sessions nearby
-    Status(commands::status::Args),
-    /// Log in, requesting at most one code (interactive; see --code-stdin for automation)
-    Login(commands::login::Args),
-    /// Log out at Telegram (keeping a future auth token), then delete the session
-    Logout(commands::logout::Args),
-    /// Exit 0 when the session is signed in, 1 when not; never prompts, never requests a code
-    Check(commands::check::Args),
-    /// Delete the session file (and its SQLite side files) to test a fresh login
-    Reset(commands::reset::Args),
-    /// Session files in the session directory, with format, user id and size
-    List(commands::list::Args),
-    /// Run a local Telegram datacenter (real MTProto on 127.0.0.1) for tests and rehearsals
-    #[cfg(feature = "sandbox")]
-    Sandbox(commands::sandbox::Args),
-    /// Import a Telethon or Pyrogram session (file or string) into the tgsess session, so
-    /// the existing key is reused and no login code is requested
-    Import(commands::import::Args),
-    /// Write the tgsess session in Telethon's or Pyrogram's format
-    Export(commands::export::Args),
-    /// The account's devices (Telegram's active sessions); `devices revoke HASH` ends one
-    Devices(commands::devices::Args),
-    /// What a session file or string (from stdin: -) holds, without importing or writing
-    /// anything; the key is never shown, only its id
-    Inspect(commands::inspect::Args),
-    /// Run a program (a bot) while holding the session's lock: writers and a second exec are
-    /// refused while it runs; it gets TGSESS_SESSION, the session's full path
-    Exec(commands::exec::Args),
-    /// Print a shell completion script
-    Completions {
-        /// bash, zsh, fish, elvish or powershell
-        shell: clap_complete::Shell,
-    },
 }
 
 impl From<&GlobalArgs> for crate::settings::Flags {

@@ -19,7 +19,7 @@ pub(crate) mod state;
 
 use std::process::ExitCode;
 
-use crate::cli::Command;
+use crate::commands::Command;
 use crate::error::{Error, Exit};
 
 /// Every file tgsess creates is 0600 and every directory 0700: set once, before anything is

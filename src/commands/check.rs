@@ -110,7 +110,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
 }
 
 /// Asks Telegram (updates.getState) with an in-memory session built from the store: only a
-/// 401 means "not signed in" (login-facts.md: Telethon's `is_user_authorized` treats any
+/// 401 means "not signed in" (docs/login.md: Telethon's `is_user_authorized` treats any
 /// error as not authorized; Pyrogram never asks). Anything else is no verdict.
 async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Result<Verdict> {
     let mut v = asked(settings, target, timeout).await?;

@@ -111,28 +111,12 @@ async fn futures_signal(streams: &mut [(i32, tokio::signal::unix::Signal)]) -> i
     if streams.is_empty() {
         return std::future::pending().await;
     }
-    let futures = streams
-        .iter_mut()
-        .map(|(n, s)| {
-            let n = *n;
-            Box::pin(async move {
-                s.recv().await;
-                n
-            })
+    let futures = streams.iter_mut().map(|(n, s)| {
+        let n = *n;
+        Box::pin(async move {
+            s.recv().await;
+            n
         })
-        .collect::<Vec<_>>();
-    select_all(futures).await
-}
-
-/// The first of several futures to finish (a small `select_all`, to need no extra crate).
-async fn select_all<F: std::future::Future<Output = i32> + Unpin>(mut futures: Vec<F>) -> i32 {
-    std::future::poll_fn(move |cx| {
-        for f in futures.iter_mut() {
-            if let std::task::Poll::Ready(v) = std::pin::Pin::new(f).poll(cx) {
-                return std::task::Poll::Ready(v);
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
+    });
+    futures::future::select_all(futures).await.0
 }

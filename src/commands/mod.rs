@@ -15,10 +15,47 @@ pub(crate) mod reset;
 pub(crate) mod sandbox;
 pub(crate) mod status;
 
-use crate::cli::Command;
 use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::settings::Settings;
+
+/// The commands, as clap parses them.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Which session file is used and why, what it records, and other sessions nearby
+    Status(status::Args),
+    /// Log in, requesting at most one code (interactive; see --code-stdin for automation)
+    Login(login::Args),
+    /// Log out at Telegram (keeping a future auth token), then delete the session
+    Logout(logout::Args),
+    /// Exit 0 when the session is signed in, 1 when not; never prompts, never requests a code
+    Check(check::Args),
+    /// Delete the session file (and its SQLite side files) to test a fresh login
+    Reset(reset::Args),
+    /// Session files in the session directory, with format, user id and size
+    List(list::Args),
+    /// Run a local Telegram datacenter (real MTProto on 127.0.0.1) for tests and rehearsals
+    #[cfg(feature = "sandbox")]
+    Sandbox(sandbox::Args),
+    /// Import a Telethon or Pyrogram session (file or string) into the tgsess session, so
+    /// the existing key is reused and no login code is requested
+    Import(import::Args),
+    /// Write the tgsess session in Telethon's or Pyrogram's format
+    Export(export::Args),
+    /// The account's devices (Telegram's active sessions); `devices revoke HASH` ends one
+    Devices(devices::Args),
+    /// What a session file or string (from stdin: -) holds, without importing or writing
+    /// anything; the key is never shown, only its id
+    Inspect(inspect::Args),
+    /// Run a program (a bot) while holding the session's lock: writers and a second exec are
+    /// refused while it runs; it gets TGSESS_SESSION, the session's full path
+    Exec(exec::Args),
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
 
 /// What is odd about the session's name (quotes or spaces kept in it, a hidden file), said
 /// where the name decides a file: `status` always (in its report), `login` and `import`

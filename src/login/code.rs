@@ -21,8 +21,7 @@ pub(crate) enum Sent {
 /// How long tgsess refuses to request a code after SEND_CODE_UNAVAILABLE. Telegram gives
 /// no period: the error means every way of sending a code to this number is used up
 /// (core.telegram.org/method/auth.resendCode, "Possible errors"), and Telegram documents
-/// about five logins per phone number per day (shared/reference/login-facts.md, pain point
-/// 2), so the options come back with the day: 24 hours. `--force` overrides.
+/// about five logins per phone number per day (docs/login.md, "Code requests in loops"), so the options come back with the day: 24 hours. `--force` overrides.
 pub(crate) const SEND_CODE_UNAVAILABLE_SECS: i64 = 24 * 3600;
 
 impl Run<'_> {
@@ -464,7 +463,8 @@ impl Run<'_> {
             }
             Some("SESSION_PASSWORD_NEEDED") => {
                 // The key now waits only for the password: remember that, bound to the key,
-                // so a rerun goes straight to the password (shared/reference/login-facts.md).
+                // so a rerun goes straight to the password (docs/login.md, "A key waiting for its
+                // password").
                 self.forget_pending();
                 self.save_draft(Some(true)).await;
                 Some(self.password().await)

@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{stderr_of, stdout_of};
-use crate::login::{Dc, Pty, bin};
+use crate::common::*;
 
 /// Every `tgsess …` command between backticks in `text`.
 fn printed_commands(text: &str) -> Vec<String> {

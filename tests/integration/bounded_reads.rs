@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{grammers_session, stderr_of, stdout_of};
-use crate::login::Dc;
+use crate::common::*;
 
 fn mkfifo(p: &Path) {
     let _ = std::fs::remove_file(p);

@@ -4,8 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{stderr_of, stdout_of};
-use crate::login::Dc;
+use crate::common::*;
 
 /// A signed-in sandbox session and `tgsess exec -- sh -c SCRIPT` running on it,
 /// with the first line the script printed.

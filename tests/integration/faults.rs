@@ -1,4 +1,4 @@
-//! The discipline issue's faults: at least 40, against the real sandbox (or a listener that
+//! Faults: at least 40, against the real sandbox (or a listener that
 //! misbehaves on purpose), through a PTY where a person types. After each: the exit code and
 //! a message fragment, every file that existed before is byte-identical (tgsess's own state
 //! directory aside), no panic, no secret in any output, no command more than 1 s past its
@@ -11,8 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::discipline::{API_HASH, Outcome, PASSWORD, changed, check_common, hashes, run_bounded};
-use crate::login::{Dc, Pty};
+use crate::common::*;
 
 /// Faults counted so far, across the tests of this file (reported by the last one to finish).
 static FAULTS: AtomicUsize = AtomicUsize::new(0);
@@ -225,7 +224,7 @@ fn lost_answers_and_dropped_connections() {
     // 10: the bot sign-in is dropped.
     let dc = Dc::start(&["--drop-on", "auth.importBotAuthorization"]);
     let mut c = tg(&dc, &["login", "--bot", "--timeout", "3"]);
-    c.env("TGSESS_BOT_TOKEN", crate::discipline::BOT_TOKEN);
+    c.env("TGSESS_BOT_TOKEN", BOT_TOKEN);
     let o = run_bounded(c, b"", t);
     check_common("drop bot sign-in", &o, t);
     expect(&o, 3, "auth.importBotAuthorization", "drop bot sign-in");
@@ -651,7 +650,7 @@ fn files_in_the_way() {
     // 45: a second sandbox on the same directory is refused.
     let o = run_bounded(
         {
-            let mut c = Command::new(crate::login::bin());
+            let mut c = Command::new(bin());
             c.args(["sandbox", "--dir"]).arg(&dc.dir);
             c
         },

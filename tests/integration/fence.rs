@@ -4,85 +4,10 @@
 //! Telegram would fail with "Network is unreachable" instead of reaching it. Each network
 //! command must instead stop at the fence (exit 2), name the DC, and send nothing.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{stderr_of, stdout_of};
-use crate::login::{Dc, Pty};
-
-/// A network namespace held by a `sleep` started with `unshare -n`, with loopback up.
-pub struct Netns(Child);
-
-impl Netns {
-    /// `None` when this test is not run as root (unshare needs CAP_SYS_ADMIN): the caller
-    /// says so and skips. As root, anything failing here fails the test.
-    pub fn new() -> Option<Netns> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            eprintln!(
-                "fence: not root, so no network namespace; the unit tests in src/net/fence.rs still run"
-            );
-            return None;
-        }
-        let child = Command::new("/usr/bin/unshare")
-            .args(["-n", "sleep", "600"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("unshare -n (as root)");
-        let ns = Netns(child);
-        // The namespace exists once the sleep runs in it: its net link differs from ours.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::fs::read_link(format!("/proc/{}/ns/net", ns.pid())).ok()
-            == std::fs::read_link("/proc/self/ns/net").ok()
-        {
-            assert!(Instant::now() < deadline, "unshare -n made no namespace");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let up = Command::new("/usr/bin/nsenter")
-            .args([
-                "-t",
-                &ns.pid().to_string(),
-                "-n",
-                "--",
-                "/usr/sbin/ip",
-                "link",
-                "set",
-                "lo",
-                "up",
-            ])
-            .status()
-            .unwrap();
-        assert!(up.success());
-        Some(ns)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    /// Runs `args` (a program and its arguments) inside the namespace.
-    pub fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("/usr/bin/nsenter")
-            .args(["-t", &self.pid().to_string(), "-n", "--"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::common::*;
 
 /// The command, its exit code and output; checks what every row must show.
 fn refused(dc: &Dc, args: &[&str], dc_id: i32) -> String {
@@ -121,7 +46,7 @@ fn under_a_sandbox_config_no_connection_leaves_loopback() {
     let dc = Dc::start_in(Some(ns.pid()), &[]);
     // An mtcute string of Telegram's own DC 4 (149.154.167.91:443), imported into the
     // sandbox config's session: a key of the real network in a sandbox config.
-    let string = std::fs::read_to_string(fixture("mtcute-bot.string")).unwrap();
+    let string = std::fs::read_to_string(fixtures().join("mtcute-bot.string")).unwrap();
     let out = dc
         .cmd(&["import", "-"])
         .stdin(Stdio::piped())

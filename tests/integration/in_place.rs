@@ -5,14 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{snapshot, stderr_of, stdout_of};
-use crate::login::{Dc, Pty, bin};
+use crate::common::*;
 
 const KARAPOSU: &str = "'karaposu'.session";
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 /// A bot directory with the seed's config: `username = "'karaposu'"` and the bot's format.
 fn bot_dir(dc: &Dc, format: Option<&str>, phone: bool) -> PathBuf {

@@ -1,11 +1,9 @@
 //! `tgsess inspect`: every fixture made by a real library is described, read-only; strings
 //! come from stdin or a file, never the command line.
 
-use std::path::{Path, PathBuf};
-
 use serde::Deserialize;
 
-use crate::common::{Sandbox, snapshot, stderr_of};
+use crate::common::*;
 
 /// The pinned `inspect --json` schema: an added, removed or renamed field fails this test.
 #[derive(Debug, Deserialize)]
@@ -27,16 +25,12 @@ struct Inspected {
     accounts: Vec<serde_json::Value>,
 }
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
 #[test]
 fn every_fixture_is_described_and_left_alone() {
     let manifest: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("manifest.json")).unwrap())
             .unwrap();
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     for (name, want) in &manifest {
         let src = sb.work.join(name);
         std::fs::copy(fixtures().join(name), &src).unwrap();
@@ -89,7 +83,7 @@ fn every_fixture_is_described_and_left_alone() {
 
 #[test]
 fn strings_never_come_from_the_command_line_and_live_sources_are_flagged() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let s = std::fs::read_to_string(fixtures().join("telethon-ipv4.string")).unwrap();
     let out = sb.cmd().args(["inspect", s.trim()]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

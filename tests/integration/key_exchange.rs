@@ -16,8 +16,7 @@ use sha1::Digest;
 use tgsess::net::Connection;
 use tgsess_sandbox::Scenario;
 
-use crate::common::request_lines;
-use crate::sandbox_client::{Dc, memory_session, start};
+use crate::common::*;
 
 /// Telegram's DH prime, copied from core.telegram.org/mtproto/auth_key.
 const TELEGRAM_PRIME: &str = "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f\
@@ -49,7 +48,7 @@ struct PublicKey {
     fingerprint: i64,
 }
 
-fn public_key(dc: &Dc) -> PublicKey {
+fn public_key(dc: &EmbeddedDc) -> PublicKey {
     let pem = std::fs::read_to_string(dc.running.dir.join("server_key.pem")).unwrap();
     let k = rsa::RsaPublicKey::from_pkcs1_pem(&pem).unwrap();
     assert_eq!(k.n().bits(), 2048);
@@ -333,7 +332,7 @@ fn set_client_dh(
 }
 
 /// The key, used by the real grammers client: a code is sent and the account signs in.
-async fn sign_in_with(dc: &Dc, dc_id: i32, key: [u8; 256]) -> i64 {
+async fn sign_in_with(dc: &EmbeddedDc, dc_id: i32, key: [u8; 256]) -> i64 {
     let s = memory_session(dc.running.address, dc_id, &[(dc_id, key)]).await;
     let conn = Connection::new(s, 1, &tgsess::net::Route::direct()).unwrap();
     let c = &conn.client;

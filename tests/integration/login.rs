@@ -1,219 +1,14 @@
-//! The login issue end to end: the real `tgsess` binary, through a pseudo-terminal where a
+//! Login end to end: the real `tgsess` binary, through a pseudo-terminal where a
 //! person would type, against a real `tgsess sandbox` process on 127.0.0.1. Every test
 //! asserts on the sandbox's request log; no login sends auth.sendCode more than once.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use expectrl::{ControlCode, Eof, Session};
+use expectrl::{ControlCode, Session};
 
-use crate::common::stdout_of;
-
-pub struct Dc {
-    pub tmp: tempfile::TempDir,
-    pub dir: PathBuf,
-    child: Child,
-    /// The network namespace (a process holding it) every command of this sandbox runs in.
-    netns: Option<u32>,
-}
-
-impl Drop for Dc {
-    fn drop(&mut self) {
-        let _ = self.stop();
-    }
-}
-
-pub fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("tgsess")
-}
-
-impl Dc {
-    /// A sandbox on a new directory that already holds the suite's RSA key
-    /// ([`crate::common::seed_server_key`]).
-    pub fn start(flags: &[&str]) -> Dc {
-        Self::start_in(None, flags)
-    }
-
-    /// A sandbox inside the network namespace that process `netns` holds (see
-    /// [`crate::fence::Netns`]); every command of it runs there too.
-    pub fn start_in(netns: Option<u32>, flags: &[&str]) -> Dc {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("sb");
-        crate::common::seed_server_key(&dir);
-        let child = Self::spawn(netns, tmp.path(), &dir, flags);
-        Dc {
-            tmp,
-            dir,
-            child,
-            netns,
-        }
-    }
-
-    /// A sandbox on an empty directory: it makes its own RSA key.
-    pub fn start_fresh(flags: &[&str]) -> Dc {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("sb");
-        let child = Self::spawn(None, tmp.path(), &dir, flags);
-        Dc {
-            tmp,
-            dir,
-            child,
-            netns: None,
-        }
-    }
-
-    /// The tgsess binary, run in this sandbox's network namespace when it has one.
-    fn program(netns: Option<u32>) -> Command {
-        match netns {
-            Some(pid) => {
-                let mut c = Command::new("/usr/bin/nsenter");
-                c.args(["-t", &pid.to_string(), "-n", "--"]).arg(bin());
-                c
-            }
-            None => Command::new(bin()),
-        }
-    }
-
-    /// Stops the sandbox and starts a new one, without scenario flags, on the same
-    /// directory (a new port).
-    pub fn restart(&mut self) {
-        assert_eq!(self.stop().and_then(|s| s.code()), Some(0));
-        self.child = Self::spawn(self.netns, self.tmp.path(), &self.dir, &[]);
-    }
-
-    fn spawn(netns: Option<u32>, home: &Path, dir: &Path, flags: &[&str]) -> Child {
-        let mut child = Self::program(netns)
-            .args(["sandbox", "--dir"])
-            .arg(dir)
-            .args(flags)
-            .env_clear()
-            .env("HOME", home)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("tgsess sandbox listening on 127.0.0.1:"),
-            "{line}"
-        );
-        child
-    }
-
-    /// SIGTERM, then the sandbox's exit status.
-    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Some(status);
-        }
-        // SAFETY: signalling our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        self.child.wait().ok()
-    }
-
-    pub fn config(&self) -> PathBuf {
-        self.dir.join("tgsess.toml")
-    }
-
-    pub fn session(&self) -> PathBuf {
-        self.dir.join("sandbox.session")
-    }
-
-    /// (method, result) of every request so far.
-    pub fn log(&self) -> Vec<(String, String)> {
-        crate::common::request_log(&self.dir)
-    }
-
-    pub fn count(&self, method: &str) -> usize {
-        self.log().iter().filter(|(m, _)| m == method).count()
-    }
-
-    /// A hermetic tgsess command on this sandbox's config.
-    pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = self.bare(self.tmp.path());
-        c.arg("--config").arg(self.config()).args(args);
-        c
-    }
-
-    /// A hermetic tgsess command run from `cwd`, with no arguments yet: HOME and the state
-    /// directory are this sandbox's, nothing else of the caller's environment leaks in.
-    pub fn bare(&self, cwd: &Path) -> Command {
-        let mut c = Self::program(self.netns);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.tmp.path())
-            .env("TGSESS_STATE_DIR", self.tmp.path().join("state"))
-            .env("NO_COLOR", "1")
-            .env("TERM", "dumb")
-            .current_dir(cwd);
-        c
-    }
-
-    /// `tgsess ARGS login --code-stdin --fresh` with the sandbox's code on stdin (--fresh:
-    /// other signed-in sessions nearby are expected); asserts success.
-    pub fn sign_in(&self, args: &[&str]) {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["login", "--code-stdin", "--fresh"]);
-        let mut child = self
-            .cmd(&all)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"22222\n").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    pub fn run(&self, args: &[&str]) -> std::process::Output {
-        self.cmd(args).stdin(Stdio::null()).output().unwrap()
-    }
-
-    /// Runs tgsess in a pseudo-terminal.
-    pub fn pty(&self, args: &[&str]) -> Pty {
-        Pty::spawn(self.cmd(args))
-    }
-}
-
-pub struct Pty(pub Session);
-
-impl Pty {
-    pub fn spawn(cmd: Command) -> Pty {
-        let mut s = Session::spawn(cmd).unwrap();
-        s.set_expect_timeout(Some(Duration::from_secs(30)));
-        Pty(s)
-    }
-
-    pub fn expect(&mut self, text: &str) {
-        if let Err(e) = self.0.expect(text) {
-            panic!("waiting for {text:?}: {e}");
-        }
-    }
-
-    pub fn line(&mut self, text: &str) {
-        self.0.send_line(text).unwrap();
-    }
-
-    /// Reads to the end and returns the exit code.
-    pub fn exit_code(mut self) -> i32 {
-        let _ = self.0.expect(Eof);
-        match self.0.get_process().wait().unwrap() {
-            expectrl::WaitStatus::Exited(_, code) => code,
-            other => panic!("{other:?}"),
-        }
-    }
-}
+use crate::common::*;
 
 fn fresh_login(dc: &Dc) {
     let mut p = dc.pty(&["login"]);
@@ -250,12 +45,7 @@ fn fresh_login_wrong_code_then_right_one() {
     // Already signed in: nothing else is sent.
     let before = dc.count("auth.sendCode");
     let out = dc.run(&["login"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        crate::common::stderr_of(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(stdout_of(&out).contains("Already signed in"));
     assert_eq!(dc.count("auth.sendCode"), before);
     // Every request came over a named transport from a client that declared grammers' layer.
@@ -313,7 +103,7 @@ fn send_code_unavailable_is_explained() {
     assert_eq!(p.exit_code(), 5);
     assert_eq!(dc.count("auth.sendCode"), 1);
     let out = dc.run(&["login"]);
-    let err = crate::common::stderr_of(&out);
+    let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(5), "{err}");
     assert!(
         err.contains("login --qr`") && err.contains("login --force`"),
@@ -529,7 +319,7 @@ fn check_exit_codes_including_a_revoked_key() {
     assert_eq!(out.status.code(), Some(3), "{}", stdout_of(&out));
     let out = dc.run(&["--session", tl_arg, "--session-format", "pyrogram", "check"]);
     assert_eq!(out.status.code(), Some(4));
-    let err = crate::common::stderr_of(&out);
+    let err = stderr_of(&out);
     assert!(
         err.contains("Telethon session") && err.contains("\"pyrogram\""),
         "{err}"
@@ -680,7 +470,7 @@ fn a_pending_code_belongs_to_the_phone_not_the_session() {
     .stdin(Stdio::null())
     .output()
     .unwrap();
-    let err = crate::common::stderr_of(&out);
+    let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(5), "{err}");
     let a = std::fs::canonicalize(&bots).unwrap().join("A.session");
     assert!(
@@ -739,12 +529,7 @@ fn a_pending_code_belongs_to_the_phone_not_the_session() {
     .stdin(Stdio::null())
     .output()
     .unwrap();
-    assert_ne!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        crate::common::stderr_of(&out)
-    );
+    assert_ne!(out.status.code(), Some(5), "{}", stderr_of(&out));
 }
 
 #[test]
@@ -753,7 +538,7 @@ fn logout_off_a_terminal_needs_yes_and_keeps_everything_without_it() {
     fresh_login(&dc);
     let before = std::fs::read(dc.session()).unwrap();
     let out = dc.run(&["logout"]);
-    let err = crate::common::stderr_of(&out);
+    let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("not on a terminal") && err.contains("logout --yes`"),
@@ -805,7 +590,7 @@ fn the_refactor_mistake_is_answered_with_the_naming_fix_first() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let err = crate::common::stderr_of(&out);
+    let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(dc.count("auth.sendCode"), sends, "a code was requested");
     // First the naming fix (use that file; or restore username), then the import, which
@@ -836,12 +621,7 @@ fn the_refactor_mistake_is_answered_with_the_naming_fix_first() {
         .current_dir(elsewhere.path())
         .args(["-c", &line]);
     let out = sh.stdin(Stdio::null()).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{line}: {}",
-        crate::common::stderr_of(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{line}: {}", stderr_of(&out));
     assert!(
         stdout_of(&out).contains("Already signed in as Sandbox"),
         "{}",
@@ -869,12 +649,7 @@ fn a_stored_address_that_is_not_one_is_replaced_by_the_table_and_said() {
     });
     let out = dc.run(&["check"]);
     let text = stdout_of(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        crate::common::stderr_of(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr_of(&out));
     assert!(text.contains("Telegram confirms"), "{text}");
     assert!(
         text.contains("(\"garbage\") is not an IPv4 address"),

@@ -1,23 +1,26 @@
-//! Integration tests: the real `tgsess` binary on temp directories, env cleared.
+//! Integration tests: the real `tgsess` binary on temp directories, env cleared, against the
+//! real sandbox over 127.0.0.1. One harness ([`common`]); one file per command or feature.
+
+mod common;
 
 mod advice;
+mod architecture;
+mod bad_input;
 mod bounded_reads;
-mod codeless;
-mod common;
-mod damaged;
-mod discipline;
+mod codeless_login;
+mod damaged_sessions;
 mod exec;
 mod faults;
 mod fence;
+mod import_export;
 mod in_place;
 mod inspect;
-mod interop;
 mod key_exchange;
-mod list_check;
+mod list;
 mod login;
-mod offline;
+mod offline_commands;
 mod proxy;
-mod sandbox_client;
 mod sandbox_wire;
+mod sandbox_with_grammers;
 mod tdata;
 mod test_dc;

@@ -6,8 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use crate::common::{stderr_of, stdout_of};
-use crate::login::Dc;
+use crate::common::*;
 
 const SECRET: &str = "pr0xy-s3cret";
 

@@ -13,7 +13,7 @@ use grammers_tl_types as tl;
 use tgsess::net::Connection;
 use tgsess_sandbox::Scenario;
 
-use crate::sandbox_client::{seeded_session, start};
+use crate::common::*;
 
 fn frame(payload: &[u8]) -> Vec<u8> {
     let mut dq = DequeBuffer::with_capacity(payload.len(), 8);
@@ -33,7 +33,7 @@ fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn still_serves(dc: &crate::sandbox_client::Dc) {
+async fn still_serves(dc: &EmbeddedDc) {
     let conn = Connection::new(
         seeded_session(&dc.running.dir, dc.running.address).await,
         1,
@@ -182,7 +182,7 @@ async fn fifty_concurrent_connections() {
 fn sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm() {
     use std::os::unix::fs::PermissionsExt;
     // Dc::start has read the announcement line; the files were there before it.
-    let mut dc = crate::login::Dc::start_fresh(&[]);
+    let mut dc = Dc::start_fresh(&[]);
     for f in [
         "tgsess.toml",
         "session.string",
@@ -255,7 +255,7 @@ async fn every_grammers_transport_is_served() {
         &dc.running.dir,
     )
     .await;
-    let log = crate::common::request_log(&dc.running.dir);
+    let log = request_log(&dc.running.dir);
     let states = log
         .iter()
         .filter(|(m, r)| m == "updates.getState" && r == "AUTH_KEY_UNREGISTERED")
@@ -285,7 +285,7 @@ async fn every_grammers_transport_is_served() {
         .unwrap();
     assert!(junk.is_empty());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let log = crate::common::request_log(&dc.running.dir);
+    let log = request_log(&dc.running.dir);
     assert!(
         log.iter()
             .any(|(m, r)| m == "(transport)" && r.contains("fit no transport")),

@@ -2,14 +2,9 @@
 //! (scripts/fixtures_tdata.mjs): with and without a local passcode, and with three accounts.
 //! Nothing is ever written into tdata.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::common::{Sandbox, stderr_of, stdout_of};
-use crate::discipline::hashes;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+use crate::common::*;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -23,7 +18,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn status(sb: &Sandbox, session: &Path) -> serde_json::Value {
+fn status(sb: &Workdir, session: &Path) -> serde_json::Value {
     let out = sb
         .cmd()
         .args(["--session", session.to_str().unwrap(), "status", "--json"])
@@ -40,7 +35,7 @@ fn every_account_of_every_fixture_imports_and_tdata_is_left_alone() {
     .unwrap();
     assert_eq!(manifest.len(), 3);
     for (name, want) in &manifest {
-        let sb = Sandbox::new();
+        let sb = Workdir::new();
         let src = sb.work.join(name);
         copy_dir(&fixtures().join(name), &src);
         let before = hashes(&src);
@@ -82,7 +77,7 @@ fn every_account_of_every_fixture_imports_and_tdata_is_left_alone() {
 
 #[test]
 fn passcodes_accounts_and_wrong_paths_are_explained() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let s = sb.work.join("x.session");
     let x = s.to_str().unwrap();
     let pass = fixtures().join("tdata-passcode");

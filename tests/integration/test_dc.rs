@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
-use crate::common::{Sandbox, stderr_of, stdout_of};
+use crate::common::*;
 
 /// A SOCKS5 server that records each CONNECT target and refuses it.
 fn recorder() -> (SocketAddr, Arc<Mutex<Vec<SocketAddr>>>) {
@@ -38,7 +38,7 @@ fn recorder() -> (SocketAddr, Arc<Mutex<Vec<SocketAddr>>>) {
     (addr, seen)
 }
 
-fn config(sb: &Sandbox, extra: &str) {
+fn config(sb: &Workdir, extra: &str) {
     sb.write(
         "tgsess.toml",
         &format!("api_id = 1\napi_hash = \"x\"\nphone = \"9996621234\"\n{extra}"),
@@ -51,7 +51,7 @@ fn a_new_session_goes_to_the_test_dcs_only_when_asked() {
         (&["--test-dc"][..], "149.154.167.40:80"),
         (&[][..], "149.154.167.41:443"),
     ] {
-        let sb = Sandbox::new();
+        let sb = Workdir::new();
         config(&sb, "");
         let (proxy, seen) = recorder();
         let out = sb
@@ -91,7 +91,7 @@ fn test_mode_string() -> String {
 
 #[test]
 fn test_mode_survives_import_and_export_and_keys_do_not_cross() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     config(&sb, "");
     let out = sb
         .cmd()

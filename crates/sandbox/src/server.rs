@@ -558,7 +558,7 @@ impl Connection {
 /// Strips invokeWithLayer / initConnection / invokeWithoutUpdates / invokeAfterMsg and
 /// returns the request inside, with what initConnection said about the client and the layer
 /// invokeWithLayer declared. grammers-tl-types cannot deserialize these generic wrappers
-/// (mock-dc.md), so they are unwrapped by hand.
+/// (docs/mtproto-server.md), so they are unwrapped by hand.
 pub(crate) fn unwrap_invoke_noting(
     body: &[u8],
 ) -> Option<(&[u8], Option<ClientInfo>, Option<i32>)> {

@@ -12,7 +12,7 @@ use grammers_crypto::aes;
 use grammers_tl_types::{Cursor, Deserializable, Serializable};
 use sha2::{Digest, Sha256};
 
-/// Constructor ids with no generated type in grammers-tl-types (mock-dc.md): written by hand.
+/// Constructor ids with no generated type in grammers-tl-types (docs/mtproto-server.md): written by hand.
 pub(crate) const RPC_RESULT: u32 = 0xf35c6d01;
 pub(crate) const MSG_CONTAINER: u32 = 0x73f1f8dc;
 pub(crate) const GZIP_PACKED: u32 = 0x3072cfa1;

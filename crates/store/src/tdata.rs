@@ -2,7 +2,7 @@
 //!
 //! The layout, from Desktop's own sources (Telegram/SourceFiles/storage/details/
 //! storage_file_utilities.cpp, storage/storage_domain.cpp, storage/storage_account.cpp) as
-//! shared/reference/tdata.md gathers it, and checked against mtcute's reader and writer
+//! docs/tdata.md describes it, and checked against mtcute's reader and writer
 //! (packages/convert/src/tdesktop/tdata.ts), whose output is this module's fixtures:
 //! - a file is `TDF$`, an int32 LE version, the payload, and an MD5 over payload ‖ int32 LE
 //!   payload length ‖ version bytes ‖ `TDF$`; `NAMEs` is read, else the newer of `NAME0` and

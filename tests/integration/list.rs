@@ -3,8 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{snapshot, stderr_of, stdout_of};
-use crate::login::Dc;
+use crate::common::*;
 
 #[test]
 fn every_format_is_checked_and_nothing_is_written() {

@@ -1,4 +1,5 @@
-//! The core issue: config, naming, status/check --offline/list/reset, bad input.
+//! What works without a network: config lookup and naming, status, check --offline, list,
+//! reset, and their bad input.
 
 use std::path::PathBuf;
 
@@ -84,11 +85,11 @@ struct ListJ {
     sessions: Vec<FoundJ>,
 }
 
-fn status_json(sb: &Sandbox, args: &[&str]) -> Status {
+fn status_json(sb: &Workdir, args: &[&str]) -> Status {
     status_json_exit(sb, args, 0)
 }
 
-fn status_json_exit(sb: &Sandbox, args: &[&str], code: i32) -> Status {
+fn status_json_exit(sb: &Workdir, args: &[&str], code: i32) -> Status {
     let out = sb
         .cmd()
         .args(args)
@@ -103,7 +104,7 @@ fn status_json_exit(sb: &Sandbox, args: &[&str], code: i32) -> Status {
 
 #[test]
 fn username_names_the_file_and_status_says_why() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write(
         "tgsess.toml",
         "username = \"karaposu\"\nsession_file = \"telegram_session\"\n",
@@ -129,7 +130,7 @@ fn username_names_the_file_and_status_says_why() {
 
 #[test]
 fn quoted_username_is_used_as_written_with_a_warning() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"'karaposu'\"\n");
     // A session made by an earlier tool under the quoted name keeps working.
     grammers_session(&sb.work.join("'karaposu'.session"), Some((1001, false)));
@@ -147,7 +148,7 @@ fn quoted_username_is_used_as_written_with_a_warning() {
 
 #[test]
 fn fallbacks_session_file_then_default() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write(
         "tgsess.toml",
         "username = \"\"\nsession_file = \"bot.session\"\n",
@@ -163,7 +164,7 @@ fn fallbacks_session_file_then_default() {
 
 #[test]
 fn running_from_another_directory_uses_the_same_session() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let proj = sb.work.join("proj");
     std::fs::create_dir_all(proj.join("sessions")).unwrap();
     std::fs::write(
@@ -191,7 +192,7 @@ fn running_from_another_directory_uses_the_same_session() {
 
 #[test]
 fn xdg_config_is_found_and_sessions_default_to_the_data_dir() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let cfgdir = sb.home.join(".config/tgsess");
     std::fs::create_dir_all(&cfgdir).unwrap();
     std::fs::write(cfgdir.join("config.toml"), "username = \"x\"\n").unwrap();
@@ -222,7 +223,7 @@ fn xdg_config_is_found_and_sessions_default_to_the_data_dir() {
 
 #[test]
 fn tgsess_toml_is_found_in_a_parent_directory_and_flags_follow_the_current_one() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"bot\"\n");
     let deep = sb.work.join("src/handlers");
     std::fs::create_dir_all(&deep).unwrap();
@@ -244,7 +245,7 @@ fn tgsess_toml_is_found_in_a_parent_directory_and_flags_follow_the_current_one()
 
 #[test]
 fn precedence_flag_over_env_over_file() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"file\"\n");
     assert_eq!(
         status_json(&sb, &[]).session.path,
@@ -276,7 +277,7 @@ fn precedence_flag_over_env_over_file() {
 
 #[test]
 fn session_flag_overrides_naming() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"me\"\n");
     let s = status_json(&sb, &["--session", "other/x.db"]);
     assert_eq!(s.session.path, sb.work.join("other/x.db"));
@@ -286,7 +287,7 @@ fn session_flag_overrides_naming() {
 
 #[test]
 fn bad_names_are_rejected_naming_the_key() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     for (toml, key) in [
         ("username = \"a/b\"", "username"),
         ("username = \"..\"", "username"),
@@ -308,7 +309,7 @@ fn bad_names_are_rejected_naming_the_key() {
 
 #[test]
 fn status_lists_signed_in_sessions_under_other_names() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"renamed\"\n");
     grammers_session(&sb.work.join("old.session"), Some((4242, false)));
     telethon_session(&sb.work.join("'karaposu'.session"));
@@ -339,7 +340,7 @@ fn status_lists_signed_in_sessions_under_other_names() {
 
 // ---- check --offline ----
 
-fn check(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
+fn check(sb: &Workdir, extra: &[&str]) -> std::process::Output {
     sb.cmd()
         .args(["check", "--offline"])
         .args(extra)
@@ -349,7 +350,7 @@ fn check(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn check_offline_missing_file_is_1_and_creates_nothing() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"me\"\n");
     let before = snapshot(&sb.work);
     let out = check(&sb, &[]);
@@ -365,7 +366,7 @@ fn check_offline_missing_file_is_1_and_creates_nothing() {
 
 #[test]
 fn check_offline_signed_in_and_not() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"me\"\n");
     grammers_session(&sb.work.join("me.session"), Some((99, true)));
     let before = snapshot(&sb.work);
@@ -417,7 +418,7 @@ fn check_offline_signed_in_and_not() {
 
 #[test]
 fn foreign_and_broken_files_are_exit_4_and_unchanged() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     telethon_session(&sb.work.join("tl.session"));
     pyrogram_session(&sb.work.join("pg.session"));
     std::fs::write(sb.work.join("empty.session"), b"").unwrap();
@@ -524,7 +525,7 @@ fn foreign_and_broken_files_are_exit_4_and_unchanged() {
 #[test]
 fn status_warns_about_open_permissions() {
     use std::os::unix::fs::PermissionsExt;
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let p = sb.work.join("telegram_session.session");
     grammers_session(&p, Some((1, false)));
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -541,7 +542,7 @@ fn status_warns_about_open_permissions() {
 
 #[test]
 fn reset_needs_yes_off_terminal_and_deletes_side_files() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let p = sb.work.join("telegram_session.session");
     grammers_session(&p, Some((1, false)));
     // An empty (not hot) rollback journal, as SQLite leaves behind in DELETE mode races.
@@ -564,7 +565,7 @@ fn reset_needs_yes_off_terminal_and_deletes_side_files() {
 
 #[test]
 fn reset_refuses_a_session_another_process_holds() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let p = sb.work.join("telegram_session.session");
     grammers_session(&p, Some((1, false)));
     let locks = sb.home.join(".state/tgsess/locks");
@@ -580,7 +581,7 @@ fn reset_refuses_a_session_another_process_holds() {
 
 #[test]
 fn list_shows_sessions_with_format_and_user() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "session_dir = \"s\"\n");
     let dir = sb.work.join("s");
     std::fs::create_dir(&dir).unwrap();
@@ -612,7 +613,7 @@ fn list_shows_sessions_with_format_and_user() {
 
 #[test]
 fn session_dir_that_is_a_file_is_a_clear_error() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("notadir", "x");
     sb.write("tgsess.toml", "session_dir = \"notadir\"\n");
     let out = sb.cmd().arg("list").output().unwrap();
@@ -624,7 +625,7 @@ fn session_dir_that_is_a_file_is_a_clear_error() {
 
 #[test]
 fn bad_config_gets_a_clear_error_and_exit_2() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     for (text, needles) in [
         ("usernme = \"x\"\n", &["usernme", "line 1"][..]),
         (
@@ -663,7 +664,7 @@ fn bad_config_gets_a_clear_error_and_exit_2() {
 
 #[test]
 fn offline_commands_work_without_api_credentials() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "phone = \"+1\"\n");
     for args in [&["status"][..], &["list"], &["check", "--offline"]] {
         let out = sb.cmd().args(args).output().unwrap();
@@ -679,7 +680,7 @@ fn offline_commands_work_without_api_credentials() {
 
 #[test]
 fn help_documents_exit_codes_and_completions_work() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let out = sb.cmd().arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let help = stdout_of(&out);
@@ -695,7 +696,7 @@ fn help_documents_exit_codes_and_completions_work() {
 
 #[test]
 fn api_hash_is_never_printed() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write(
         "tgsess.toml",
         "api_id = 5\napi_hash = \"0123456789abcdef0123456789abcdef\"\nusernme = 1\n",
@@ -784,7 +785,7 @@ fn names_paths_and_configs_that_would_mislead_are_refused_or_flagged() {
         ),
     ];
     for (what, config, args, exit, fragment) in rows {
-        let sb = Sandbox::new();
+        let sb = Workdir::new();
         sb.write("tgsess.toml", &config);
         let out = sb.cmd().args(&args).output().unwrap();
         let text = format!("{}{}", stdout_of(&out), stderr_of(&out));
@@ -806,7 +807,7 @@ fn names_paths_and_configs_that_would_mislead_are_refused_or_flagged() {
 
 #[test]
 fn a_newline_in_a_path_is_printed_escaped_and_its_command_still_pastes() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     let dir = sb.work.join("a\nb");
     std::fs::create_dir(&dir).unwrap();
     grammers_session(&dir.join("me.session"), None);
@@ -854,7 +855,7 @@ fn a_newline_in_a_path_is_printed_escaped_and_its_command_still_pastes() {
 
 #[test]
 fn check_on_a_missing_session_names_the_signed_in_file_nearby() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"new\"\n");
     grammers_session(&sb.work.join("old.session"), Some((4242, false)));
     let out = sb.cmd().args(["check", "--offline"]).output().unwrap();
@@ -877,7 +878,7 @@ fn check_on_a_missing_session_names_the_signed_in_file_nearby() {
 
 #[test]
 fn a_telethon_2_session_is_named_and_left_alone() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "session_file = \"bot\"\n");
     let file = sb.work.join("bot.session");
     telethon2_session(&file);
@@ -906,7 +907,7 @@ fn a_telethon_2_session_is_named_and_left_alone() {
 
 #[test]
 fn the_naming_warning_is_said_where_the_name_decides_a_file_and_exec_says_it_once() {
-    let sb = Sandbox::new();
+    let sb = Workdir::new();
     sb.write("tgsess.toml", "username = \"'karaposu'\"\n");
     grammers_session(&sb.work.join("'karaposu'.session"), Some((1001, false)));
     let warned = |args: &[&str]| {

@@ -1,5 +1,6 @@
 //! The real grammers client (through tgsess's own connection code) against the sandbox over
-//! TCP on 127.0.0.1: the honesty checks of the sandbox issue.
+//! TCP on 127.0.0.1: the sandbox answers a real client as Telegram would (logins, 2FA,
+//! bots, migration, errors).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,68 +9,12 @@ use std::time::Duration;
 use grammers_client::{Client, SignInError};
 use grammers_mtsender::InvocationError;
 use grammers_session::Session;
-use grammers_session::storages::MemorySession;
-use grammers_session::types::DcOption;
 use grammers_tl_types as tl;
 use tgsess::net::Connection;
 use tgsess_sandbox::{self as sandbox, Scenario};
 use tgsess_shared::Secret;
-use tgsess_shared::sandbox_link as keys;
 
-pub struct Dc {
-    pub _dir: tempfile::TempDir,
-    pub running: sandbox::Running,
-}
-
-pub async fn start(scenario: Scenario) -> Dc {
-    let dir = tempfile::tempdir().unwrap();
-    crate::common::seed_server_key(dir.path());
-    let running = sandbox::start(sandbox::Options {
-        dir: dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        scenario,
-    })
-    .await
-    .unwrap();
-    Dc { _dir: dir, running }
-}
-
-/// A memory session with home DC `home` and, for each `(dc, key)`, that DC at the sandbox's
-/// address with that auth key.
-pub async fn memory_session(
-    addr: std::net::SocketAddr,
-    home: i32,
-    dc_keys: &[(i32, [u8; 256])],
-) -> Arc<MemorySession> {
-    let s = Arc::new(MemorySession::default());
-    s.set_home_dc_id(home).await.unwrap();
-    let std::net::SocketAddr::V4(v4) = addr else {
-        panic!("ipv4")
-    };
-    for (dc, key) in dc_keys {
-        s.set_dc_option(&DcOption {
-            id: *dc,
-            ipv4: v4,
-            ipv6: std::net::SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
-            auth_key: Some(*key),
-        })
-        .await
-        .unwrap();
-    }
-    s
-}
-
-/// A memory session seeded with a registered key for every sandbox DC, home DC 2.
-pub async fn seeded_session(dir: &Path, addr: std::net::SocketAddr) -> Arc<MemorySession> {
-    let dc_keys: Vec<(i32, [u8; 256])> = (1..=3)
-        .map(|dc| {
-            let key = keys::new_key();
-            keys::register(dir, dc, &key).unwrap();
-            (dc, key)
-        })
-        .collect();
-    memory_session(addr, 2, &dc_keys).await
-}
+use crate::common::*;
 
 fn send_code(phone: &str) -> tl::functions::auth::SendCode {
     tl::functions::auth::SendCode {
@@ -114,7 +59,7 @@ async fn hash_of(client: &Client, phone: &str) -> String {
 }
 
 fn log_methods(dir: &Path) -> Vec<(String, String)> {
-    crate::common::request_log(dir)
+    request_log(dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

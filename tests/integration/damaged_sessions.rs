@@ -6,8 +6,7 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use crate::common::{rt, stderr_of, stdout_of, telethon_session};
-use crate::login::Dc;
+use crate::common::*;
 
 fn sql(path: &Path, statements: &[&str]) {
     rt().block_on(async {

@@ -1,17 +1,11 @@
-//! The interop issue: fixtures made by the real Telethon and Pyrogram (scripts/fixtures.sh)
+//! Import and export: fixtures made by the real Telethon and Pyrogram (scripts/fixtures.sh)
 //! imported and exported by the real binary; bad input; and the case that started it all.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::Value;
 
 use crate::common::*;
-use crate::login::Dc;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 fn manifest() -> serde_json::Map<String, Value> {
     let text = std::fs::read_to_string(fixtures().join("manifest.json")).unwrap();
@@ -22,8 +16,8 @@ fn manifest() -> serde_json::Map<String, Value> {
         .clone()
 }
 
-fn sandbox_with_config() -> Sandbox {
-    let sb = Sandbox::new();
+fn sandbox_with_config() -> Workdir {
+    let sb = Workdir::new();
     sb.write(
         "tgsess.toml",
         "api_id = 12345\napi_hash = \"x\"\nsession_file = \"imported\"\nsession_dir = \"s\"\n",
@@ -31,7 +25,7 @@ fn sandbox_with_config() -> Sandbox {
     sb
 }
 
-fn status(sb: &Sandbox) -> Value {
+fn status(sb: &Workdir) -> Value {
     let out = sb.cmd().args(["status", "--json"]).output().unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -406,7 +400,7 @@ fn karaposu() {
 #[test]
 fn a_foreign_file_at_the_session_path_is_read_in_place_and_written_only_when_declared() {
     for fixture in ["telethon-v8.session", "pyrogram-v3.session"] {
-        let sb = Sandbox::new();
+        let sb = Workdir::new();
         sb.write(
             "tgsess.toml",
             "api_id = 1\napi_hash = \"x\"\nphone = \"9996621234\"\nusername = \"'karaposu'\"\n",

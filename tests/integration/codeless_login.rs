@@ -7,8 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{stderr_of, stdout_of};
-use crate::login::{Dc, Pty, bin};
+use crate::common::*;
 
 /// `tgsess sandbox --dir DIR --scan` with `url` on stdin, as the sandbox account.
 fn scan(dc: &Dc, url: &str) -> std::process::Output {

@@ -1,80 +1,17 @@
-//! Shared helpers: a hermetic `tgsess` command, session files of every format, snapshots.
+//! Files a test starts from and checks: sessions of every format, the fixtures, snapshots
+//! and hashes that prove a command left a directory alone.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use grammers_session::Session;
 use grammers_session::storages::SqliteSession;
 use grammers_session::types::{DcOption, PeerAuth, PeerInfo};
+use sha2::{Digest, Sha256};
 
-/// `tgsess` with a clean environment: no TGSESS_* variables, HOME and XDG dirs inside `home`,
-/// run from `cwd`. Tests never touch the developer's real home or config.
-pub fn tgsess(home: &Path, cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tgsess").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_STATE_HOME", home.join(".state"))
-        .env("NO_COLOR", "1")
-        .current_dir(cwd);
-    cmd
-}
-
-/// Puts a sandbox RSA key into `dir` before a sandbox starts there, as a restart finds one.
-/// Making a key takes 0.25 to 1.5 s, so the suite makes one and copies it; first-start
-/// generation is tested by `sandbox_command_writes_its_files_then_announces_and_stops_on_sigterm`
-/// and the unit tests in src/sandbox/server_key.rs.
-pub fn seed_server_key(dir: &Path) {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    static PEM: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let pem = PEM.get_or_init(|| {
-        let d = tempfile::tempdir().unwrap();
-        tgsess_sandbox::server_key::load_or_create(d.path()).unwrap();
-        std::fs::read(d.path().join(tgsess_sandbox::server_key::PRIVATE_FILE)).unwrap()
-    });
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(dir.join(tgsess_sandbox::server_key::PRIVATE_FILE))
-        .unwrap()
-        .write_all(pem)
-        .unwrap();
-}
-
-/// A temp dir with `home/` and `work/` inside.
-pub struct Sandbox {
-    pub _dir: tempfile::TempDir,
-    pub home: PathBuf,
-    pub work: PathBuf,
-}
-
-impl Sandbox {
-    pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        let work = dir.path().join("work");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&work).unwrap();
-        Sandbox {
-            _dir: dir,
-            home,
-            work,
-        }
-    }
-
-    pub fn cmd(&self) -> Command {
-        tgsess(&self.home, &self.work)
-    }
-
-    pub fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.work.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
+/// tests/fixtures, made by the real libraries (scripts/fixtures.sh).
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
@@ -173,45 +110,40 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
     v
 }
 
-pub fn stdout_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Every line a sandbox in `dir` logged in requests.jsonl.
-pub fn request_lines(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("requests.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// (method, result) of every request a sandbox in `dir` logged.
-pub fn request_log(dir: &Path) -> Vec<(String, String)> {
-    request_lines(dir)
-        .iter()
-        .map(|v| {
-            (
-                v["method"].as_str().unwrap().to_string(),
-                v["result"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// A path quoted for a POSIX shell the way tgsess prints it: bare when it is safe, else in
-/// single quotes with `'` as `'\''`.
-pub fn quote(p: &Path) -> String {
-    let s = p.display().to_string();
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c))
-    {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+/// Every regular file under `root` (symlinks not followed) and its SHA-256.
+pub fn hashes(root: &Path) -> BTreeMap<PathBuf, [u8; 32]> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(m) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(p);
+            } else if m.is_file() {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                out.insert(p, Sha256::digest(&bytes).into());
+            }
+        }
     }
+    out
+}
+
+/// Files that existed before and are gone or changed, ignoring paths under `allowed`.
+pub fn changed(
+    before: &BTreeMap<PathBuf, [u8; 32]>,
+    after: &BTreeMap<PathBuf, [u8; 32]>,
+    allowed: &[&Path],
+) -> Vec<PathBuf> {
+    before
+        .iter()
+        .filter(|(p, _)| !allowed.iter().any(|a| p.starts_with(a)))
+        .filter(|(p, h)| after.get(*p) != Some(h))
+        .map(|(p, _)| p.clone())
+        .collect()
 }

@@ -1,0 +1,18 @@
+//! The one harness every integration test uses: the binary ([`command`]), the local DC as
+//! a process or in-process ([`dc`]), a pseudo-terminal ([`pty`]), session files, fixtures and
+//! snapshots ([`files`]), bounded runs and what must hold after each ([`outcome`]), and a
+//! loopback-only network namespace ([`netns`]).
+
+pub mod command;
+pub mod dc;
+pub mod files;
+pub mod netns;
+pub mod outcome;
+pub mod pty;
+
+pub use command::*;
+pub use dc::*;
+pub use files::*;
+pub use netns::Netns;
+pub use outcome::*;
+pub use pty::Pty;
