@@ -130,7 +130,7 @@ pub async fn start(opts: Options) -> Result<Running> {
     let server_key =
         server_key::load_or_create(&dir).map_err(|e| Error::usage(format!("sandbox: {e}")))?;
     let server_key_fingerprint = server_key.fingerprint;
-    let shared = Arc::new(server::Shared {
+    let shared = Arc::new(server::Datacenter {
         latency: opts.scenario.latency.unwrap_or_default(),
         server_key,
         dir: dir.clone(),

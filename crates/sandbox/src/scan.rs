@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::rpc::TOKEN_ACCEPTED;
-use super::server::Shared;
+use super::server::Datacenter;
 
 pub(crate) const SCAN_DIR: &str = "scan";
 
@@ -39,7 +39,7 @@ pub(crate) fn token_of(url: &str) -> Option<Vec<u8>> {
 
 /// Serves the drop-box until the sandbox stops: every 50 ms, each `*.req` is answered with
 /// a `*.res` and removed.
-pub(crate) async fn serve(dir: PathBuf, shared: Arc<Shared>) {
+pub(crate) async fn serve(dir: PathBuf, shared: Arc<Datacenter>) {
     let scan = dir.join(SCAN_DIR);
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -55,7 +55,7 @@ pub(crate) async fn serve(dir: PathBuf, shared: Arc<Shared>) {
     }
 }
 
-fn answer(path: &Path, shared: &Shared) {
+fn answer(path: &Path, shared: &Datacenter) {
     let Ok(text) = tgsess_shared::fs::read_regular_text(path, 64 * 1024) else {
         return;
     };
@@ -72,7 +72,7 @@ fn answer(path: &Path, shared: &Shared) {
     let _ = tgsess_shared::fs::write_private(&out, text.as_bytes());
 }
 
-fn accept(req: &Request, shared: &Shared) -> Answer {
+fn accept(req: &Request, shared: &Datacenter) -> Answer {
     let fail = |r: &str| Answer {
         result: r.to_string(),
         user_id: None,

@@ -33,7 +33,9 @@ const DESTROY_SESSION: u32 = 0xe7512126;
 const DESTROY_SESSION_OK: u32 = 0xe22045fc;
 const DESTROY_SESSION_NONE: u32 = 0x62d350c9;
 
-pub(crate) struct Shared {
+/// The running DC: what every connection shares (accounts and keys, the log, pushes, the
+/// RSA key, the directory).
+pub(crate) struct Datacenter {
     pub(crate) state: Mutex<State>,
     pub(crate) log: Mutex<std::fs::File>,
     /// Woken when a push (updateLoginToken) is queued for some key.
@@ -58,7 +60,7 @@ pub(crate) struct Tags {
     pub(crate) layer: Option<i32>,
 }
 
-impl Shared {
+impl Datacenter {
     /// Appends one line to requests.jsonl.
     pub(crate) fn log(&self, tags: &Tags, dc: i32, key_id: u64, method: &str, result: &str) {
         let time = std::time::SystemTime::now()
@@ -81,14 +83,14 @@ impl Shared {
     }
 }
 
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Datacenter>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
         let latency = shared.latency;
-        let conn = Connection::new(stream, Arc::clone(&shared));
+        let conn = ClientConnection::new(stream, Arc::clone(&shared));
         tokio::spawn(async move {
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
@@ -112,10 +114,10 @@ enum Step {
     Close,
 }
 
-struct Connection {
+struct ClientConnection {
     stream: TcpStream,
     tags: Tags,
-    shared: Arc<Shared>,
+    shared: Arc<Datacenter>,
     /// Told from the first bytes ([`transport::detect`]).
     framing: Option<transport::Framing>,
     /// Set when the transport is obfuscated: every byte after the header, both ways.
@@ -129,9 +131,9 @@ struct Connection {
     outbox: Vec<(Vec<u8>, bool)>,
 }
 
-impl Connection {
-    fn new(stream: TcpStream, shared: Arc<Shared>) -> Self {
-        Connection {
+impl ClientConnection {
+    fn new(stream: TcpStream, shared: Arc<Datacenter>) -> Self {
+        ClientConnection {
             tags: Tags {
                 peer: stream.peer_addr().ok(),
                 ..Tags::default()
