@@ -95,6 +95,9 @@ pub(crate) struct GlobalArgs {
     /// Use Telegram's test DCs instead of production
     #[arg(long, global = true)]
     pub(crate) test_dc: bool,
+    /// The account the session must hold: @username or a numeric user id
+    #[arg(long, global = true, value_name = "USER")]
+    pub(crate) expect_user: Option<String>,
     /// Connect directly, even when a proxy is configured
     #[arg(long, global = true, conflicts_with = "proxy")]
     pub(crate) no_proxy: bool,
@@ -119,6 +122,7 @@ impl From<&GlobalArgs> for crate::settings::Flags {
             test_dc: g.test_dc,
             no_proxy: g.no_proxy,
             session_format: g.session_format.map(Into::into),
+            expect_user: g.expect_user.clone(),
         }
     }
 }

@@ -7,6 +7,8 @@ pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod env;
 pub mod error;
+pub(crate) mod health;
+pub(crate) mod identity;
 pub(crate) mod login;
 pub mod net;
 pub(crate) mod output;

@@ -101,6 +101,11 @@ pub(crate) fn shell_quote_str(s: &str) -> String {
     }
 }
 
+/// RFC 3339 in UTC.
+pub(crate) fn timestamp(t: std::time::SystemTime) -> Option<String> {
+    jiff::Timestamp::try_from(t).ok().map(|t| t.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

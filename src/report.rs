@@ -86,6 +86,8 @@ pub(crate) struct SessionReport {
     pub(crate) owner_uid: Option<u32>,
     pub(crate) size: Option<u64>,
     pub(crate) modified: Option<String>,
+    /// Who Telegram last confirmed this key signed in as, and when (tgsess's state).
+    pub(crate) last_confirmed: Option<Confirmed>,
 }
 
 impl SessionReport {
@@ -117,6 +119,7 @@ impl SessionReport {
             owner_uid: None,
             size: None,
             modified: None,
+            last_confirmed: None,
         }
     }
 
@@ -137,13 +140,8 @@ impl SessionReport {
         self.mode = Some(format!("{:04o}", m.mode));
         self.owner_uid = Some(m.uid);
         self.size = Some(m.size);
-        self.modified = m.modified.and_then(timestamp);
+        self.modified = m.modified.and_then(crate::output::timestamp);
     }
-}
-
-/// RFC 3339 in UTC.
-pub(crate) fn timestamp(t: std::time::SystemTime) -> Option<String> {
-    jiff::Timestamp::try_from(t).ok().map(|t| t.to_string())
 }
 
 #[derive(Debug, Serialize)]
@@ -216,17 +214,62 @@ pub(crate) struct ListReport {
     pub(crate) sessions: Vec<FoundReport>,
 }
 
+/// What Telegram last confirmed for a key: who, and when (RFC 3339).
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Confirmed {
+    pub(crate) user: crate::identity::Identity,
+    pub(crate) at: String,
+}
+
 /// `check --json`.
 #[derive(Debug, Serialize)]
 pub(crate) struct CheckReport {
-    /// "signed_in", "not_signed_in", "unknown" (offline, a format that records no user),
-    /// "no_verdict", "usage_error" or "file_problem"; always agrees with the exit code.
+    /// "signed_in", "not_signed_in", "revoked", "banned", "wrong_user", "held",
+    /// "no_verdict", "unknown" (offline, a format that records no user), "usage_error" or
+    /// "file_problem"; always agrees with the exit code.
     pub(crate) status: &'static str,
+    /// Telegram's error name (AUTH_KEY_UNREGISTERED, SESSION_REVOKED, AUTH_KEY_DUPLICATED,
+    /// USER_DEACTIVATED_BAN, …; "-404" for a key the DC does not know).
+    pub(crate) error: Option<String>,
     pub(crate) reason: String,
     pub(crate) user_id: Option<i64>,
+    pub(crate) username: Option<String>,
+    pub(crate) name: Option<String>,
     pub(crate) bot: Option<bool>,
     pub(crate) dc: Option<i32>,
     pub(crate) session: PathBuf,
     pub(crate) offline: bool,
+    /// Who holds the session (`tgsess exec`), when it was not asked for that reason.
+    pub(crate) held: Option<crate::health::Held>,
+    /// Offline: what Telegram last confirmed for this key.
+    pub(crate) last_confirmed: Option<Confirmed>,
     pub(crate) elapsed_ms: u64,
+}
+
+impl CheckReport {
+    pub(crate) fn new(
+        settings: &crate::settings::Settings,
+        offline: bool,
+        elapsed: std::time::Duration,
+        (status, reason): (&'static str, String),
+        v: Option<&crate::health::Verdict>,
+        last_confirmed: Option<Confirmed>,
+    ) -> CheckReport {
+        let who = v.and_then(|v| v.identity.as_ref());
+        CheckReport {
+            status,
+            error: v.and_then(|v| v.error.clone()),
+            reason,
+            user_id: who.map(|w| w.id),
+            username: who.and_then(|w| w.username.clone()),
+            name: who.map(|w| w.name.clone()).filter(|n| !n.is_empty()),
+            bot: who.map(|w| w.bot),
+            dc: v.and_then(|v| v.dc),
+            session: settings.session.path.clone(),
+            offline,
+            held: v.and_then(|v| v.held.clone()),
+            last_confirmed,
+            elapsed_ms: elapsed.as_millis() as u64,
+        }
+    }
 }

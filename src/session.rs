@@ -40,7 +40,7 @@ impl Target {
 
     /// Who holds this session's lock now (a writer, or `tgsess exec` running a bot), if
     /// anyone; nothing is created or taken to find out.
-    pub(crate) fn lock_holder(&self) -> Option<String> {
+    pub(crate) fn lock_holder(&self) -> Option<files::Holder> {
         let path = files::SessionLock::path_for(&self.path, self.lock_dir.as_deref())?;
         files::holder_of(&path)
     }

@@ -105,12 +105,42 @@ pub(crate) struct Data {
     /// reset, export): the SHA-256 of the warning's text, so a bot's log is not filled with it.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub(crate) shown_warnings: std::collections::BTreeSet<String>,
+    /// What Telegram last said about each auth key, by key id (hex; public on the wire,
+    /// never the key): who it was signed in as and when that was confirmed, so commands
+    /// that do not ask can say it for formats that record no user.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) keys: BTreeMap<String, KeyMemory>,
+}
+
+/// Telegram's last word on one auth key.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeyMemory {
+    /// The identity last confirmed, and when (unix milliseconds: a hold that began in the
+    /// same second as a confirmation is told apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) identity: Option<crate::identity::Identity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) confirmed_at_ms: Option<i64>,
+    /// The last verdict (`check --json`'s status word) and Telegram's error name, if any.
+    pub(crate) status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<String>,
+    pub(crate) checked_at_ms: i64,
 }
 
 impl Data {
     pub(crate) fn phone(&mut self, key: &str) -> &mut PhoneState {
         self.phones.entry(key.to_string()).or_default()
     }
+}
+
+/// Now, in unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 pub(crate) fn now() -> i64 {
@@ -245,6 +275,15 @@ impl State {
         tgsess_shared::fs::write_private(path, text.as_bytes())
             .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.shown())))?;
         Ok(data)
+    }
+
+    /// [`State::modify`] only when state.json already exists: commands that only read
+    /// (`check`, `list --check`) remember what Telegram said, but never create the state.
+    pub(crate) fn modify_existing(&self, f: impl FnOnce(&mut Data)) -> Result<bool> {
+        match &self.path {
+            Some(p) if p.is_file() => self.modify(f).map(|_| true),
+            _ => Ok(false),
+        }
     }
 
     /// [`State::modify`], keeping the new state.

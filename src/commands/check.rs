@@ -1,18 +1,20 @@
-//! `tgsess check`: an exit code for scripts. Never prompts, never requests a code, never
-//! creates or modifies a file, whatever the session's format.
+//! `tgsess check`: an exit code for scripts. One request (see [`crate::net::ask`]), never a
+//! prompt, never a code, never a session file written. What Telegram says about the key is
+//! remembered in the state when the state already exists.
 
 use std::time::{Duration, Instant};
 
-use grammers_mtsender::InvocationError;
-use grammers_tl_types as tl;
-
 use crate::error::{Error, Exit, Result};
+use crate::health::{self, Context, Status, Verdict};
+use crate::identity::Identity;
+use crate::net::ask::Asker;
 use crate::output;
 use crate::output::Shown;
-use crate::report::CheckReport;
+use crate::report::{CheckReport, Confirmed};
 use crate::session::Target;
 use crate::settings::Settings;
-use tgsess_store::SignedIn;
+use crate::state::State;
+use tgsess_store::{Record, SignedIn};
 
 /// `tgsess check`.
 #[derive(Debug, Default, clap::Args)]
@@ -29,49 +31,37 @@ pub(crate) struct Args {
     /// Print nothing; the exit code is the answer
     #[arg(short, long, conflicts_with = "json")]
     pub(crate) quiet: bool,
+    /// Ask Telegram even while `tgsess exec` holds the session: a second connection on a
+    /// key in use may make Telegram destroy it (AUTH_KEY_DUPLICATED)
+    #[arg(long)]
+    pub(crate) while_held: bool,
 }
 
-/// How a check ended, before it is printed.
-struct Verdict {
-    exit: Exit,
-    status: &'static str,
-    reason: String,
-    user_id: Option<i64>,
-    bot: Option<bool>,
-    dc: Option<i32>,
+/// The key's id in hex, as the state remembers it.
+pub(crate) fn key_hex(r: &Record) -> String {
+    format!("{:016x}", r.auth_key.id())
 }
 
-impl Verdict {
-    fn new(exit: Exit, status: &'static str, reason: String) -> Verdict {
-        Verdict {
-            exit,
-            status,
-            reason,
-            user_id: None,
-            bot: None,
-            dc: None,
-        }
-    }
-}
-
-async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
+/// From the file alone, with what Telegram last confirmed for its key.
+fn offline(settings: &Settings, target: &Target) -> Result<(Verdict, Option<Confirmed>)> {
     let path = &target.path;
     target.read_format(settings)?;
     let Some(i) = target.inspection() else {
-        return Ok(Verdict::new(
-            Exit::NotSignedIn,
-            "not_signed_in",
-            format!(
-                "no session file at {} ({})",
-                path.shown(),
-                settings.session.reason
-            ),
-        ));
+        let why = format!(
+            "no session file at {} ({})",
+            path.shown(),
+            settings.session.reason
+        );
+        return Ok((Verdict::new(Status::NotSignedIn, why), None));
     };
+    let memory = State::load(settings.state_dir.clone()).ok().and_then(|s| {
+        let id = i.auth_key.as_ref().map(|k| format!("{:016x}", k.id()))?;
+        s.data.keys.get(&id).cloned()
+    });
+    let last = health::last_confirmed(memory.as_ref());
     let mut v = match i.signed_in() {
         SignedIn::Yes => Verdict::new(
-            Exit::Ok,
-            "signed_in",
+            Status::SignedIn,
             format!(
                 "{} records a signed-in {} (from the file only; Telegram was not asked)",
                 path.shown(),
@@ -79,8 +69,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             ),
         ),
         SignedIn::No => Verdict::new(
-            Exit::NotSignedIn,
-            "not_signed_in",
+            Status::NotSignedIn,
             format!(
                 "{} {}",
                 path.shown(),
@@ -92,8 +81,7 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             ),
         ),
         SignedIn::Unknown => Verdict::new(
-            Exit::NoVerdict,
-            "unknown",
+            Status::Unknown,
             format!(
                 "{} holds a login key, but {}s do not record the user, so the file alone \
                  cannot tell; `{}` asks Telegram",
@@ -103,88 +91,101 @@ async fn offline(settings: &Settings, target: &Target) -> Result<Verdict> {
             ),
         ),
     };
-    v.user_id = i.user_id;
-    v.bot = i.bot;
+    if let Some((who, at)) = &last {
+        v.reason.push_str(&format!(
+            "; Telegram last confirmed this key signed in as {} at {at}",
+            who.describe()
+        ));
+    }
+    v.identity = file_identity(i.user_id, i.bot, last.as_ref().map(|(w, _)| w));
     v.dc = i.home_dc;
-    Ok(v)
+    let confirmed = last.map(|(user, at)| Confirmed { user, at });
+    Ok((v, confirmed))
 }
 
-/// Asks Telegram (updates.getState) with an in-memory session built from the store: only a
-/// 401 means "not signed in" (docs/login.md: Telethon's `is_user_authorized` treats any
-/// error as not authorized; Pyrogram never asks). Anything else is no verdict.
-async fn online(settings: &Settings, target: &Target, timeout: Duration) -> Result<Verdict> {
-    let mut v = asked(settings, target, timeout).await?;
+/// The user a file records, with the name Telegram last confirmed for that very user.
+fn file_identity(id: Option<i64>, bot: Option<bool>, last: Option<&Identity>) -> Option<Identity> {
+    let id = id?;
+    Some(match last.filter(|w| w.id == id) {
+        Some(w) => w.clone(),
+        None => Identity {
+            id,
+            username: None,
+            name: String::new(),
+            bot: bot == Some(true),
+        },
+    })
+}
+
+/// Telegram asked, once; the session left alone while `exec` holds it.
+async fn online(settings: &Settings, target: &Target, args: &Args) -> Result<Verdict> {
+    let (v, _) = offline(settings, target)?;
+    let Some(record) = target.record().await? else {
+        // No file or no key: nothing to ask Telegram about.
+        let status = match v.status {
+            Status::Unknown | Status::SignedIn => Status::NotSignedIn,
+            s => s,
+        };
+        return Ok(Verdict { status, ..v });
+    };
+    let state = State::load(settings.state_dir.clone())?;
+    let key = key_hex(&record);
+    if let Some(holder) = target.lock_holder().filter(|_| !args.while_held) {
+        let while_held = settings.command("check --while-held");
+        let mut held = health::held_verdict(
+            &holder,
+            state.data.keys.get(&key),
+            &target.path,
+            &while_held,
+        );
+        pin_held(settings, &mut held);
+        return Ok(held);
+    }
+    let (api_id, _) = settings.api_credentials()?;
+    let asker = Asker::new(&settings.network(), api_id)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.timeout.max(1));
+    let asked = asker.ask(&record, deadline).await?;
+    let mut cx = context(settings, target);
+    cx.deadline = format!("within {} s (--timeout)", args.timeout.max(1));
+    let verdict = health::judge(&asked, &cx);
+    let mut verdict = health::destroyed_stays_revoked(verdict, state.data.keys.get(&key));
+    if verdict.status == Status::NoVerdict {
+        verdict.reason.push_str(&settings.via_proxy());
+    }
+    health::remember(&state, &[(key, &verdict)]);
     // What the file's reading noted (a stored address that is not one, so the DC table's was
     // used) goes with the verdict.
     if let Some(note) = target.inspection().and_then(|i| i.note.as_deref()) {
-        v.reason.push_str(&format!(" (note: {note})"));
+        verdict.reason.push_str(&format!(" (note: {note})"));
     }
-    Ok(v)
+    Ok(verdict)
 }
 
-async fn asked(settings: &Settings, target: &Target, timeout: Duration) -> Result<Verdict> {
-    let v = offline(settings, target).await?;
-    let path = &target.path;
-    let Some(record) = target.record().await? else {
-        // No file or no key: nothing to ask Telegram about.
-        return Ok(Verdict {
-            exit: Exit::NotSignedIn,
-            status: "not_signed_in",
-            ..v
-        });
+/// The words' context: the session, how to log it in, the pin.
+pub(crate) fn context<'a>(settings: &'a Settings, target: &'a Target) -> Context<'a> {
+    Context {
+        path: &target.path,
+        login: settings.command("login"),
+        pin: settings
+            .expect_user
+            .as_ref()
+            .map(|p| (&p.value, p.source.to_string())),
+        deadline: "by the deadline (--timeout)".into(),
+    }
+}
+
+/// A held session whose confirmed identity is not the pinned one is the wrong user.
+fn pin_held(settings: &Settings, v: &mut Verdict) {
+    let (Some(pin), Some(who)) = (&settings.expect_user, &v.identity) else {
+        return;
     };
-    let (api_id, _) = settings.api_credentials()?;
-    let network = settings.network();
-    let memory = network.memory_session(Some(&record), false).await?;
-    let conn = network.connect(memory, api_id)?;
-    let reply = tokio::time::timeout(
-        timeout,
-        conn.client.invoke(&tl::functions::updates::GetState {}),
-    )
-    .await;
-    conn.close().await;
-    let base = Verdict {
-        user_id: v.user_id,
-        bot: v.bot,
-        dc: v.dc,
-        ..Verdict::new(Exit::NoVerdict, "no_verdict", String::new())
-    };
-    Ok(match reply {
-        Ok(Ok(_)) => Verdict {
-            exit: Exit::Ok,
-            status: "signed_in",
-            reason: format!("Telegram confirms the key in {} is signed in", path.shown()),
-            ..base
-        },
-        Ok(Err(InvocationError::Rpc(r))) if r.code == 401 => Verdict {
-            exit: Exit::NotSignedIn,
-            status: "not_signed_in",
-            reason: format!(
-                "Telegram answered 401 {} for {}: the key is not signed in (logged out, \
-                 revoked or never signed in); `{}` signs in again",
-                r.name,
-                path.shown(),
-                settings.command("login")
-            ),
-            ..base
-        },
-        Ok(Err(e)) => Verdict {
-            reason: format!(
-                "Telegram could not be asked{}: {}",
-                settings.via_proxy(),
-                crate::net::says(&e)
-            ),
-            ..base
-        },
-        Err(_) => Verdict {
-            reason: format!(
-                "no answer within {} s (--timeout){}",
-                timeout.as_secs(),
-                settings.via_proxy()
-            ),
-            ..base
-        },
-    })
+    if !who.matches(&pin.value) {
+        v.status = Status::WrongUser;
+        v.reason.push_str(&format!(
+            "; but expect_user (from {}) is {}",
+            pin.source, pin.value
+        ));
+    }
 }
 
 /// With no session at the path, the signed-in files nearby that `status` and `login` name,
@@ -220,60 +221,68 @@ fn error_status(e: &Error) -> &'static str {
 }
 
 pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
-    let (offline_only, timeout, json, quiet) = (args.offline, args.timeout, args.json, args.quiet);
     let started = Instant::now();
     let result = match Target::open(settings).await {
-        Ok(t) if offline_only => offline(settings, &t).await,
-        Ok(t) => online(settings, &t, Duration::from_secs(timeout.max(1))).await,
+        Ok(t) if args.offline => offline(settings, &t),
+        Ok(t) => online(settings, &t, args).await.map(|v| (v, None)),
         Err(e) => Err(e),
     };
-    let report = |status, reason, v: Option<&Verdict>| CheckReport {
-        status,
-        reason,
-        user_id: v.and_then(|v| v.user_id),
-        bot: v.and_then(|v| v.bot),
-        dc: v.and_then(|v| v.dc),
-        session: settings.session.path.clone(),
-        offline: offline_only,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    };
-    if !quiet && !settings.session.path.exists() {
+    if !args.quiet && !settings.session.path.exists() {
         nearby_note(settings).await;
     }
-    let verdict = match result {
+    let report = |status, reason, v: Option<&Verdict>, last| {
+        CheckReport::new(
+            settings,
+            args.offline,
+            started.elapsed(),
+            (status, reason),
+            v,
+            last,
+        )
+    };
+    let (verdict, last) = match result {
         Ok(v) => v,
-        Err(e) if json => {
+        Err(e) if args.json => {
             // Scripts asked for JSON: give them JSON for every failure too.
-            output::json(&report(error_status(&e), e.to_string(), None));
+            output::json(&report(error_status(&e), e.to_string(), None, None));
             return Ok(e.exit());
         }
-        Err(e) if quiet => return Ok(e.exit()),
+        Err(e) if args.quiet => return Ok(e.exit()),
         Err(e) => return Err(e),
     };
-    if json {
-        output::json(&report(
-            verdict.status,
+    if args.json {
+        let r = report(
+            verdict.status.word(),
             verdict.reason.clone(),
             Some(&verdict),
-        ));
-    } else if !quiet {
-        let head = match verdict.exit {
-            Exit::Ok => match verdict.user_id {
-                Some(id) => format!(
-                    "signed in as {} {id}",
-                    if verdict.bot == Some(true) {
-                        "bot"
-                    } else {
-                        "user"
-                    }
-                ),
-                None => "signed in".to_string(),
-            },
-            Exit::NoVerdict if verdict.status == "unknown" => "unknown offline".to_string(),
-            Exit::NoVerdict => "no verdict".to_string(),
-            _ => "not signed in".to_string(),
-        };
-        output::out(format!("{head}: {}", verdict.reason));
+            last,
+        );
+        output::json(&r);
+    } else if !args.quiet {
+        output::out(format!("{}: {}", headline(&verdict), verdict.reason));
     }
-    Ok(verdict.exit)
+    Ok(verdict.exit())
+}
+
+/// The first words of the line for people.
+fn headline(v: &Verdict) -> String {
+    let who = v
+        .identity
+        .as_ref()
+        .map(|w| match (w.name.is_empty(), &w.username) {
+            // Only the id a file records: as the file says it.
+            (true, None) => format!("{} {}", if w.bot { "bot" } else { "user" }, w.id),
+            _ => w.describe(),
+        });
+    match (v.status, who) {
+        (Status::SignedIn, Some(who)) => format!("signed in as {who}"),
+        (Status::SignedIn, None) => "signed in".into(),
+        (Status::Unknown, _) => "unknown offline".into(),
+        (Status::NoVerdict, _) => "no verdict".into(),
+        (Status::Held, _) => "held".into(),
+        (Status::Revoked, _) => "revoked".into(),
+        (Status::Banned, _) => "banned".into(),
+        (Status::WrongUser, _) => "wrong user".into(),
+        (Status::NotSignedIn, _) => "not signed in".into(),
+    }
 }

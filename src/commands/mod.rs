@@ -5,11 +5,13 @@ pub(crate) mod check;
 pub(crate) mod devices;
 pub(crate) mod exec;
 pub(crate) mod export;
+pub(crate) mod fleet;
 pub(crate) mod import;
 pub(crate) mod inspect;
 pub(crate) mod list;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod metrics;
 pub(crate) mod reset;
 #[cfg(feature = "sandbox")]
 pub(crate) mod sandbox;
@@ -120,7 +122,7 @@ pub(crate) async fn dispatch(command: Command, settings: Settings, env: &dyn Env
         Command::Inspect(args) => inspect::run(s, &args).await,
         Command::Devices(args) => devices::run(s, &args).await,
         Command::Export(args) => export::run(s, &args).await,
-        Command::List(args) if args.check => list::check_all(s, &args).await,
+        Command::List(args) if args.check => fleet::run(s, &args).await,
         Command::List(args) => list::run(s, &args).await,
         Command::Completions { .. } => unreachable!("handled before settings are resolved"),
         #[cfg(feature = "sandbox")]

@@ -72,6 +72,10 @@ pub(crate) struct Args {
     /// QR login tokens expire after this long (default 30; 0: expired at once)
     #[arg(long, value_name = "SECS")]
     pub(crate) login_token_ttl: Option<u64>,
+    /// This phone's account is banned: its signed-in keys answer 401 USER_DEACTIVATED_BAN
+    /// (repeat for more phones)
+    #[arg(long = "ban", value_name = "PHONE")]
+    pub(crate) ban: Vec<String>,
     /// Do not serve: scan the tg://login URL read from stdin as a sandbox account (what a
     /// phone's Telegram app does), on the sandbox running in --dir
     #[arg(long)]
@@ -98,6 +102,11 @@ pub(crate) fn scenario(a: &Args) -> Scenario {
         revoke_after: a.revoke_after.map(Duration::from_secs),
         login_token_ttl: a.login_token_ttl.map(Duration::from_secs),
         latency: a.latency.map(Duration::from_millis),
+        banned: a
+            .ban
+            .iter()
+            .map(|p| p.chars().filter(char::is_ascii_digit).collect())
+            .collect(),
     }
 }
 
@@ -140,6 +149,8 @@ pub(crate) async fn run(args: Args) -> Result<Exit> {
     if args.scan {
         return scan(&args);
     }
+    // Every client of a fleet check holds a connection open at once.
+    tgsess_shared::limits::raise_open_files();
     let mut term = signal(SignalKind::terminate())
         .map_err(|e| Error::usage(format!("cannot watch SIGTERM: {e}")))?;
     let mut int = signal(SignalKind::interrupt())

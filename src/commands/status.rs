@@ -39,6 +39,7 @@ pub(crate) async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
     let mut exit = Exit::Ok;
     if let Presence::File(i, m) = &target.presence {
         session.fill(i, m);
+        session.last_confirmed = last_confirmed(settings, session.auth_key_id.as_deref());
         warnings.extend(file_warnings(path, i, m));
         if let Err(e) = target.read_format(settings) {
             warnings.push(e.to_string());
@@ -63,6 +64,14 @@ pub(crate) async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         warnings,
     };
     Ok((report, exit))
+}
+
+/// What Telegram last confirmed for the key, from the state (read only).
+fn last_confirmed(settings: &Settings, key_id: Option<&str>) -> Option<crate::report::Confirmed> {
+    let state = crate::state::State::load(settings.state_dir.clone()).ok()?;
+    let memory = state.data.keys.get(key_id?);
+    let (user, at) = crate::health::last_confirmed(memory)?;
+    Some(crate::report::Confirmed { user, at })
 }
 
 /// A key readable by others, a file owned by someone else.
@@ -263,6 +272,13 @@ fn print_file(settings: &Settings, s: &SessionReport) {
         signed_in_words(s),
         settings.command("check")
     ));
+    if let Some(c) = &s.last_confirmed {
+        output::out(format!(
+            "  confirmed: Telegram last confirmed this key signed in as {} at {}",
+            c.user.describe(),
+            c.at
+        ));
+    }
     output::out(format!(
         "  file:      mode {}, owner uid {}, {} bytes, modified {}",
         s.mode.as_deref().unwrap_or("?"),

@@ -39,6 +39,7 @@ use grammers_tl_types as tl;
 
 use crate::env::Env;
 use crate::error::{Error, Exit, Result};
+use crate::identity::Identity as Who;
 use crate::net::Connection;
 use crate::output;
 use crate::output::Shown;
@@ -47,7 +48,6 @@ use crate::prompt;
 use crate::session::Target;
 use crate::settings::Settings;
 use crate::state::{self, Draft, State};
-use text::Who;
 use tgsess_shared::secret::Secret;
 use tgsess_store::files;
 use tgsess_store::{AuthKey, Record, SessionFormat, write};
@@ -572,6 +572,10 @@ impl Run<'_> {
             Err(e) if record.user_id.is_none() => return Err(e),
             Err(_) => None,
         };
+        if let Some((w, _)) = &who {
+            self.pinned_or_refuse(w, "Already signed in")?;
+            self.remember_identity(&record, w);
+        }
         if let Some((w, hash)) = &who {
             record.user_id = Some(w.id);
             record.bot = Some(w.bot);
@@ -714,6 +718,9 @@ impl Run<'_> {
         let Some((who, hash)) = Who::from_user(&auth.user) else {
             return Err(Error::NotSignedIn("Telegram returned an empty user".into()));
         };
+        if let Err(e) = self.pinned_or_refuse(&who, "Signed in") {
+            return Err(self.undo_sign_in(e).await);
+        }
         self.session
             .cache_peer(PeerInfo::User {
                 id: who.id,
@@ -733,8 +740,69 @@ impl Run<'_> {
         record.access_hash = hash;
         self.save(&record).await?;
         self.clear_login_state();
+        self.remember_identity(&record, &who);
         self.announce_signed_in(&who, verified);
         Ok(Exit::Ok)
+    }
+
+    /// `expect_user`: another account is refused (exit 1), naming both.
+    fn pinned_or_refuse(&self, who: &Who, what: &str) -> Result<()> {
+        let Some(pin) = &self.settings.expect_user else {
+            return Ok(());
+        };
+        if who.matches(&pin.value) {
+            return Ok(());
+        }
+        Err(Error::NotSignedIn(format!(
+            "{what} as {}, but expect_user (from {}) is {}: that is another account. {} is \
+             left as it was",
+            who.describe(),
+            pin.source,
+            pin.value,
+            self.path.shown()
+        )))
+    }
+
+    /// A sign-in as the wrong account: nothing is saved, and the new authorization is logged
+    /// out again (auth.logOut on the key it made), so no session of it dangles.
+    async fn undo_sign_in(&mut self, refusal: Error) -> Error {
+        let logged_out = timed(
+            self.opts.timeout,
+            "Logging the other account out again",
+            self.client.invoke(&tl::functions::auth::LogOut {}),
+        )
+        .await;
+        self.clear_login_state();
+        let tail = match logged_out {
+            Ok(Ok(_)) => "; the new authorization was logged out again (nothing dangles)".into(),
+            Ok(Err(e)) => format!(
+                "; logging the new authorization out failed ({}): end it in Telegram's \
+                 Settings > Devices",
+                crate::net::says(&e)
+            ),
+            Err(e) => format!("; logging it out got no answer ({e}): end it in Settings > Devices"),
+        };
+        Error::NotSignedIn(format!(
+            "{refusal}{tail}. Sign in with the expected account"
+        ))
+    }
+
+    /// What Telegram confirmed about this key, kept for commands that do not ask.
+    fn remember_identity(&self, record: &Record, who: &Who) {
+        let key = format!("{:016x}", record.auth_key.id());
+        let now = crate::state::now_ms();
+        let _ = self.state.modify(|d| {
+            d.keys.insert(
+                key,
+                crate::state::KeyMemory {
+                    identity: Some(who.clone()),
+                    confirmed_at_ms: Some(now),
+                    status: "signed_in".into(),
+                    error: None,
+                    checked_at_ms: now,
+                },
+            );
+        });
     }
 
     /// updates.getState, kept in the session as grammers keeps it; false when it got no

@@ -2,47 +2,6 @@
 
 use grammers_tl_types as tl;
 
-/// Who signed in, for the final message.
-pub(crate) struct Who {
-    pub(crate) id: i64,
-    pub(crate) name: String,
-    pub(crate) username: Option<String>,
-    pub(crate) bot: bool,
-}
-
-impl Who {
-    pub(crate) fn from_user(u: &tl::enums::User) -> Option<(Who, Option<i64>)> {
-        match u {
-            tl::enums::User::User(u) => Some((
-                Who {
-                    id: u.id,
-                    name: [u.first_name.as_deref(), u.last_name.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    username: u.username.clone(),
-                    bot: u.bot,
-                },
-                u.access_hash,
-            )),
-            tl::enums::User::Empty(_) => None,
-        }
-    }
-
-    pub(crate) fn describe(&self) -> String {
-        let name = if self.name.is_empty() {
-            "(no name)"
-        } else {
-            &self.name
-        };
-        match &self.username {
-            Some(u) => format!("{name} (@{u}, id {})", self.id),
-            None => format!("{name} (id {})", self.id),
-        }
-    }
-}
-
 /// Where the code went, in words a person acts on (auth.SentCodeType, core.telegram.org/
 /// api/auth): most codes go to the Telegram app on the account's other devices, not SMS.
 pub(crate) fn sent_via(t: &tl::enums::auth::SentCodeType) -> String {

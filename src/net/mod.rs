@@ -9,6 +9,7 @@
 //! - [`sandbox`]: a sandbox config's side of the sandbox;
 //! - [`proxy`]: a SOCKS5 proxy and the connection parameters.
 
+pub(crate) mod ask;
 pub(crate) mod connection;
 pub(crate) mod fence;
 pub(crate) mod memory;
@@ -19,7 +20,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use grammers_session::storages::MemorySession;
-use grammers_tl_types as tl;
 use tgsess_store::Record;
 
 pub(crate) use connection::says;
@@ -108,38 +108,33 @@ impl Network {
              asking Telegram failed ({why}); nothing was written"
             ))
         };
-        let memory = self
-            .memory_session(Some(&r), false)
-            .await
-            .map_err(|e| refuse(e.to_string()))?;
-        let conn = self.connect(memory, api_id)?;
-        let reply = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            conn.client.invoke(&tl::functions::users::GetUsers {
-                id: vec![tl::enums::InputUser::UserSelf],
-            }),
-        )
-        .await;
-        conn.close().await;
-        match reply {
-            Ok(Ok(users)) => match users.into_iter().next() {
-                Some(tl::enums::User::User(u)) => {
-                    r.user_id = Some(u.id);
-                    r.bot = Some(u.bot);
-                    r.access_hash = u.access_hash;
-                    Ok(r)
-                }
-                _ => Err(refuse("Telegram returned no user".into())),
-            },
-            Ok(Err(grammers_mtsender::InvocationError::Rpc(e))) if e.code == 401 => {
-                Err(Error::NotSignedIn(format!(
-                    "Telegram says the key is not signed in ({}); there is no user to record, and \
-                 nothing was written",
-                    e.name
-                )))
+        // A fence refusal stays exit 2; anything else that stops the question is why the
+        // user id could not be had.
+        let keep_usage = |e: Error| match e {
+            Error::Usage(_) => e,
+            other => refuse(other.to_string()),
+        };
+        let asker = ask::Asker::new(self, api_id).map_err(keep_usage)?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let asked = asker.ask(&r, deadline).await.map_err(keep_usage)?;
+        let not_signed_in = |name: &str| {
+            Error::NotSignedIn(format!(
+                "Telegram says the key is not signed in ({name}); there is no user to record, \
+                 and nothing was written"
+            ))
+        };
+        match asked.answer {
+            ask::Answer::User(who, hash) => {
+                r.user_id = Some(who.id);
+                r.bot = Some(who.bot);
+                r.access_hash = hash;
+                Ok(r)
             }
-            Ok(Err(e)) => Err(refuse(e.to_string())),
-            Err(_) => Err(refuse("no answer within 10 s".into())),
+            ask::Answer::Rpc(e) if e.code == 401 => Err(not_signed_in(&e.name)),
+            ask::Answer::Rpc(e) => Err(refuse(e.to_string())),
+            ask::Answer::UnknownKey => Err(not_signed_in("the DC does not know the key: -404")),
+            ask::Answer::Failed(why) => Err(refuse(why)),
+            ask::Answer::TimedOut => Err(refuse("no answer within 10 s".into())),
         }
     }
 }

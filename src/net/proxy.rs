@@ -37,7 +37,7 @@ pub(crate) fn connection_params(proxy: Option<&Proxy>) -> ConnectionParams {
 /// all, is a secret: `Display` shows it without the password.
 #[derive(Clone)]
 pub(crate) struct Proxy {
-    url: tgsess_shared::secret::Secret,
+    pub(super) url: tgsess_shared::secret::Secret,
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) user: Option<String>,

@@ -31,6 +31,9 @@ pub(crate) struct FileConfig {
     pub(crate) proxy: Option<Secret>,
     /// Telegram's test DCs instead of production (core.telegram.org/api/auth#test-accounts).
     pub(crate) test_dc: Option<bool>,
+    /// The account the session must hold: `@username`, or a user id (a string or a number).
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub(crate) expect_user: Option<String>,
 }
 
 impl FileConfig {
@@ -50,9 +53,26 @@ impl FileConfig {
             "session_format" => self.session_format.map(|f| f.name().to_string()),
             "proxy" => self.proxy.as_ref().map(|s| s.expose().to_string()),
             "test_dc" => self.test_dc.map(|b| b.to_string()),
+            "expect_user" => text(&self.expect_user),
             _ => None,
         }
     }
+}
+
+/// A string, or an integer taken as its digits (`expect_user = 123` and `= "123"` alike).
+fn string_or_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Given>::deserialize(d)?.map(|g| match g {
+        Given::Text(t) => t,
+        Given::Number(n) => n.to_string(),
+    }))
 }
 
 /// A positive 32-bit api_id, checked while parsing so that toml's error names the line and

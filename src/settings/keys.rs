@@ -42,6 +42,7 @@ keys! {
     SANDBOX_DIR: "sandbox_dir", "TGSESS_SANDBOX_DIR", Some("--sandbox-dir");
     PROXY: "proxy", "TGSESS_PROXY", Some("--proxy");
     TEST_DC: "test_dc", "TGSESS_TEST_DC", Some("--test-dc");
+    EXPECT_USER: "expect_user", "TGSESS_EXPECT_USER", Some("--expect-user");
 }
 
 /// Where a setting's value came from.

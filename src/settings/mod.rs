@@ -38,6 +38,7 @@ pub struct Flags {
     pub test_dc: bool,
     pub no_proxy: bool,
     pub session_format: Option<SessionFormat>,
+    pub expect_user: Option<String>,
 }
 
 impl Flags {
@@ -54,6 +55,7 @@ impl Flags {
             "session_format" => self.session_format.map(|f| f.name().to_string()),
             "proxy" => self.proxy.clone(),
             "test_dc" => self.test_dc.then(|| "true".to_string()),
+            "expect_user" => self.expect_user.clone(),
             _ => None,
         }
     }
@@ -83,6 +85,8 @@ pub struct Settings {
     pub(crate) session_format: Option<Sourced<SessionFormat>>,
     /// How printed commands reach this very session from any directory.
     pub(crate) advice: Advice,
+    /// The account the session must hold (`expect_user`), if pinned.
+    pub(crate) expect_user: Option<Sourced<crate::identity::Pin>>,
 }
 
 impl Settings {
@@ -231,6 +235,7 @@ pub fn resolve(flags: &Flags, env: &dyn Env, cwd: &Path) -> Result<Settings> {
         sandbox_dir,
         state_dir: crate::state::dir(env),
         test_dc: values.test_dc,
+        expect_user: values.expect_user,
         proxy: values.proxy,
         session_format: values.session_format,
         advice,
@@ -294,6 +299,7 @@ struct Values {
     sandbox_dir: Option<Sourced<String>>,
     proxy: Option<Sourced<Proxy>>,
     test_dc: Sourced<bool>,
+    expect_user: Option<Sourced<crate::identity::Pin>>,
 }
 
 impl Values {
@@ -322,8 +328,29 @@ impl Values {
                 value: false,
                 source: Origin::Default,
             }),
+            expect_user: l.get(&keys::EXPECT_USER, parse_pin)?.and_then(|p| {
+                p.value.map(|value| Sourced {
+                    value,
+                    source: p.source,
+                })
+            }),
         })
     }
+}
+
+/// `expect_user`: `@username` or a user id; empty counts as unset.
+fn parse_pin(raw: &str, from: &Origin) -> Result<Option<crate::identity::Pin>> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::identity::Pin::parse(raw).map(Some).ok_or_else(|| {
+        Error::usage(format!(
+            "expect_user {:?} (from {from}) is neither an @username (@ and 5 to 32 letters, \
+             digits or _) nor a numeric user id; write it as @name or as the id `tgsess \
+             check` shows",
+            crate::output::escape(raw)
+        ))
+    })
 }
 
 fn parse_api_id(raw: &str, from: &Origin) -> Result<i32> {

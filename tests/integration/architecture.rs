@@ -17,11 +17,13 @@ const RANKS: &[(&str, u8)] = &[
     ("sources", 3),
     ("report", 3),
     ("settings", 2),
+    ("health", 2),
     ("net", 1),
     ("state", 1),
     ("prompt", 1),
     ("env", 0),
     ("error", 0),
+    ("identity", 0),
     ("output", 0),
 ];
 

@@ -24,3 +24,4 @@ mod sandbox_wire;
 mod sandbox_with_grammers;
 mod tdata;
 mod test_dc;
+mod verdicts;

@@ -45,6 +45,7 @@ struct SessionJ {
     owner_uid: Option<u32>,
     size: Option<u64>,
     modified: Option<String>,
+    last_confirmed: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,12 +69,17 @@ struct FoundJ {
 #[allow(dead_code)]
 struct CheckJ {
     status: String,
+    error: Option<String>,
     reason: String,
     user_id: Option<i64>,
+    username: Option<String>,
+    name: Option<String>,
     bot: Option<bool>,
     dc: Option<i32>,
     session: PathBuf,
     offline: bool,
+    held: Option<serde_json::Value>,
+    last_confirmed: Option<serde_json::Value>,
     elapsed_ms: u64,
 }
 

@@ -137,6 +137,7 @@ pub async fn start(opts: Options) -> Result<Running> {
         state: Mutex::new(rpc::State::new(opts.scenario, dcs, address, &dir)),
         log: Mutex::new(open_log(&dir)?),
         pushed: tokio::sync::Notify::new(),
+        next_conn: std::sync::atomic::AtomicU64::new(1),
     });
     let scans = tokio::spawn(scan::serve(dir.clone(), Arc::clone(&shared)));
     let task = tokio::spawn(async move {

@@ -35,6 +35,9 @@ pub struct Scenario {
     pub login_token_ttl: Option<Duration>,
     /// Delay before every reply and at the start of every connection.
     pub latency: Option<Duration>,
+    /// Phones (digits) whose accounts are banned: a signed-in key of one gets 401
+    /// USER_DEACTIVATED_BAN, as Telegram answers for a banned account.
+    pub banned: Vec<String>,
 }
 
 /// What a client told about itself in initConnection, shown by account.getAuthorizations.
@@ -60,6 +63,9 @@ pub(crate) struct Account {
 #[derive(Clone, Debug)]
 enum Auth {
     SignedOut,
+    /// Ended from another of the account's sessions (account.resetAuthorization): Telegram
+    /// then answers 401 SESSION_REVOKED (core.telegram.org/api/errors, 401).
+    Revoked,
     /// signIn answered SESSION_PASSWORD_NEEDED for this user.
     PasswordNeeded(i64),
     SignedIn {
@@ -98,6 +104,10 @@ pub(crate) const TOKEN_ACCEPTED: &str = "ok";
 pub(crate) struct Caller {
     pub(crate) key_id: u64,
     pub(crate) dc: i32,
+    /// The connection the request came on (one number per TCP connection) and the address
+    /// it came from: a signed-in key used at once from two addresses is destroyed.
+    pub(crate) conn: u64,
+    pub(crate) ip: Option<std::net::IpAddr>,
 }
 
 /// How a request ends.
@@ -222,6 +232,11 @@ pub(crate) struct State {
     restored: HashMap<u64, (i64, i64)>,
     /// Something `state.json` keeps changed since it was last written.
     dirty: bool,
+    /// The open connections each key was used on, with the address each came from.
+    live: HashMap<u64, HashMap<u64, std::net::IpAddr>>,
+    /// (key, connection) pairs still owed their 406 AUTH_KEY_DUPLICATED: every connection
+    /// that used a key when it was destroyed gets one, then 401 like any later request.
+    owed_duplicated: HashSet<(u64, u64)>,
 }
 
 /// What survives a sandbox restart, like Telegram keeps its accounts and authorizations:
@@ -266,6 +281,8 @@ impl State {
             pushes: HashMap::new(),
             restored: HashMap::new(),
             dirty: false,
+            live: HashMap::new(),
+            owed_duplicated: HashSet::new(),
         }
         .restore()
     }
@@ -437,9 +454,62 @@ impl State {
                     self.dirty = true;
                     return Err(err(401, "AUTH_KEY_UNREGISTERED"));
                 }
+                if self.is_banned(user) {
+                    return Err(err(401, "USER_DEACTIVATED_BAN"));
+                }
                 Ok(user)
             }
+            Auth::Revoked => Err(err(401, "SESSION_REVOKED")),
             _ => Err(err(401, "AUTH_KEY_UNREGISTERED")),
+        }
+    }
+
+    /// Whether `user`'s phone is one `--ban` names.
+    fn is_banned(&self, user: i64) -> bool {
+        let phone = self.accounts.get(&user).and_then(|a| a.phone.as_deref());
+        phone.is_some_and(|p| self.scenario.banned.iter().any(|b| b == p))
+    }
+
+    /// AUTH_KEY_DUPLICATED as users meet it: a signed-in key used at once, on two open
+    /// connections, from two different addresses. Telegram "only emits it if any of the
+    /// non-media DC detects that an authorized session is sending requests in parallel from
+    /// two separate TCP connections" and the key is then invalid for good
+    /// (core.telegram.org/api/errors, 406); the sandbox applies it to two addresses only, so
+    /// a client's own reconnects from 127.0.0.1 never trip it. Every connection that used
+    /// the key then gets 406 once; after that the key is unregistered (401).
+    fn duplicated(&mut self, caller: &Caller) -> Option<Reply> {
+        let (key, conn) = (caller.key_id, caller.conn);
+        if self.owed_duplicated.remove(&(key, conn)) {
+            return Some(err(406, "AUTH_KEY_DUPLICATED"));
+        }
+        let ip = caller.ip?;
+        let live = self.live.entry(key).or_default();
+        live.insert(conn, ip);
+        let parallel = live.values().any(|other| *other != ip);
+        let signed_in = self
+            .keys
+            .get(&key)
+            .is_some_and(|e| matches!(e.auth, Auth::SignedIn { .. }));
+        if !(parallel && signed_in) {
+            return None;
+        }
+        let others: Vec<u64> = live.keys().copied().filter(|c| *c != conn).collect();
+        self.owed_duplicated
+            .extend(others.into_iter().map(|c| (key, c)));
+        if let Some(e) = self.keys.get_mut(&key) {
+            e.auth = Auth::SignedOut;
+        }
+        self.dirty = true;
+        Some(err(406, "AUTH_KEY_DUPLICATED"))
+    }
+
+    /// A connection closed: it no longer uses its key.
+    pub(crate) fn closed(&mut self, key_id: u64, conn: u64) {
+        if let Some(live) = self.live.get_mut(&key_id) {
+            live.remove(&conn);
+            if live.is_empty() {
+                self.live.remove(&key_id);
+            }
         }
     }
 
@@ -530,6 +600,10 @@ impl State {
             && self.dropped.insert(name.clone())
         {
             return (name, Reply::Drop);
+        }
+        if let Some(refused) = self.duplicated(caller) {
+            self.persist();
+            return (name, refused);
         }
         let reply = self.dispatch(caller, id, &body[4..]);
         self.persist();
@@ -661,6 +735,11 @@ impl State {
             Ok(me) => me,
             Err(e) => return e,
         };
+        // An account that lives on another DC (its phone's, or --migrate-to since it signed
+        // in) is asked for there: 303 USER_MIGRATE_X (core.telegram.org/api/errors, 303).
+        if let Some(home) = self.user_dc(me).filter(|d| *d != caller.dc) {
+            return err(303, format!("USER_MIGRATE_{home}"));
+        }
         let users: Vec<tl::enums::User> = ids.iter().map(|u| self.user_of(u, me)).collect();
         ok(users)
     }
@@ -797,7 +876,7 @@ impl State {
         }
         match self.keys.get_mut(&target) {
             Some(e) if matches!(e.auth, Auth::SignedIn { user: u, .. } if u == user) => {
-                e.auth = Auth::SignedOut;
+                e.auth = Auth::Revoked;
                 self.dirty = true;
                 ok(true)
             }

@@ -47,6 +47,8 @@ pub(crate) struct Datacenter {
     pub(crate) server_key: super::server_key::ServerKey,
     /// Where new auth keys are registered (`keys.rs`).
     pub(crate) dir: std::path::PathBuf,
+    /// The number the next connection gets.
+    pub(crate) next_conn: std::sync::atomic::AtomicU64,
 }
 
 /// What a log line says about the connection a request came on.
@@ -86,6 +88,9 @@ impl Datacenter {
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Datacenter>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors (EMFILE) or a connection reset before it was accepted: try
+            // again shortly instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -115,6 +120,8 @@ enum Step {
 }
 
 struct ClientConnection {
+    /// This connection's number ([`Caller::conn`]).
+    id: u64,
     stream: TcpStream,
     tags: Tags,
     shared: Arc<Datacenter>,
@@ -131,9 +138,21 @@ struct ClientConnection {
     outbox: Vec<(Vec<u8>, bool)>,
 }
 
+impl Drop for ClientConnection {
+    /// The key this connection used is no longer used on it.
+    fn drop(&mut self) {
+        if let (Some(s), Ok(mut st)) = (self.session.as_ref(), self.shared.state.lock()) {
+            st.closed(s.key_id, self.id);
+        }
+    }
+}
+
 impl ClientConnection {
     fn new(stream: TcpStream, shared: Arc<Datacenter>) -> Self {
         ClientConnection {
+            id: shared
+                .next_conn
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             tags: Tags {
                 peer: stream.peer_addr().ok(),
                 ..Tags::default()
@@ -481,6 +500,8 @@ impl ClientConnection {
         let caller = Caller {
             key_id: s.key_id,
             dc: s.dc,
+            conn: self.id,
+            ip: self.tags.peer.map(|p| p.ip()),
         };
         let Some((name, reply)) = self.answer(&caller, body) else {
             return Step::Close;

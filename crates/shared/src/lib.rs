@@ -7,6 +7,7 @@
 //! - [`text`]: values from outside made safe to print.
 
 pub mod fs;
+pub mod limits;
 pub mod mtproto;
 pub mod sandbox_link;
 pub mod secret;

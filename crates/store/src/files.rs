@@ -167,7 +167,7 @@ impl SessionLock {
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::file(format!(
                 "session {} is busy: {} holds its lock; wait for it to finish and try again",
                 session.shown(),
-                holder_of(&path).unwrap_or_else(|| "another tgsess process".into())
+                holder_of(&path).map_or_else(|| "another tgsess process".into(), |h| h.to_string())
             ))),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::file(format!(
                 "cannot lock {} for session {}: {e}",
@@ -198,9 +198,28 @@ fn note_holder(mut file: &File) {
     let _ = file.write_all(text.as_bytes());
 }
 
-/// "pid N (command)" of whoever holds the lock at `path`, read without taking anything:
-/// `None` when nobody holds it (or it cannot be told).
-pub fn holder_of(path: &Path) -> Option<String> {
+/// Who holds a session's lock, from the note it wrote when it took it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: Option<u32>,
+    /// Its command line, escaped for printing.
+    pub command: String,
+    /// When it took the lock (the note's time).
+    pub since: Option<std::time::SystemTime>,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pid {
+            Some(pid) => write!(f, "pid {pid} ({})", self.command),
+            None => write!(f, "pid ? ({})", self.command),
+        }
+    }
+}
+
+/// Whoever holds the lock at `path`, read without taking anything: `None` when nobody holds
+/// it (or it cannot be told).
+pub fn holder_of(path: &Path) -> Option<Holder> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
@@ -214,9 +233,14 @@ pub fn holder_of(path: &Path) -> Option<String> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let text = tgsess_shared::fs::read_regular_text(path, 64 * 1024).unwrap_or_default();
             let mut lines = text.lines();
-            let pid = lines.next().unwrap_or("?");
-            let cmd = tgsess_shared::text::escape(lines.next().unwrap_or("?"));
-            Some(format!("pid {pid} ({cmd})"))
+            let pid = lines.next().and_then(|p| p.parse().ok());
+            let command = tgsess_shared::text::escape(lines.next().unwrap_or("?"));
+            let since = file.metadata().and_then(|m| m.modified()).ok();
+            Some(Holder {
+                pid,
+                command,
+                since,
+            })
         }
         Err(_) => None,
     }
@@ -383,7 +407,7 @@ pub struct Found {
 
 /// At most this many candidates (`*.session` files and SQLite databases) are inspected per
 /// directory, to keep `status` fast; unrelated files do not count against it.
-const SCAN_LIMIT: usize = 1000;
+const SCAN_LIMIT: usize = 20_000;
 
 /// Session files (any format) in `dir`: every regular file that is an SQLite database of a
 /// known session format, plus `*.session` files that are not sessions (so `list` can say so).

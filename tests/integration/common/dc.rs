@@ -80,8 +80,14 @@ impl Dc {
     /// Stops the sandbox and starts a new one, without scenario flags, on the same
     /// directory (a new port).
     pub fn restart(&mut self) {
+        self.restart_with(&[]);
+    }
+
+    /// Stops the sandbox and starts it again on the same directory with scenario `flags`
+    /// (accounts and sign-ins survive, as at Telegram).
+    pub fn restart_with(&mut self, flags: &[&str]) {
         assert_eq!(self.stop().and_then(|s| s.code()), Some(0));
-        self.child = Self::spawn(self.netns, self.tmp.path(), &self.dir, &[]);
+        self.child = Self::spawn(self.netns, self.tmp.path(), &self.dir, flags);
     }
 
     fn spawn(netns: Option<u32>, home: &Path, dir: &Path, flags: &[&str]) -> Child {

@@ -1,7 +1,8 @@
 //! The one harness every integration test uses: the binary ([`command`]), the local DC as
 //! a process or in-process ([`dc`]), a pseudo-terminal ([`pty`]), session files, fixtures and
-//! snapshots ([`files`]), bounded runs and what must hold after each ([`outcome`]), and a
-//! loopback-only network namespace ([`netns`]).
+//! snapshots ([`files`]), bounded runs and what must hold after each ([`outcome`]), a
+//! loopback-only network namespace ([`netns`]), and a hand-written MTProto client
+//! ([`raw`]).
 
 pub mod command;
 pub mod dc;
@@ -9,6 +10,7 @@ pub mod files;
 pub mod netns;
 pub mod outcome;
 pub mod pty;
+pub mod raw;
 
 pub use command::*;
 pub use dc::*;
@@ -16,3 +18,4 @@ pub use files::*;
 pub use netns::Netns;
 pub use outcome::*;
 pub use pty::Pty;
+pub use raw::{Answer, Encrypted, Plain};

@@ -162,6 +162,8 @@ fn every_answer_the_sandbox_gives_fits_every_layer() {
         Caller {
             key_id: tgsess_shared::mtproto::key_id(&key),
             dc: 2,
+            conn: u64::from(n),
+            ip: None,
         }
     };
     let (a, b, c) = (caller(1), caller(2), caller(3));
