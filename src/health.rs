@@ -148,6 +148,15 @@ pub(crate) fn judge(asked: &Asked, cx: &Context) -> Verdict {
             format!("Telegram could not be asked: {why}"),
         ),
         Answer::TimedOut => Verdict::new(Status::NoVerdict, format!("no answer {}", cx.deadline)),
+        Answer::NoKey(dc) => Verdict::new(
+            Status::NoVerdict,
+            format!(
+                "the account lives on DC {dc}, and {} holds no key for DC {dc}; a client \
+                 signs in there (`{}`)",
+                cx.path.shown(),
+                cx.login
+            ),
+        ),
     };
     if let Some(home) = asked.migrated_from {
         v.reason.push_str(&format!(

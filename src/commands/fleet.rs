@@ -16,14 +16,14 @@ use super::list::Args;
 use super::metrics;
 use crate::error::{Exit, Result};
 use crate::health::{self, Context, Held, Status, Verdict};
-use crate::net::ask::Asker;
+use crate::net::ask::{Answer, Asked, Asker};
 use crate::output;
 use crate::output::Shown;
 use crate::report::FileKind;
 use crate::settings::Settings;
 use crate::state::State;
+use tgsess_store::Record;
 use tgsess_store::files::{self, Found, SessionLock};
-use tgsess_store::{Record, SessionFormat};
 
 /// One session's verdict.
 #[derive(Debug, Serialize)]
@@ -53,34 +53,34 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     if let Some(path) = &args.metrics {
         metrics::check_name(path)?;
     }
-    let found = files::scan(&settings.session_dir).await;
+    let paths = files::candidates(&settings.session_dir);
     let state = State::load(settings.state_dir.clone())?;
-    let jobs_at_once = concurrency(args.jobs, found.len());
-    let mut verdicts: Vec<Option<(Verdict, u64)>> = found.iter().map(|_| None).collect();
-    let mut asked = Vec::new();
-    for (index, f) in found.iter().enumerate() {
-        match held(settings, &state, f, args.while_held) {
-            Some(v) => verdicts[index] = Some((v, 0)),
-            None => asked.push(job(settings, index, f).await),
+    let mut run = Asking::new(settings, args, paths.len());
+    // Sessions are read on other threads, and each is asked as soon as it is read: reading
+    // the rest overlaps the network.
+    let mut slots: Vec<Option<Found>> = paths.iter().map(|_| None).collect();
+    let mut verdicts: Vec<Option<(Verdict, u64)>> = paths.iter().map(|_| None).collect();
+    let mut read = read_all(paths);
+    while let Some((index, f)) = read.recv().await {
+        verdicts[index] = held(settings, &state, &f, args.while_held).map(|v| (v, 0));
+        if verdicts[index].is_none() {
+            run.spawn(job(settings, index, &f));
         }
+        slots[index] = Some(f);
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.timeout.max(1));
-    // Without credentials or a route (no sandbox running), each session with a key gets no
-    // verdict, with the reason.
-    let asker = settings
-        .api_credentials()
-        .and_then(|(api_id, _)| Asker::new(&settings.network(), api_id))
-        .map(Arc::new)
-        .map_err(|e| e.to_string());
-    for (index, v, took) in ask_all(asker, asked, jobs_at_once, deadline).await {
-        let key = found[index]
-            .inspection
-            .auth_key
+    for (index, v, took) in run.finish().await {
+        let key = slots[index]
             .as_ref()
+            .and_then(|f| f.inspection.auth_key.as_ref())
             .map(|k| format!("{:016x}", k.id()));
         let earlier = key.and_then(|k| state.data.keys.get(&k));
         verdicts[index] = Some((health::destroyed_stays_revoked(v, earlier), took));
     }
+    let (found, verdicts): (Vec<Found>, Vec<Option<(Verdict, u64)>>) = slots
+        .into_iter()
+        .zip(verdicts)
+        .filter_map(|(f, v)| Some((f?, v)))
+        .unzip();
     remember(&state, &found, &verdicts);
     let results: Vec<Checked> = found
         .iter()
@@ -93,6 +93,32 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     }
     print(settings, args, &results, took);
     Ok(exit_of(&results))
+}
+
+/// Reads the candidates on blocking threads, two at a time (SQLite work that would hold up
+/// the connections on the runtime's thread), sending each session as it is read, with its
+/// index among the candidates.
+fn read_all(paths: Vec<PathBuf>) -> tokio::sync::mpsc::UnboundedReceiver<(usize, Found)> {
+    const READERS: usize = 2;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let paths = Arc::new(std::sync::Mutex::new(paths.into_iter().enumerate()));
+    for _ in 0..READERS {
+        let (tx, paths) = (tx.clone(), Arc::clone(&paths));
+        tokio::task::spawn_blocking(move || {
+            loop {
+                let next = paths.lock().ok().and_then(|mut p| p.next());
+                let Some((index, path)) = next else { break };
+                // The store's reads are async in name only (libsql's local database); they
+                // run to completion here.
+                if let Some(f) = futures::executor::block_on(files::found(path))
+                    && tx.send((index, f)).is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    rx
 }
 
 /// How many sessions are asked at once: all of them (or `--jobs`), as far as the open-file
@@ -140,17 +166,11 @@ fn held(settings: &Settings, state: &State, f: &Found, while_held: bool) -> Opti
     Some(health::held_verdict(&holder, memory, &f.path, &again))
 }
 
-/// The record to ask with (grammers files are read whole, for their other DCs' keys), and
-/// the words' context: how to log this very session in, and the pin when it is the
-/// configured session.
-async fn job(settings: &Settings, index: usize, f: &Found) -> Job {
-    let record = match f.inspection.format {
-        Some(SessionFormat::Grammers) => tgsess_store::write::record_of_grammers(&f.path)
-            .await
-            .ok()
-            .flatten(),
-        _ => f.inspection.record(),
-    };
+/// The record to ask with (what the scan read: the home DC and its key; a grammers file is
+/// read whole only when a migration needs another DC's key), and the words' context: how to
+/// log this very session in, and the pin when it is the configured session.
+fn job(settings: &Settings, index: usize, f: &Found) -> Job {
+    let record = f.inspection.record();
     let login = settings.command_on(&f.path, f.inspection.format, "login");
     let pin = settings
         .expect_user
@@ -164,34 +184,57 @@ async fn job(settings: &Settings, index: usize, f: &Found) -> Job {
     }
 }
 
-/// Asks every job, at most `at_once` at a time, by `deadline`: (index, verdict, ms).
-async fn ask_all(
+/// The sessions being asked: at most so many at once, all by one deadline.
+struct Asking {
     asker: std::result::Result<Arc<Asker>, String>,
-    jobs: Vec<Job>,
-    at_once: usize,
+    gate: Arc<tokio::sync::Semaphore>,
     deadline: tokio::time::Instant,
-) -> Vec<(usize, Verdict, u64)> {
-    let gate = Arc::new(tokio::sync::Semaphore::new(at_once));
-    let bar = crate::prompt::progress(jobs.len() as u64, "checking sessions");
-    let mut set = tokio::task::JoinSet::new();
-    for job in jobs {
-        let (asker, gate) = (asker.clone(), Arc::clone(&gate));
-        set.spawn(async move {
+    set: tokio::task::JoinSet<(usize, Verdict, u64)>,
+    bar: indicatif::ProgressBar,
+}
+
+impl Asking {
+    fn new(settings: &Settings, args: &Args, sessions: usize) -> Asking {
+        // Without credentials or a route (no sandbox running), each session with a key gets
+        // no verdict, with the reason.
+        let asker = settings
+            .api_credentials()
+            .and_then(|(api_id, _)| Asker::new(&settings.network(), api_id))
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        Asking {
+            asker,
+            gate: Arc::new(tokio::sync::Semaphore::new(concurrency(
+                args.jobs, sessions,
+            ))),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(args.timeout.max(1)),
+            set: tokio::task::JoinSet::new(),
+            bar: crate::prompt::progress(sessions as u64, "checking sessions"),
+        }
+    }
+
+    fn spawn(&mut self, job: Job) {
+        let (asker, gate, deadline) = (self.asker.clone(), Arc::clone(&self.gate), self.deadline);
+        self.set.spawn(async move {
             let _permit = gate.acquire_owned().await;
             let t0 = Instant::now();
             let v = ask_one(asker.as_deref().map_err(String::as_str), &job, deadline).await;
             (job.index, v, t0.elapsed().as_millis() as u64)
         });
     }
-    let mut out = Vec::new();
-    while let Some(done) = set.join_next().await {
-        if let Ok(r) = done {
-            bar.inc(1);
-            out.push(r);
+
+    /// Every answer: (index, verdict, ms).
+    async fn finish(mut self) -> Vec<(usize, Verdict, u64)> {
+        let mut out = Vec::new();
+        while let Some(done) = self.set.join_next().await {
+            if let Ok(r) = done {
+                self.bar.inc(1);
+                out.push(r);
+            }
         }
+        self.bar.finish_and_clear();
+        out
     }
-    bar.finish_and_clear();
-    out
 }
 
 async fn ask_one(
@@ -213,10 +256,31 @@ async fn ask_one(
         pin: pin.as_ref().map(|(p, from)| (p, from.clone())),
         deadline: "before the run's deadline (--timeout)".into(),
     };
-    match asker.ask(record, deadline).await {
+    let asked = match asker.ask(record, deadline).await {
+        Ok(a) => whole_for_migration(asker, a, path, deadline).await,
+        Err(e) => Err(e),
+    };
+    match asked {
         Ok(asked) => health::judge(&asked, &cx),
         // Refused before anything was sent (the fence): no verdict, with the reason.
         Err(e) => Verdict::new(Status::NoVerdict, e.to_string()),
+    }
+}
+
+/// After a migration to a DC the scan's record has no key for, a grammers file is read whole
+/// (it keeps every DC's key) and that DC asked.
+async fn whole_for_migration(
+    asker: &Asker,
+    asked: Asked,
+    path: &std::path::Path,
+    deadline: tokio::time::Instant,
+) -> Result<Asked> {
+    let Answer::NoKey(dc) = asked.answer else {
+        return Ok(asked);
+    };
+    match tgsess_store::write::record_of_grammers(path).await {
+        Ok(Some(whole)) => asker.ask_at(&whole, dc, deadline).await,
+        _ => Ok(asked),
     }
 }
 

@@ -37,6 +37,8 @@ pub(crate) enum Answer {
     Failed(String),
     /// No verdict: no answer by the deadline.
     TimedOut,
+    /// A migration to a DC the record holds no key for: nothing was sent there.
+    NoKey(i32),
 }
 
 /// The answer, and the DC that gave it (another than the home DC after a migration).
@@ -80,9 +82,31 @@ fn init_request(api_id: i32) -> InitRequest {
     }
 }
 
+/// Keeps each connection's read buffer out of memory until it is used.
+///
+/// grammers-mtsender 0.11 src/sender.rs, `Sender::connect`, allocates every connection's
+/// read buffer as `vec![0; MAXIMUM_DATA]` (1 MiB + 8 KiB). glibc serves blocks that large
+/// with mmap(2), whose pages are zero until touched, but after the first such block is freed
+/// it raises its mmap threshold (mallopt(3), M_MMAP_THRESHOLD: "dynamic adjustment") and serves
+/// the next ones from the heap, where calloc must write every zero: a fleet of 2,000
+/// connections wrote 2 GB and touched as much. Setting the threshold fixes it (at glibc's
+/// default, 128 KiB) and turns the adjustment off.
+fn untouched_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: mallopt only changes the allocator's tuning; called once, before the
+        // connections are made.
+        ONCE.call_once(|| unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        });
+    }
+}
+
 impl Asker {
     /// Reads the route once (a sandbox's address); a fence refusal of the proxy is exit 2.
     pub(crate) fn new(network: &Network, api_id: i32) -> Result<Asker> {
+        untouched_buffers();
         let route = network.route()?;
         route
             .fence
@@ -123,8 +147,23 @@ impl Asker {
         })
     }
 
-    /// One connection to `dc` with its key (the home key when the session has none there),
-    /// one request.
+    /// Asks DC `dc` directly, as [`Asker::ask`] does after a migration there: for a caller
+    /// that first asked with a record read in part, then read it whole for that DC's key.
+    pub(crate) async fn ask_at(
+        &self,
+        record: &Record,
+        dc: i32,
+        deadline: tokio::time::Instant,
+    ) -> Result<Asked> {
+        let session = self.network.memory_session(Some(record), false).await?;
+        Ok(Asked {
+            answer: self.once(&session, dc, deadline).await?,
+            dc,
+            migrated_from: Some(record.dc_id),
+        })
+    }
+
+    /// One connection to `dc` with the session's key for it, one request.
     async fn once(
         &self,
         session: &MemorySession,
@@ -134,17 +173,9 @@ impl Asker {
         let fail = |e: grammers_session::storages::MemorySessionError| {
             Error::file(format!("in-memory session: {e}"))
         };
-        let home = session.home_dc_id().map_err(fail)?;
         let option = session.dc_option(dc).map_err(fail)?;
-        let home_key = session
-            .dc_option(home)
-            .map_err(fail)?
-            .and_then(|o| o.auth_key);
-        let Some((ipv4, key)) = option.and_then(|o| Some((o.ipv4, o.auth_key.or(home_key)?)))
-        else {
-            return Ok(Answer::Failed(format!(
-                "the session has no key for DC {dc}"
-            )));
+        let Some((ipv4, key)) = option.and_then(|o| Some((o.ipv4, o.auth_key?))) else {
+            return Ok(Answer::NoKey(dc));
         };
         self.route
             .fence

@@ -135,6 +135,9 @@ impl Network {
             ask::Answer::UnknownKey => Err(not_signed_in("the DC does not know the key: -404")),
             ask::Answer::Failed(why) => Err(refuse(why)),
             ask::Answer::TimedOut => Err(refuse("no answer within 10 s".into())),
+            ask::Answer::NoKey(dc) => Err(refuse(format!(
+                "the account lives on DC {dc}, where the session holds no key"
+            ))),
         }
     }
 }

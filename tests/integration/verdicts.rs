@@ -355,6 +355,23 @@ fn a_migration_is_followed_once() {
             .contains("DC 2 sent the question on to DC 3"),
         "{v}"
     );
+    // list --check reads only the home key at first; the migration's DC key is read then.
+    let from = request_lines(&dc.dir).len();
+    let out = dc.run(&["list", "--check", "--json"]);
+    let first: serde_json::Value =
+        serde_json::from_str(stdout_of(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (&first["status"], &first["error"]),
+        (&"not_signed_in".into(), &"AUTH_KEY_UNREGISTERED".into()),
+        "{first}"
+    );
+    assert_eq!(
+        since(&dc, from),
+        vec![
+            (2, "users.getUsers".into(), "USER_MIGRATE_3".into()),
+            (3, "users.getUsers".into(), "AUTH_KEY_UNREGISTERED".into()),
+        ]
+    );
 }
 
 #[test]

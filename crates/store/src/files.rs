@@ -412,6 +412,16 @@ const SCAN_LIMIT: usize = 20_000;
 /// Session files (any format) in `dir`: every regular file that is an SQLite database of a
 /// known session format, plus `*.session` files that are not sessions (so `list` can say so).
 pub async fn scan(dir: &Path) -> Vec<Found> {
+    let mut found = Vec::new();
+    for path in candidates(dir) {
+        found.extend(self::found(path).await);
+    }
+    found
+}
+
+/// The files [`scan`] examines, sorted: `*.session` files and SQLite databases, without
+/// side files, locks, temporary files and backups; at most [`SCAN_LIMIT`].
+pub fn candidates(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -431,23 +441,24 @@ pub async fn scan(dir: &Path) -> Vec<Found> {
         .filter(|p| p.extension().is_some_and(|e| e == "session") || starts_with_sqlite_magic(p))
         .collect();
     paths.sort();
-    let mut found = Vec::new();
-    for path in paths.into_iter().take(SCAN_LIMIT) {
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
-        };
-        let is_named_session = path.extension().is_some_and(|e| e == "session");
-        let inspection = super::sqlite::inspect(&path).await;
-        if inspection.format.is_none() && !is_named_session {
-            continue;
-        }
-        found.push(Found {
-            path,
-            inspection,
-            size: meta.len(),
-        });
+    paths.truncate(SCAN_LIMIT);
+    paths
+}
+
+/// One candidate, inspected: `None` for an SQLite database that is no session and not named
+/// `*.session`.
+pub async fn found(path: PathBuf) -> Option<Found> {
+    let meta = std::fs::metadata(&path).ok()?;
+    let is_named_session = path.extension().is_some_and(|e| e == "session");
+    let inspection = super::sqlite::inspect(&path).await;
+    if inspection.format.is_none() && !is_named_session {
+        return None;
     }
-    found
+    Some(Found {
+        path,
+        inspection,
+        size: meta.len(),
+    })
 }
 
 fn starts_with_sqlite_magic(path: &Path) -> bool {
