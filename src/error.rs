@@ -21,19 +21,23 @@ pub(crate) enum Exit {
     SessionFile = 4,
     /// Rate limited: a wait Telegram asked for is still running.
     RateLimited = 5,
+    /// `exec` did not start PROGRAM, or stopped it: a dead or wrong session, or PROGRAM
+    /// opened a session other than the managed one. A supervisor must not restart it.
+    Guard = 6,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }
 
 impl Exit {
     /// Every exit code, in the order `--help` and the README list them.
-    pub(crate) const ALL: [Exit; 7] = [
+    pub(crate) const ALL: [Exit; 8] = [
         Exit::Ok,
         Exit::NotSignedIn,
         Exit::Usage,
         Exit::NoVerdict,
         Exit::SessionFile,
         Exit::RateLimited,
+        Exit::Guard,
         Exit::Interrupted,
     ];
 
@@ -59,6 +63,11 @@ impl Exit {
             Exit::RateLimited => {
                 "rate limited: a wait Telegram asked for is still running (also \
                  SEND_CODE_UNAVAILABLE, and a code still pending for the phone)"
+            }
+            Exit::Guard => {
+                "exec: PROGRAM was not started (the session is not signed in, revoked, banned, \
+                 or another account) or was stopped (it opened a session other than the \
+                 managed one); do not restart it (systemd: RestartPreventExitStatus=6)"
             }
             Exit::Interrupted => "interrupted",
         }
@@ -95,6 +104,8 @@ pub enum Error {
     SessionFile(String),
     #[error("{0}")]
     RateLimited(String),
+    #[error("{0}")]
+    Guard(String),
     #[error("interrupted")]
     Interrupted,
 }
@@ -107,6 +118,7 @@ impl Error {
             Error::NoVerdict(_) => Exit::NoVerdict,
             Error::SessionFile(_) => Exit::SessionFile,
             Error::RateLimited(_) => Exit::RateLimited,
+            Error::Guard(_) => Exit::Guard,
             Error::Interrupted => Exit::Interrupted,
         }
     }
@@ -152,13 +164,14 @@ mod tests {
         assert_eq!(Error::NoVerdict(String::new()).exit().code(), 3);
         assert_eq!(Error::SessionFile(String::new()).exit().code(), 4);
         assert_eq!(Error::RateLimited(String::new()).exit().code(), 5);
+        assert_eq!(Error::Guard(String::new()).exit().code(), 6);
         assert_eq!(Error::Interrupted.exit().code(), 130);
     }
 
     #[test]
     fn help_table_lists_every_code() {
         let help = Exit::help();
-        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "130 "] {
+        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "130 "] {
             assert!(
                 help.lines().any(|l| l.trim_start().starts_with(code)),
                 "{code}"

@@ -7,6 +7,7 @@ pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod env;
 pub mod error;
+pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod identity;
 pub(crate) mod login;

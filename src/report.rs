@@ -54,6 +54,8 @@ pub(crate) struct StatusReport {
     pub(crate) session: SessionReport,
     pub(crate) near_misses: Vec<FoundReport>,
     pub(crate) warnings: Vec<String>,
+    /// The copies `exec` kept before it ran a program on the session, newest first.
+    pub(crate) copies: Vec<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]

@@ -110,6 +110,22 @@ pub(crate) struct Data {
     /// that do not ask can say it for formats that record no user.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) keys: BTreeMap<String, KeyMemory>,
+    /// The last time `exec` refused to start a program on a session, or stopped one, by the
+    /// session's canonical path: a rerun within minutes (a supervisor's restart) says it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) guard_events: BTreeMap<String, GuardEvent>,
+}
+
+/// One refusal or stop of `exec`'s guard.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GuardEvent {
+    /// Unix milliseconds.
+    pub(crate) at_ms: i64,
+    /// The program, as it was given.
+    pub(crate) program: String,
+    /// What happened, in one sentence (no secret: paths, statuses and names only).
+    pub(crate) what: String,
 }
 
 /// Telegram's last word on one auth key.

@@ -57,11 +57,17 @@ pub(crate) async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
     }));
     let near = near_misses(settings, &target).await;
     warnings.extend(near_miss_warning(path, &session, &near));
+    let copies = settings
+        .state_dir
+        .as_ref()
+        .map(|d| tgsess_store::copies::list(&d.join("copies"), path))
+        .unwrap_or_default();
     let report = StatusReport {
         config_file: settings.config.as_ref().map(|c| c.path.clone()),
         session,
         near_misses: near,
         warnings,
+        copies,
     };
     Ok((report, exit))
 }
@@ -208,6 +214,21 @@ fn print(settings: &Settings, r: &StatusReport) {
         output::out(format!("  managed:   {}", s.format_reason));
     }
     print_near(settings, &r.near_misses);
+    print_copies(settings, &r.copies);
+}
+
+/// The copies exec kept, and how to restore one.
+fn print_copies(settings: &Settings, copies: &[std::path::PathBuf]) {
+    let Some(newest) = copies.first() else {
+        return;
+    };
+    output::out(format!(
+        "Copies exec kept before running a program (newest first; restore one with `{}`):",
+        settings.command(&format!("import {} --force", shell_quote(newest)))
+    ));
+    for c in copies {
+        output::out(format!("  copy: {}", c.shown()));
+    }
 }
 
 /// Which file, why, from which config, through which proxy and network.

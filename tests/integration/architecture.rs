@@ -19,6 +19,7 @@ const RANKS: &[(&str, u8)] = &[
     ("settings", 2),
     ("health", 2),
     ("net", 1),
+    ("guard", 1),
     ("state", 1),
     ("prompt", 1),
     ("env", 0),

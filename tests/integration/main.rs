@@ -12,6 +12,7 @@ mod damaged_sessions;
 mod exec;
 mod faults;
 mod fence;
+mod guard;
 mod import_export;
 mod in_place;
 mod inspect;

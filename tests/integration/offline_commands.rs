@@ -17,6 +17,7 @@ struct Status {
     session: SessionJ,
     near_misses: Vec<FoundJ>,
     warnings: Vec<String>,
+    copies: Vec<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -378,8 +378,9 @@ fn a_migration_is_followed_once() {
 fn a_session_exec_holds_is_not_asked_unless_told_to() {
     let dc = Dc::start(&[]);
     dc.sign_in(&[]);
+    // Without the pre-flight, nothing is confirmed when the hold begins.
     let mut bot = dc
-        .cmd(&["exec", "--", "sleep", "60"])
+        .cmd(&["exec", "--no-preflight", "--", "sleep", "60"])
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
@@ -420,6 +421,10 @@ fn a_session_exec_holds_is_not_asked_unless_told_to() {
     let (code, v) = check(&dc, &["--while-held"]);
     assert_eq!((code, &v["status"]), (Some(0), &"signed_in".into()), "{v}");
     assert_eq!(since(&dc, from), one_get_users(2, "ok"));
+    // What that confirmed, after the hold began, is what a held check now reports.
+    let (code, v) = check(&dc, &[]);
+    assert_eq!((code, &v["status"]), (Some(0), &"held".into()), "{v}");
+    assert_eq!(v["held"]["confirmed"]["id"], 700021234, "{v}");
     // SIGTERM to exec is passed on to the bot; both end.
     // SAFETY: signalling our own child.
     unsafe {

@@ -18,6 +18,7 @@
 //! src/storages/sqlite.rs, `Database::init` / `migrate_v0_to_v1`): on a Pyrogram file that
 //! would silently add tables and report "not signed in".
 
+pub mod copies;
 pub mod dc;
 mod error;
 pub mod files;

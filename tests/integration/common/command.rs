@@ -9,6 +9,17 @@ pub fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("tgsess")
 }
 
+/// The stand-in bot (examples/standin_bot.rs), which `cargo test` builds beside the binary.
+pub fn standin_bot() -> PathBuf {
+    let p = bin().parent().unwrap().join("examples/standin_bot");
+    assert!(
+        p.is_file(),
+        "{} is missing: run the whole suite (`cargo test`), which builds the examples",
+        p.display()
+    );
+    p
+}
+
 /// `tgsess` with a clean environment: no TGSESS_* variables, HOME and XDG dirs inside `home`,
 /// run from `cwd`. Tests never touch the developer's real home or config.
 pub fn tgsess(home: &Path, cwd: &Path) -> Command {

@@ -1,0 +1,338 @@
+//! `tgsess exec [OPTIONS] -- PROGRAM [ARGS…]`: run a bot on its session, guarded.
+//!
+//! 1. The lock: while PROGRAM runs, every tgsess writer and a second `exec` on the session
+//!    are refused (exit 4), naming this process; `check` reports the session as held.
+//! 2. The pre-flight ([`preflight`]): one request; PROGRAM does not start on a session that
+//!    is not signed in, revoked, banned or another account (exit 6).
+//! 3. A copy of the session and its side files in the state directory (the last 3).
+//! 4. PROGRAM in its own process group, killed if tgsess dies ([`crate::guard::child`]),
+//!    with `TGSESS_SESSION` (the session's full path) and `TGSESS_SESSION_FORMAT`.
+//! 5. The guard ([`crate::guard`]): PROGRAM opening another session is frozen and killed
+//!    before it can ask for a code (exit 6).
+//!
+//! Signals are passed on to PROGRAM's group; the exit status is PROGRAM's (128 + N when a
+//! signal N ended it).
+
+mod preflight;
+mod words;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use crate::error::{Error, Exit, Result};
+use crate::guard::{self, Guard, Hit, Mode, child};
+use crate::identity::Identity;
+use crate::output::{self, Shown};
+use crate::session::Target;
+use crate::settings::Settings;
+
+/// `tgsess exec`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Start PROGRAM without asking Telegram about the session first
+    #[arg(long)]
+    pub(crate) no_preflight: bool,
+    /// Seconds the pre-flight waits for Telegram
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub(crate) timeout: u64,
+    /// What to do when PROGRAM creates or opens a session other than the managed one
+    #[arg(long, value_enum, default_value_t = Mode::Stop)]
+    pub(crate) guard: Mode,
+    /// A session PROGRAM may open besides the managed one (a glob; with a `/`, matched
+    /// against the absolute path, else against the file name); repeatable
+    #[arg(long = "allow", value_name = "GLOB")]
+    pub(crate) allow: Vec<String>,
+    /// Another directory to watch for new sessions; repeatable
+    #[arg(long = "watch", value_name = "DIR")]
+    pub(crate) watch: Vec<PathBuf>,
+    /// The program and its arguments (put -- before them)
+    #[arg(
+        trailing_var_arg = true,
+        required = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM"
+    )]
+    pub(crate) program: Vec<OsString>,
+}
+
+/// The signals passed on to PROGRAM. SIGINT only when PROGRAM does not have the terminal:
+/// at a terminal, Ctrl-C reaches PROGRAM's group directly.
+fn forwarded(foreground: bool) -> Vec<(i32, Signal)> {
+    let mut kinds = vec![
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::quit(),
+        SignalKind::user_defined1(),
+        SignalKind::user_defined2(),
+    ];
+    if !foreground {
+        kinds.push(SignalKind::interrupt());
+    }
+    kinds
+        .into_iter()
+        .filter_map(|k| Some((k.as_raw_value(), signal(k).ok()?)))
+        .collect()
+}
+
+/// Runs PROGRAM and never returns on success: the process exits with PROGRAM's status.
+pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
+    let target = Target::open(settings).await?;
+    let format = target.read_format(settings)?.or(settings.declared_format());
+    let lock = target.lock()?;
+    let shown_program = program_words(&args.program);
+    words::recall(settings, &target.path);
+    let confirmed = match preflight(settings, &target, args).await {
+        Err(e @ Error::Guard(_)) => {
+            words::remember(settings, &target.path, &shown_program, &e.to_string());
+            return Err(e);
+        }
+        other => other?,
+    };
+    keep_copy(settings, &target);
+    let managed = tgsess_store::files::resolve(&target.path).unwrap_or(target.path.clone());
+    let guard = start_guard(args, &managed)?;
+    let foreground = child::owns_terminal();
+    // Handlers first: a signal in the instant after the program starts is passed on too,
+    // rather than ending tgsess and leaving the program running unlocked.
+    let mut signals = forwarded(foreground);
+    let mut program = spawn(args, &target, format, foreground, guard.as_ref())?;
+    let pid = program.id().map(|p| p as i32).unwrap_or(0);
+    let outcome = supervise(&mut program, pid, &mut signals, guard).await;
+    if foreground {
+        child::reclaim_terminal();
+    }
+    drop(lock);
+    match outcome {
+        Ended::Status(code) => std::process::exit(code),
+        Ended::Stopped(hit) => {
+            let msg = words::hit_message(settings, &hit, &managed, confirmed.as_ref()).await;
+            words::remember(settings, &target.path, &shown_program, &msg);
+            Err(Error::Guard(msg))
+        }
+    }
+}
+
+/// The pre-flight, unless `--no-preflight`; then the identity last confirmed, if any.
+async fn preflight(settings: &Settings, target: &Target, args: &Args) -> Result<Option<Identity>> {
+    if args.no_preflight {
+        return Ok(None);
+    }
+    preflight::run(settings, target, args.timeout).await
+}
+
+/// A copy of the session before PROGRAM may change it; a failure is a warning (a full disk
+/// must not keep a bot from starting).
+fn keep_copy(settings: &Settings, target: &Target) {
+    let (Some(dir), true) = (&settings.state_dir, target.path.is_file()) else {
+        return;
+    };
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%S%.3fZ")
+        .to_string();
+    if let Err(e) = tgsess_store::copies::keep(&dir.join("copies"), &target.path, &stamp) {
+        output::warn(format!("{e}; starting anyway"));
+    }
+}
+
+/// The guard on the directories PROGRAM's library may write to, unless `--guard off`.
+fn start_guard(args: &Args, managed: &std::path::Path) -> Result<Option<Guard>> {
+    if args.guard == Mode::Off {
+        return Ok(None);
+    }
+    let allow = args
+        .allow
+        .iter()
+        .map(|g| {
+            glob::Pattern::new(g)
+                .map_err(|e| Error::usage(format!("--allow {}: {e}", output::escape(g))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let dirs = watched_dirs(args, managed)?;
+    let rules = guard::Rules::new(managed.to_path_buf(), allow);
+    guard::start(rules, &dirs, args.guard)
+        .map(Some)
+        .map_err(|e| {
+            Error::usage(format!(
+                "cannot watch for other sessions ({e}); run with --guard off to start without \
+             the watch"
+            ))
+        })
+}
+
+/// The managed session's directory, the working directory, the directory of the script
+/// PROGRAM runs (the Pyrogram forks put `NAME.session` beside `sys.argv[0]`), each
+/// `--watch DIR`: canonical, each once.
+fn watched_dirs(args: &Args, managed: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut add = |d: PathBuf| {
+        if let Ok(c) = std::fs::canonicalize(&d)
+            && c.is_dir()
+            && !dirs.contains(&c)
+        {
+            dirs.push(c);
+        }
+    };
+    if let Some(parent) = managed.parent() {
+        add(parent.to_path_buf());
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        add(cwd);
+    }
+    if let Some(script) = script_of(&args.program) {
+        add(script);
+    }
+    for w in &args.watch {
+        if !w.is_dir() {
+            return Err(Error::usage(format!(
+                "--watch {}: not a directory; give one that exists",
+                w.shown()
+            )));
+        }
+        add(w.clone());
+    }
+    Ok(dirs)
+}
+
+/// The directory of the script PROGRAM runs: PROGRAM itself when given as a path (a script
+/// with a shebang), else the first argument that names an existing file (`python bot.py`).
+fn script_of(program: &[OsString]) -> Option<PathBuf> {
+    let first = std::path::Path::new(program.first()?);
+    let candidates = std::iter::once(first)
+        .filter(|p| p.components().count() > 1)
+        .chain(
+            program[1..]
+                .iter()
+                .map(std::path::Path::new)
+                .filter(|p| !p.to_string_lossy().starts_with('-')),
+        );
+    for c in candidates {
+        if c.is_file() {
+            return Some(c.parent().map(|p| p.to_path_buf()).unwrap_or_default());
+        }
+    }
+    None
+}
+
+fn spawn(
+    args: &Args,
+    target: &Target,
+    format: Option<tgsess_store::SessionFormat>,
+    foreground: bool,
+    guard: Option<&Guard>,
+) -> Result<tokio::process::Child> {
+    let (first, rest) = args
+        .program
+        .split_first()
+        .ok_or_else(|| Error::usage("exec needs a program to run: tgsess exec -- PROGRAM ARGS"))?;
+    let mut cmd = std::process::Command::new(first);
+    cmd.args(rest)
+        .env("TGSESS_SESSION", &target.path)
+        .env(
+            "TGSESS_SESSION_FORMAT",
+            format.map(|f| f.name()).unwrap_or("grammers"),
+        )
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    child::guarded(&mut cmd, foreground);
+    if let Some(g) = guard {
+        g.starting();
+    }
+    let spawned = tokio::process::Command::from(cmd).spawn();
+    match (&spawned, guard) {
+        (Ok(c), Some(g)) => g.started(c.id().map(|p| p as i32).unwrap_or(0)),
+        (Err(_), Some(g)) => g.not_started(),
+        _ => {}
+    }
+    spawned.map_err(|e| {
+        Error::usage(format!(
+            "cannot run {}: {e}",
+            output::escape(&first.to_string_lossy())
+        ))
+    })
+}
+
+/// How PROGRAM's run ended.
+enum Ended {
+    /// On its own: its exit status (128 + N for a signal N).
+    Status(i32),
+    /// Stopped by the guard.
+    Stopped(Hit),
+}
+
+/// Waits for PROGRAM, passing signals on to its group and acting on the guard's hits.
+async fn supervise(
+    program: &mut tokio::process::Child,
+    pid: i32,
+    signals: &mut [(i32, Signal)],
+    mut guard: Option<Guard>,
+) -> Ended {
+    loop {
+        let hit = async {
+            match guard.as_mut() {
+                Some(g) => g.hits.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            status = program.wait() => return Ended::Status(exit_code(status)),
+            sig = next_signal(signals) => {
+                // SAFETY: signalling PROGRAM's own process group.
+                unsafe { libc::kill(-pid, sig); }
+            }
+            Some(hit) = hit => {
+                if hit.frozen {
+                    guard::procs::signal_all(pid, &guard::procs::tree(pid), libc::SIGKILL);
+                    let _ = program.wait().await;
+                    return Ended::Stopped(hit);
+                }
+                output::warn(format!(
+                    "the program {} {}, which is not the managed session (--guard warn)",
+                    match hit.how { guard::How::Created => "created", guard::How::Opened => "opened" },
+                    hit.path.shown()
+                ));
+            }
+        }
+    }
+}
+
+fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(s) => s
+            .code()
+            .or_else(|| s.signal().map(|n| 128 + n))
+            .unwrap_or(1),
+        Err(e) => {
+            output::error(format!("waiting for the program failed: {e}"));
+            1
+        }
+    }
+}
+
+/// The number of the next signal on any of `signals`.
+async fn next_signal(signals: &mut [(i32, Signal)]) -> i32 {
+    if signals.is_empty() {
+        return std::future::pending().await;
+    }
+    let futures = signals.iter_mut().map(|(n, s)| {
+        let n = *n;
+        Box::pin(async move {
+            s.recv().await;
+            n
+        })
+    });
+    futures::future::select_all(futures).await.0
+}
+
+/// The program as one would type it, for messages.
+fn program_words(program: &[OsString]) -> String {
+    program
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

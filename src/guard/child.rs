@@ -1,0 +1,69 @@
+//! Starting PROGRAM so that it never runs unguarded:
+//! - in a process group of its own (setpgid(2)), so a signal reaches every process it starts
+//!   and the guard can freeze them all at once;
+//! - with PR_SET_PDEATHSIG = SIGKILL (prctl(2)): if tgsess dies (kill -9, out of memory),
+//!   the kernel kills PROGRAM. The signal follows the death of the *thread* that forked, so
+//!   the fork happens on tgsess's main thread (the runtime is current-thread). If tgsess
+//!   died between fork and prctl, the parent is already gone: the child checks getppid()
+//!   against the pid it was forked from and kills itself, the race prctl(2) describes;
+//! - at a terminal where tgsess is in the foreground, as the terminal's foreground group
+//!   (tcsetpgrp(3)), so Ctrl-C and reads from the terminal reach PROGRAM as they did before
+//!   it had a group of its own. tgsess takes the terminal back when PROGRAM ends.
+
+use std::os::unix::process::CommandExt;
+
+/// Whether stdin is a terminal whose foreground group is tgsess's own.
+pub(crate) fn owns_terminal() -> bool {
+    // SAFETY: plain queries on fd 0 and on this process.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
+}
+
+/// Makes `cmd` start PROGRAM guarded (see the module's comment); `foreground`: hand it the
+/// terminal.
+pub(crate) fn guarded(cmd: &mut std::process::Command, foreground: bool) {
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the child between fork and exec and calls only
+    // async-signal-safe functions (setpgid, prctl, getppid, raise, sigprocmask, tcsetpgrp).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGKILL);
+            }
+            if foreground {
+                take_terminal(libc::getpid());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Gives the terminal on fd 0 to group `pgid`. A background group calling tcsetpgrp would get
+/// SIGTTOU (tcsetpgrp(3)); it is blocked for the call.
+///
+/// # Safety
+/// Async-signal-safe; fit for a child between fork and exec.
+unsafe fn take_terminal(pgid: libc::pid_t) {
+    // SAFETY: sigset operations on a local set; tcsetpgrp on fd 0.
+    unsafe {
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGTTOU);
+        libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old);
+        libc::tcsetpgrp(0, pgid);
+        libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+}
+
+/// Takes the terminal back for tgsess's own group, after PROGRAM ended.
+pub(crate) fn reclaim_terminal() {
+    // SAFETY: as in take_terminal, for this process.
+    unsafe { take_terminal(libc::getpgrp()) }
+}
