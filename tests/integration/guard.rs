@@ -379,3 +379,44 @@ fn a_held_session_reports_the_identity_the_preflight_confirmed() {
     }
     assert_eq!(exec.wait().unwrap().code(), Some(128 + libc::SIGTERM));
 }
+
+#[test]
+fn at_a_terminal_the_bot_reads_it_and_ctrl_c_reaches_it() {
+    let (dc, _) = signed_in();
+    let script = "trap 'echo got INT; exit 3' INT; read name; echo hello $name; \
+                  while :; do sleep 0.1; done";
+    let mut pty = dc.pty(&["exec", "--", "sh", "-c", script]);
+    // A program outside the terminal's foreground group would be stopped by SIGTTIN here.
+    pty.line("ada");
+    pty.expect("hello ada");
+    pty.0.send(expectrl::ControlCode::ETX).unwrap();
+    pty.expect("got INT");
+    assert_eq!(pty.exit_code(), 3);
+}
+
+#[test]
+fn killing_exec_during_the_preflight_starts_nothing_and_changes_nothing() {
+    let (mut dc, other) = signed_in();
+    dc.restart_with(&["--latency", "3000"]);
+    let before = std::fs::read(dc.session()).unwrap();
+    let marker = other.join("started");
+    let script = format!("touch {}", quote(&marker));
+    let mut exec = exec_from(&dc, &other, &["--", "sh", "-c", &script])
+        .spawn()
+        .unwrap();
+    // The pre-flight is on the wire: the request is held by the sandbox's latency.
+    std::thread::sleep(Duration::from_millis(700));
+    exec.kill().unwrap();
+    exec.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!marker.exists(), "the bot never ran");
+    assert!(
+        std::fs::read(dc.session()).unwrap() == before,
+        "the session is untouched"
+    );
+    // The lock went with the process: the next exec runs.
+    dc.restart();
+    let o = finish(&mut exec_from(&dc, &other, &["--", "sh", "-c", &script]));
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(marker.exists());
+}
