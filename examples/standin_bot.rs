@@ -6,6 +6,8 @@
 //! Run: standin_bot NAME            creates NAME (".session" added as Telethon adds it) in
 //!                                  the working directory, then sends auth.sendCode
 //!      standin_bot --use PATH      opens the signed-in session at PATH and asks who it is
+//!      standin_bot --stamps FILE   a bot at work: appends the time (unix ns) to FILE every
+//!                                  10 ms until it is killed (the lease's tests compare two)
 //!
 //! Environment: STANDIN_SANDBOX (the sandbox's directory: its address is read from there),
 //! STANDIN_PHONE, STANDIN_API_ID, STANDIN_API_HASH.
@@ -28,8 +30,12 @@ fn var(name: &str) -> Fallible<String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Fallible<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let api_id: i32 = var("STANDIN_API_ID")?.parse()?;
+    let api_id: i32 = var("STANDIN_API_ID")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     match args.as_slice() {
+        [flag, path] if flag == "--stamps" => stamps(Path::new(path)),
         [flag, path] if flag == "--use" => use_session(Path::new(path), api_id).await,
         [name] => new_session(name, api_id).await,
         _ => Err("usage: standin_bot NAME | standin_bot --use PATH".into()),
@@ -62,6 +68,20 @@ async fn new_session(name: &str, api_id: i32) -> Fallible<()> {
     }
     conn.close().await;
     Ok(())
+}
+
+/// Appends the time to `path` every 10 ms, each line written whole, until killed.
+fn stamps(path: &Path) -> Fallible<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    loop {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        file.write_all(format!("{}\n", now.as_nanos()).as_bytes())?;
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// A bot on the session it was given: one request on it.

@@ -4,8 +4,9 @@
     cargo build --release && python3 scripts/bench.py [target/release/tgsess] [runs]
 
 Starts a `tgsess sandbox` on 127.0.0.1 in a temporary directory, logs in against it with
---code-stdin, then times `tgsess check --offline` and `tgsess check` (online, against the
-local sandbox) as whole processes and prints the median, p90 and the peak RSS. Loopback
+--code-stdin, then times `/bin/true` (the floor: a process start), `tgsess check --offline`
+and `tgsess check` (online, against the local sandbox) as whole processes and prints the
+median, p90, the offline check's ratio to /bin/true, and the peak RSS. Loopback
 only; the number of runs is bounded.
 """
 
@@ -60,20 +61,24 @@ def main() -> int:
                 print("login failed:", login.stdout, login.stderr)
                 return 1
         results = {"login with 2FA": sorted(logins)}
-        for name, args in [
-            ("check --offline", ["check", "--offline", "-q"]),
-            ("check (sandbox)", ["check", "-q"]),
+        for name, argv in [
+            ("/bin/true", ["/bin/true"]),
+            ("check --offline", [binary, "--config", config, "check", "--offline", "-q"]),
+            ("check (sandbox)", [binary, "--config", config, "check", "-q"]),
         ]:
             times = []
             for _ in range(runs):
                 t0 = time.perf_counter()
-                r = subprocess.run([binary, "--config", config, *args], env=env)
+                r = subprocess.run(argv, env=env)
                 times.append((time.perf_counter() - t0) * 1000)
                 if r.returncode != 0:
                     print(f"{name}: exit {r.returncode}")
                     return 1
             times.sort()
             results[name] = times
+        ratio = statistics.median(results["check --offline"]) / statistics.median(
+            results["/bin/true"]
+        )
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         print(f"{runs} runs each, {os.cpu_count()} cores, binary {binary}")
         for name, times in results.items():
@@ -82,6 +87,7 @@ def main() -> int:
                 f"{name:18} median {statistics.median(times):6.2f} ms   p90 {p90:6.2f} ms   "
                 f"min {times[0]:6.2f} ms"
             )
+        print(f"check --offline takes {ratio:.2f} times /bin/true (medians)")
         print(f"peak RSS of any child process: {peak_kib / 1024:.1f} MiB")
         return 0
     finally:

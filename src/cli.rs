@@ -98,6 +98,10 @@ pub(crate) struct GlobalArgs {
     /// The account the session must hold: @username or a numeric user id
     #[arg(long, global = true, value_name = "USER")]
     pub(crate) expect_user: Option<String>,
+    /// A PostgreSQL URL on which `exec` holds a lease on the session's key, so one key runs
+    /// in one place; no password here (PGPASSWORD or ~/.pgpass)
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) lease: Option<String>,
     /// Connect directly, even when a proxy is configured
     #[arg(long, global = true, conflicts_with = "proxy")]
     pub(crate) no_proxy: bool,
@@ -123,6 +127,7 @@ impl From<&GlobalArgs> for crate::settings::Flags {
             no_proxy: g.no_proxy,
             session_format: g.session_format.map(Into::into),
             expect_user: g.expect_user.clone(),
+            lease: g.lease.clone(),
         }
     }
 }

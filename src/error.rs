@@ -24,13 +24,15 @@ pub(crate) enum Exit {
     /// `exec` did not start PROGRAM, or stopped it: a dead or wrong session, or PROGRAM
     /// opened a session other than the managed one. A supervisor must not restart it.
     Guard = 6,
+    /// `exec` lost its lease on PostgreSQL while PROGRAM ran, and stopped PROGRAM.
+    LeaseLost = 7,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }
 
 impl Exit {
     /// Every exit code, in the order `--help` and the README list them.
-    pub(crate) const ALL: [Exit; 8] = [
+    pub(crate) const ALL: [Exit; 9] = [
         Exit::Ok,
         Exit::NotSignedIn,
         Exit::Usage,
@@ -38,6 +40,7 @@ impl Exit {
         Exit::SessionFile,
         Exit::RateLimited,
         Exit::Guard,
+        Exit::LeaseLost,
         Exit::Interrupted,
     ];
 
@@ -68,6 +71,11 @@ impl Exit {
                 "exec: PROGRAM was not started (the session is not signed in, revoked, banned, \
                  or another account) or was stopped (it opened a session other than the \
                  managed one); do not restart it (systemd: RestartPreventExitStatus=6)"
+            }
+            Exit::LeaseLost => {
+                "exec: the lease on PostgreSQL was lost while PROGRAM ran (no confirmation \
+                 within --grace, or the server ended the session), so PROGRAM was stopped \
+                 before another host could take the lease"
             }
             Exit::Interrupted => "interrupted",
         }
@@ -106,6 +114,8 @@ pub enum Error {
     RateLimited(String),
     #[error("{0}")]
     Guard(String),
+    #[error("{0}")]
+    LeaseLost(String),
     #[error("interrupted")]
     Interrupted,
 }
@@ -119,6 +129,7 @@ impl Error {
             Error::SessionFile(_) => Exit::SessionFile,
             Error::RateLimited(_) => Exit::RateLimited,
             Error::Guard(_) => Exit::Guard,
+            Error::LeaseLost(_) => Exit::LeaseLost,
             Error::Interrupted => Exit::Interrupted,
         }
     }
@@ -165,13 +176,14 @@ mod tests {
         assert_eq!(Error::SessionFile(String::new()).exit().code(), 4);
         assert_eq!(Error::RateLimited(String::new()).exit().code(), 5);
         assert_eq!(Error::Guard(String::new()).exit().code(), 6);
+        assert_eq!(Error::LeaseLost(String::new()).exit().code(), 7);
         assert_eq!(Error::Interrupted.exit().code(), 130);
     }
 
     #[test]
     fn help_table_lists_every_code() {
         let help = Exit::help();
-        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "130 "] {
+        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "130 "] {
             assert!(
                 help.lines().any(|l| l.trim_start().starts_with(code)),
                 "{code}"

@@ -10,6 +10,7 @@ pub mod error;
 pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod identity;
+pub(crate) mod lease;
 pub(crate) mod login;
 pub mod net;
 pub(crate) mod output;

@@ -34,6 +34,8 @@ pub(crate) struct FileConfig {
     /// The account the session must hold: `@username`, or a user id (a string or a number).
     #[serde(default, deserialize_with = "string_or_number")]
     pub(crate) expect_user: Option<String>,
+    /// A PostgreSQL URL: `exec` holds a lease on the session's key there.
+    pub(crate) lease: Option<String>,
 }
 
 impl FileConfig {
@@ -54,6 +56,7 @@ impl FileConfig {
             "proxy" => self.proxy.as_ref().map(|s| s.expose().to_string()),
             "test_dc" => self.test_dc.map(|b| b.to_string()),
             "expect_user" => text(&self.expect_user),
+            "lease" => text(&self.lease),
             _ => None,
         }
     }

@@ -43,6 +43,7 @@ keys! {
     PROXY: "proxy", "TGSESS_PROXY", Some("--proxy");
     TEST_DC: "test_dc", "TGSESS_TEST_DC", Some("--test-dc");
     EXPECT_USER: "expect_user", "TGSESS_EXPECT_USER", Some("--expect-user");
+    LEASE: "lease", "TGSESS_LEASE", Some("--lease");
 }
 
 /// Where a setting's value came from.

@@ -39,6 +39,7 @@ pub struct Flags {
     pub no_proxy: bool,
     pub session_format: Option<SessionFormat>,
     pub expect_user: Option<String>,
+    pub lease: Option<String>,
 }
 
 impl Flags {
@@ -56,6 +57,7 @@ impl Flags {
             "proxy" => self.proxy.clone(),
             "test_dc" => self.test_dc.then(|| "true".to_string()),
             "expect_user" => self.expect_user.clone(),
+            "lease" => self.lease.clone(),
             _ => None,
         }
     }
@@ -87,6 +89,8 @@ pub struct Settings {
     pub(crate) advice: Advice,
     /// The account the session must hold (`expect_user`), if pinned.
     pub(crate) expect_user: Option<Sourced<crate::identity::Pin>>,
+    /// The PostgreSQL lease `exec` holds (`lease`), if configured.
+    pub(crate) lease: Option<Sourced<crate::lease::Url>>,
 }
 
 impl Settings {
@@ -236,6 +240,7 @@ pub fn resolve(flags: &Flags, env: &dyn Env, cwd: &Path) -> Result<Settings> {
         state_dir: crate::state::dir(env),
         test_dc: values.test_dc,
         expect_user: values.expect_user,
+        lease: values.lease,
         proxy: values.proxy,
         session_format: values.session_format,
         advice,
@@ -300,6 +305,7 @@ struct Values {
     proxy: Option<Sourced<Proxy>>,
     test_dc: Sourced<bool>,
     expect_user: Option<Sourced<crate::identity::Pin>>,
+    lease: Option<Sourced<crate::lease::Url>>,
 }
 
 impl Values {
@@ -334,6 +340,15 @@ impl Values {
                     source: p.source,
                 })
             }),
+            lease: nonempty(l.text(&keys::LEASE)?)
+                .map(|u| {
+                    let value = crate::lease::parse(&u.value, &u.source.to_string())?;
+                    Ok::<_, Error>(Sourced {
+                        value,
+                        source: u.source,
+                    })
+                })
+                .transpose()?,
         })
     }
 }

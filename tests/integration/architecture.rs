@@ -20,6 +20,7 @@ const RANKS: &[(&str, u8)] = &[
     ("health", 2),
     ("net", 1),
     ("guard", 1),
+    ("lease", 1),
     ("state", 1),
     ("prompt", 1),
     ("env", 0),

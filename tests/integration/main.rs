@@ -17,6 +17,7 @@ mod import_export;
 mod in_place;
 mod inspect;
 mod key_exchange;
+mod lease;
 mod list;
 mod login;
 mod offline_commands;

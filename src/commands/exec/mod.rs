@@ -2,6 +2,7 @@
 //!
 //! 1. The lock: while PROGRAM runs, every tgsess writer and a second `exec` on the session
 //!    are refused (exit 4), naming this process; `check` reports the session as held.
+//!    With `lease` set, the lease on PostgreSQL too ([`lease`]): one key, one place.
 //! 2. The pre-flight ([`preflight`]): one request; PROGRAM does not start on a session that
 //!    is not signed in, revoked, banned or another account (exit 6).
 //! 3. A copy of the session and its side files in the state directory (the last 3).
@@ -13,6 +14,7 @@
 //! Signals are passed on to PROGRAM's group; the exit status is PROGRAM's (128 + N when a
 //! signal N ended it).
 
+mod lease;
 mod preflight;
 mod words;
 
@@ -48,6 +50,14 @@ pub(crate) struct Args {
     /// Another directory to watch for new sessions; repeatable
     #[arg(long = "watch", value_name = "DIR")]
     pub(crate) watch: Vec<PathBuf>,
+    /// With a lease: seconds to wait for another host to let go of it (0: refuse at once)
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub(crate) wait: u64,
+    /// With a lease: seconds without a confirmation from PostgreSQL before PROGRAM is
+    /// stopped (at least 3)
+    #[arg(long, default_value_t = 10, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(crate::lease::MIN_GRACE..))]
+    pub(crate) grace: u64,
     /// The program and its arguments (put -- before them)
     #[arg(
         trailing_var_arg = true,
@@ -84,6 +94,9 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let lock = target.lock()?;
     let shown_program = program_words(&args.program);
     words::recall(settings, &target.path);
+    let wait = std::time::Duration::from_secs(args.wait);
+    let grace = std::time::Duration::from_secs(args.grace);
+    let lease = lease::take(settings, &target, wait, grace).await?;
     let confirmed = match preflight(settings, &target, args).await {
         Err(e @ Error::Guard(_)) => {
             words::remember(settings, &target.path, &shown_program, &e.to_string());
@@ -100,13 +113,20 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let mut signals = forwarded(foreground);
     let mut program = spawn(args, &target, format, foreground, guard.as_ref())?;
     let pid = program.id().map(|p| p as i32).unwrap_or(0);
-    let outcome = supervise(&mut program, pid, &mut signals, guard).await;
+    let outcome = supervise(&mut program, pid, &mut signals, guard, lease.as_ref()).await;
     if foreground {
         child::reclaim_terminal();
+    }
+    if let Some(l) = lease {
+        l.release().await;
     }
     drop(lock);
     match outcome {
         Ended::Status(code) => std::process::exit(code),
+        Ended::LeaseLost(why) => Err(Error::LeaseLost(format!(
+            "stopped the program: {why}. Another host may take the lease now; this one \
+             must not run the bot until it holds the lease again"
+        ))),
         Ended::Stopped(hit) => {
             let msg = words::hit_message(settings, &hit, &managed, confirmed.as_ref()).await;
             words::remember(settings, &target.path, &shown_program, &msg);
@@ -261,15 +281,26 @@ enum Ended {
     Status(i32),
     /// Stopped by the guard.
     Stopped(Hit),
+    /// Stopped because the lease was lost (why).
+    LeaseLost(String),
 }
 
-/// Waits for PROGRAM, passing signals on to its group and acting on the guard's hits.
+/// Waits for PROGRAM, passing signals on to its group and acting on the guard's hits and
+/// on the loss of the lease.
 async fn supervise(
     program: &mut tokio::process::Child,
     pid: i32,
     signals: &mut [(i32, Signal)],
     mut guard: Option<Guard>,
+    lease: Option<&lease::Held>,
 ) -> Ended {
+    let lost = async {
+        match lease {
+            Some(l) => l.lost().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(lost);
     loop {
         let hit = async {
             match guard.as_mut() {
@@ -279,6 +310,10 @@ async fn supervise(
         };
         tokio::select! {
             status = program.wait() => return Ended::Status(exit_code(status)),
+            why = &mut lost => {
+                stop(program, pid).await;
+                return Ended::LeaseLost(why);
+            }
             sig = next_signal(signals) => {
                 // SAFETY: signalling PROGRAM's own process group.
                 unsafe { libc::kill(-pid, sig); }
@@ -296,6 +331,22 @@ async fn supervise(
                 ));
             }
         }
+    }
+}
+
+/// How long PROGRAM has after SIGTERM before SIGKILL, when the lease is lost.
+const TERM_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// SIGTERM to PROGRAM's group, SIGKILL to its whole tree [`TERM_GRACE`] later.
+async fn stop(program: &mut tokio::process::Child, pid: i32) {
+    // SAFETY: signalling PROGRAM's own process group.
+    unsafe { libc::kill(-pid, libc::SIGTERM) };
+    if tokio::time::timeout(TERM_GRACE, program.wait())
+        .await
+        .is_err()
+    {
+        guard::procs::signal_all(pid, &guard::procs::tree(pid), libc::SIGKILL);
+        let _ = program.wait().await;
     }
 }
 

@@ -9,6 +9,7 @@ pub mod dc;
 pub mod files;
 pub mod netns;
 pub mod outcome;
+pub mod pg;
 pub mod pty;
 pub mod raw;
 
@@ -17,5 +18,6 @@ pub use dc::*;
 pub use files::*;
 pub use netns::Netns;
 pub use outcome::*;
+pub use pg::{PG_PASSWORD, Pg};
 pub use pty::Pty;
 pub use raw::{Answer, Encrypted, Plain};

@@ -1,0 +1,402 @@
+//! The lease on PostgreSQL: one key runs in one place. Two "hosts" are two state
+//! directories, each with its own copy of one session (one key), against one real private
+//! PostgreSQL cluster ([`Pg`]) and one sandbox. The bot is the stand-in's `--stamps` mode,
+//! which appends the time every 10 ms, so the tests can say which bot ran when.
+
+use std::io::{BufRead, BufReader};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// A sandbox with a signed-in session (host A's), a copy of it for host B, and PostgreSQL.
+struct Fleet {
+    dc: Dc,
+    pg: Pg,
+}
+
+/// One host: its state directory and its copy of the session.
+struct Host {
+    state: PathBuf,
+    session: PathBuf,
+}
+
+impl Fleet {
+    fn new() -> Fleet {
+        let dc = Dc::start(&[]);
+        dc.sign_in(&[]);
+        Fleet {
+            dc,
+            pg: Pg::start(),
+        }
+    }
+
+    fn host(&self, name: &str) -> Host {
+        let dir = self.dc.tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let session = dir.join("sandbox.session");
+        std::fs::copy(self.dc.session(), &session).unwrap();
+        Host {
+            state: dir.join("state"),
+            session,
+        }
+    }
+
+    /// `tgsess ARGS` on `host`, with the lease at `url` and the password in PGPASSWORD.
+    fn cmd(&self, host: &Host, url: &str, args: &[&str]) -> Command {
+        let mut c = self.dc.bare(self.dc.tmp.path());
+        c.arg("--config")
+            .arg(self.dc.config())
+            .arg("--session")
+            .arg(&host.session)
+            .args(args)
+            .env("TGSESS_STATE_DIR", &host.state)
+            .env("TGSESS_LEASE", url)
+            .env("PGPASSWORD", PG_PASSWORD)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `exec EXTRA -- standin_bot --stamps FILE` on `host`, its stderr piped.
+    fn bot(&self, host: &Host, url: &str, extra: &[&str], stamps: &Path) -> Child {
+        let bot = standin_bot();
+        let mut args = vec!["exec"];
+        args.extend(extra);
+        args.extend([
+            "--",
+            bot.to_str().unwrap(),
+            "--stamps",
+            stamps.to_str().unwrap(),
+        ]);
+        self.cmd(host, url, &args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// The times a bot wrote (unix ns), in order.
+fn stamps(path: &Path) -> Vec<u128> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect()
+}
+
+/// Waits (at most `limit`) until `path` holds stamps.
+fn running(path: &Path, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if !stamps(path).is_empty() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Waits for `child`, at most `limit`; its exit code and stderr.
+fn ended(mut child: Child, limit: Duration) -> (Option<i32>, String) {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stderr_of(&out))
+}
+
+fn term(child: &Child) {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+}
+
+/// A's last stamp comes before B's first: the two never ran at once.
+fn one_after_the_other(a: &Path, b: &Path) -> Duration {
+    let (a, b) = (stamps(a), stamps(b));
+    let (last, first) = (*a.last().unwrap(), *b.first().unwrap());
+    assert!(
+        last < first,
+        "the bots overlapped: A's last {last}, B's first {first}"
+    );
+    Duration::from_nanos((first - last) as u64)
+}
+
+#[test]
+fn a_second_host_is_refused_while_the_first_holds_the_lease() {
+    let f = Fleet::new();
+    let url = f.pg.url();
+    let (a, b) = (f.host("a"), f.host("b"));
+    let a_stamps = f.dc.tmp.path().join("a.stamps");
+    let bot = f.bot(&a, &url, &[], &a_stamps);
+    assert!(
+        running(&a_stamps, Duration::from_secs(20)),
+        "A's bot never ran"
+    );
+    let out = f.cmd(&b, &url, &["exec", "--", "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains(&format!("held by pid {}", bot.id())), "{err}");
+    assert!(err.contains(a.session.to_str().unwrap()), "{err}");
+    assert!(err.contains("exec --wait 60"), "{err}");
+    assert!(!err.contains(PG_PASSWORD), "{err}");
+    // The database agrees: one holder row, its lock held.
+    let rows = f.pg.sql("SELECT host, pid, session FROM tgsess_leases");
+    assert!(rows.contains(&format!("|{}|", bot.id())), "{rows}");
+    term(&bot);
+    let (code, _) = ended(bot, Duration::from_secs(10));
+    assert_eq!(code, Some(128 + libc::SIGTERM));
+    assert_eq!(
+        f.pg.sql("SELECT count(*) FROM tgsess_leases"),
+        "0",
+        "released"
+    );
+    let out = f.cmd(&b, &url, &["exec", "--", "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_waiting_host_starts_the_moment_the_holder_stops() {
+    let f = Fleet::new();
+    let url = f.pg.url();
+    let (a, b) = (f.host("a"), f.host("b"));
+    let (a_stamps, b_stamps) = (
+        f.dc.tmp.path().join("a.stamps"),
+        f.dc.tmp.path().join("b.stamps"),
+    );
+    let first = f.bot(&a, &url, &[], &a_stamps);
+    assert!(running(&a_stamps, Duration::from_secs(20)));
+    let mut second = f.bot(&b, &url, &["--wait", "60"], &b_stamps);
+    let mut line = String::new();
+    BufReader::new(second.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains("waiting up to 60 s") && line.contains("held by pid"),
+        "{line}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        stamps(&b_stamps).is_empty(),
+        "B started while A held the lease"
+    );
+    term(&first);
+    ended(first, Duration::from_secs(10));
+    assert!(
+        running(&b_stamps, Duration::from_secs(10)),
+        "B never started"
+    );
+    let gap = one_after_the_other(&a_stamps, &b_stamps);
+    assert!(gap < Duration::from_secs(1), "handover took {gap:?}");
+    term(&second);
+    ended(second, Duration::from_secs(10));
+}
+
+#[test]
+fn kill_9_of_the_holder_kills_its_bot_and_the_other_host_takes_over() {
+    let f = Fleet::new();
+    let url = f.pg.url();
+    let (a, b) = (f.host("a"), f.host("b"));
+    let (a_stamps, b_stamps) = (
+        f.dc.tmp.path().join("a.stamps"),
+        f.dc.tmp.path().join("b.stamps"),
+    );
+    let mut first = f.bot(&a, &url, &[], &a_stamps);
+    assert!(running(&a_stamps, Duration::from_secs(20)));
+    let second = f.bot(&b, &url, &["--wait", "60"], &b_stamps);
+    std::thread::sleep(Duration::from_millis(300));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(
+        running(&b_stamps, Duration::from_secs(10)),
+        "B never started"
+    );
+    one_after_the_other(&a_stamps, &b_stamps);
+    let before = stamps(&a_stamps).len();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        stamps(&a_stamps).len(),
+        before,
+        "A's bot outlived its tgsess"
+    );
+    term(&second);
+    ended(second, Duration::from_secs(10));
+}
+
+/// A TCP relay to PostgreSQL that can stop forwarding without closing anything, as a
+/// network partition does; `cut` then closes it.
+struct Relay {
+    port: u16,
+    paused: Arc<AtomicBool>,
+    sockets: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn start(to: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let paused = Arc::new(AtomicBool::new(false));
+        let sockets = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (p, s) = (Arc::clone(&paused), Arc::clone(&sockets));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let server = TcpStream::connect(("127.0.0.1", to)).unwrap();
+                s.lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                pipe(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    Arc::clone(&p),
+                );
+                pipe(server, client, Arc::clone(&p));
+            }
+        });
+        Relay {
+            port,
+            paused,
+            sockets,
+        }
+    }
+
+    fn pause(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+    }
+
+    fn cut(&self) {
+        for s in self.sockets.lock().unwrap().iter() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Copies `from` to `to` until either closes; while `paused`, reads nothing (what arrives
+/// waits in the kernel's buffers, as behind a partition).
+fn pipe(mut from: TcpStream, mut to: TcpStream, paused: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 8192];
+        loop {
+            if paused.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if to.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn a_partitioned_holder_stops_its_bot_within_the_grace_before_the_other_host_starts() {
+    let f = Fleet::new();
+    let relay = Relay::start(f.pg.port);
+    let via_relay = format!("postgresql://tgsess@127.0.0.1:{}/postgres", relay.port);
+    let (a, b) = (f.host("a"), f.host("b"));
+    let (a_stamps, b_stamps) = (
+        f.dc.tmp.path().join("a.stamps"),
+        f.dc.tmp.path().join("b.stamps"),
+    );
+    let first = f.bot(&a, &via_relay, &["--grace", "3"], &a_stamps);
+    assert!(running(&a_stamps, Duration::from_secs(20)));
+    let second = f.bot(&b, &f.pg.url(), &["--wait", "60"], &b_stamps);
+    std::thread::sleep(Duration::from_millis(300));
+    relay.pause();
+    let paused = Instant::now();
+    let (code, err) = ended(first, Duration::from_secs(15));
+    assert_eq!(code, Some(7), "{err}");
+    assert!(err.contains("did not confirm the lease for 3 s"), "{err}");
+    assert!(
+        paused.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        paused.elapsed()
+    );
+    // PostgreSQL still sees A's session (the relay keeps it open): B waits on.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        stamps(&b_stamps).is_empty(),
+        "B started while PostgreSQL held A's lock"
+    );
+    relay.cut();
+    assert!(
+        running(&b_stamps, Duration::from_secs(10)),
+        "B never started"
+    );
+    one_after_the_other(&a_stamps, &b_stamps);
+    term(&second);
+    ended(second, Duration::from_secs(10));
+}
+
+#[test]
+fn a_postgresql_restart_stops_the_holders_bot() {
+    let mut f = Fleet::new();
+    let url = f.pg.url();
+    let a = f.host("a");
+    let a_stamps = f.dc.tmp.path().join("a.stamps");
+    let first = f.bot(&a, &url, &[], &a_stamps);
+    assert!(running(&a_stamps, Duration::from_secs(20)));
+    f.pg.restart();
+    let (code, err) = ended(first, Duration::from_secs(20));
+    assert_eq!(code, Some(7), "{err}");
+    assert!(err.contains("connection to PostgreSQL ended"), "{err}");
+    let before = stamps(&a_stamps).len();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(stamps(&a_stamps).len(), before, "the bot was stopped");
+}
+
+#[test]
+fn a_password_in_the_lease_url_is_refused_without_being_shown() {
+    let f = Fleet::new();
+    let a = f.host("a");
+    let url = format!(
+        "postgresql://tgsess:{PG_PASSWORD}@127.0.0.1:{}/postgres",
+        f.pg.port
+    );
+    let out = f.cmd(&a, &url, &["exec", "--", "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("holds a password") && err.contains("PGPASSWORD"),
+        "{err}"
+    );
+    assert!(!err.contains(PG_PASSWORD), "{err}");
+    // Without PGPASSWORD, the password file is used, by libpq's rules.
+    let pgpass = f.dc.tmp.path().join("pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("127.0.0.1:{}:*:tgsess:{PG_PASSWORD}\n", f.pg.port),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = f
+        .cmd(&a, &f.pg.url(), &["exec", "--", "true"])
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", &pgpass)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // Unreachable: the program does not start, exit 3.
+    let marker = f.dc.tmp.path().join("started");
+    let dead = "postgresql://tgsess@127.0.0.1:1/postgres";
+    let out = f
+        .cmd(&a, dead, &["exec", "--", "touch", marker.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(!marker.exists());
+}
