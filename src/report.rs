@@ -56,6 +56,20 @@ pub(crate) struct StatusReport {
     pub(crate) warnings: Vec<String>,
     /// The copies `exec` kept before it ran a program on the session, newest first.
     pub(crate) copies: Vec<PathBuf>,
+    /// With a lease configured: who holds the lease on the session's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lease: Option<LeaseReport>,
+}
+
+/// The lease on a session's key, as `status` shows it.
+#[derive(Debug, Serialize)]
+pub(crate) struct LeaseReport {
+    /// The lease URL (it never holds a password).
+    pub(crate) url: String,
+    /// The holder, when the lock is held now.
+    pub(crate) holder: Option<crate::lease::Holder>,
+    /// Why the database could not be asked.
+    pub(crate) error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +173,9 @@ pub(crate) struct FoundReport {
     pub(crate) size: u64,
     /// Holds the same key as the session (e.g. the source of an import): not a near miss.
     pub(crate) same_key: bool,
+    /// With a lease configured (`list`): who holds the lease on this file's key now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lease: Option<crate::lease::Holder>,
 }
 
 impl From<&Found> for FoundReport {
@@ -175,6 +192,7 @@ impl From<&Found> for FoundReport {
             bot: i.bot,
             size: f.size,
             same_key: false,
+            lease: None,
         }
     }
 }

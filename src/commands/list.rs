@@ -49,11 +49,21 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
             dir.shown()
         )));
     }
-    let sessions: Vec<FoundReport> = files::scan(dir)
-        .await
-        .iter()
-        .map(FoundReport::from)
-        .collect();
+    let found = files::scan(dir).await;
+    let mut sessions: Vec<FoundReport> = found.iter().map(FoundReport::from).collect();
+    if let Some(url) = &settings.lease {
+        let holders = crate::lease::survey(&url.value, &crate::env::ProcessEnv).await?;
+        for (report, f) in sessions.iter_mut().zip(&found) {
+            let key = f
+                .inspection
+                .record()
+                .map(|r| format!("{:016x}", r.auth_key.id()));
+            report.lease = holders
+                .iter()
+                .find(|h| h.held && Some(&h.key_id) == key.as_ref())
+                .cloned();
+        }
+    }
     let report = ListReport {
         session_dir: dir.clone(),
         sessions,
@@ -73,8 +83,19 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
         } else {
             " "
         };
+        let lease = s
+            .lease
+            .as_ref()
+            .map(|h| {
+                format!(
+                    "  lease held by pid {} on {}",
+                    h.pid,
+                    output::escape(&h.host)
+                )
+            })
+            .unwrap_or_default();
         output::out(format!(
-            "{mark} {}  {} bytes  {}",
+            "{mark} {}  {} bytes  {}{lease}",
             s.path.file_name().unwrap_or_default().to_string_lossy(),
             s.size,
             s.summary()

@@ -8,6 +8,7 @@ pub(crate) mod export;
 pub(crate) mod fleet;
 pub(crate) mod import;
 pub(crate) mod inspect;
+pub(crate) mod leases;
 pub(crate) mod list;
 pub(crate) mod login;
 pub(crate) mod logout;
@@ -49,9 +50,11 @@ pub(crate) enum Command {
     /// What a session file or string (from stdin: -) holds, without importing or writing
     /// anything; the key is never shown, only its id
     Inspect(inspect::Args),
-    /// Run a program (a bot) while holding the session's lock: writers and a second exec are
-    /// refused while it runs; it gets TGSESS_SESSION, the session's full path
+    /// Run a bot, guarded: the session's lock (and lease), a pre-flight check, a copy, and a
+    /// stop before it can request a code on another session; it gets TGSESS_SESSION
     Exec(exec::Args),
+    /// Every lease in the lease database (`lease`): held or ended, by which host and pid
+    Leases(leases::Args),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -119,6 +122,7 @@ pub(crate) async fn dispatch(command: Command, settings: Settings, env: &dyn Env
         Command::Login(args) => login::run(s, env, &args).await,
         Command::Import(args) => import::run(s, env, &args).await,
         Command::Exec(args) => exec::run(s, &args).await,
+        Command::Leases(args) => leases::run(s, env, &args).await,
         Command::Inspect(args) => inspect::run(s, &args).await,
         Command::Devices(args) => devices::run(s, &args).await,
         Command::Export(args) => export::run(s, &args).await,

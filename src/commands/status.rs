@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::error::{Exit, Result};
 use crate::output::{self, Shown, shell_quote};
-use crate::report::{FoundReport, SessionReport, StatusReport};
+use crate::report::{FoundReport, LeaseReport, SessionReport, StatusReport};
 use crate::session::Target;
 use crate::settings::Settings;
 use tgsess_store::files::{self, FileMeta, Presence};
@@ -62,14 +62,35 @@ pub(crate) async fn build(settings: &Settings) -> Result<(StatusReport, Exit)> {
         .as_ref()
         .map(|d| tgsess_store::copies::list(&d.join("copies"), path))
         .unwrap_or_default();
+    let lease = lease_report(settings, session.auth_key_id.as_deref()).await;
     let report = StatusReport {
         config_file: settings.config.as_ref().map(|c| c.path.clone()),
         session,
         near_misses: near,
         warnings,
         copies,
+        lease,
     };
     Ok((report, exit))
+}
+
+/// With a lease configured: who holds it on the session's key, asked of the database.
+async fn lease_report(settings: &Settings, key_id: Option<&str>) -> Option<LeaseReport> {
+    let url = settings.lease.as_ref()?;
+    let found = crate::lease::survey(&url.value, &crate::env::ProcessEnv).await;
+    let (holder, error) = match found {
+        Ok(h) => (
+            h.into_iter()
+                .find(|h| h.held && Some(h.key_id.as_str()) == key_id),
+            None,
+        ),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    Some(LeaseReport {
+        url: url.value.shown.clone(),
+        holder,
+        error,
+    })
 }
 
 /// What Telegram last confirmed for the key, from the state (read only).
@@ -209,12 +230,27 @@ fn print(settings: &Settings, r: &StatusReport) {
     let s = &r.session;
     if s.exists {
         print_file(settings, s);
+        print_lease(r);
     } else {
         output::out("  exists:    no (a login would create it and request a new code)");
         output::out(format!("  managed:   {}", s.format_reason));
     }
     print_near(settings, &r.near_misses);
     print_copies(settings, &r.copies);
+}
+
+/// The lease line: who holds it, or that it is free, or why the database was not asked.
+fn print_lease(r: &StatusReport) {
+    let Some(l) = &r.lease else {
+        return;
+    };
+    let at = output::escape(&l.url);
+    let words = match (&l.holder, &l.error) {
+        (Some(h), _) => format!("held by {h}, at {at}"),
+        (None, Some(e)) => format!("unknown: {e}"),
+        (None, None) => format!("free at {at}"),
+    };
+    output::out(format!("  lease:     {words}"));
 }
 
 /// The copies exec kept, and how to restore one.

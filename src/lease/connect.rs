@@ -86,7 +86,7 @@ where
 {
     let (client, connection) = connected.map_err(|e| {
         Error::NoVerdict(format!(
-            "cannot reach the lease database {} ({}); the program was not started",
+            "cannot reach the lease database {} ({})",
             crate::output::escape(&url.shown),
             super::db(e)
         ))

@@ -223,6 +223,20 @@ pub(crate) async fn holders(client: &Client, key: Option<i64>) -> Result<Vec<Hol
         .collect())
 }
 
+/// Every recorded holder in the lease database, for `leases`, `status` and `list`: read
+/// only (a missing table is no holder; nothing is created).
+pub(crate) async fn survey(url: &Url, env: &dyn crate::env::Env) -> Result<Vec<Holder>> {
+    let client = connect(url, env, Duration::from_secs(10)).await?;
+    let row = client
+        .query_one("SELECT to_regclass('tgsess_leases') IS NOT NULL", &[])
+        .await
+        .map_err(db)?;
+    if !row.get::<_, bool>(0) {
+        return Ok(Vec::new());
+    }
+    holders(&client, None).await
+}
+
 /// A database error, as words (never the URL's password: there is none in it).
 pub(crate) fn db(e: tokio_postgres::Error) -> Error {
     let detail = e

@@ -151,6 +151,22 @@ fn a_second_host_is_refused_while_the_first_holds_the_lease() {
     // The database agrees: one holder row, its lock held.
     let rows = f.pg.sql("SELECT host, pid, session FROM tgsess_leases");
     assert!(rows.contains(&format!("|{}|", bot.id())), "{rows}");
+    // And every fleet view shows the holder: leases, status, list.
+    let holder = format!("pid {} on ", bot.id());
+    let leases = stdout_of(&f.cmd(&b, &url, &["leases"]).output().unwrap());
+    assert!(
+        leases.contains("held") && leases.contains(&holder),
+        "{leases}"
+    );
+    let status = stdout_of(&f.cmd(&b, &url, &["status"]).output().unwrap());
+    assert!(
+        status.contains(&format!("lease:     held by {holder}")),
+        "{status}"
+    );
+    let list = f.cmd(&b, &url, &["list", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list["sessions"][0]["lease"]["pid"], bot.id(), "{list}");
+    assert_eq!(list["sessions"][0]["lease"]["held"], true, "{list}");
     term(&bot);
     let (code, _) = ended(bot, Duration::from_secs(10));
     assert_eq!(code, Some(128 + libc::SIGTERM));

@@ -43,7 +43,9 @@ pub(super) async fn take(
     };
     let key_id = record.auth_key.id();
     let key = lease::lock_key(key_id);
-    let mut client = lease::connect(&url.value, &ProcessEnv, grace).await?;
+    let mut client = lease::connect(&url.value, &ProcessEnv, grace)
+        .await
+        .map_err(|e| Error::NoVerdict(format!("{e}; the program was not started")))?;
     lease::ensure_table(&mut client).await?;
     if !lease::take(&client, key, Duration::ZERO).await? {
         let holder = holder_words(&client, key).await;
