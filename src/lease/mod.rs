@@ -239,9 +239,15 @@ pub(crate) async fn survey(url: &Url, env: &dyn crate::env::Env) -> Result<Vec<H
 
 /// A database error, as words (never the URL's password: there is none in it).
 pub(crate) fn db(e: tokio_postgres::Error) -> Error {
-    let detail = e
+    let mut detail = e
         .as_db_error()
         .map(|d| format!("{}: {}", d.code().code(), d.message()))
         .unwrap_or_else(|| e.to_string());
+    // The cause behind "error performing TLS handshake" and the like.
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        detail.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
     Error::NoVerdict(format!("PostgreSQL (lease): {detail}"))
 }

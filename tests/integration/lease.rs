@@ -416,3 +416,51 @@ fn a_password_in_the_lease_url_is_refused_without_being_shown() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
     assert!(!marker.exists());
 }
+
+#[test]
+fn sslmode_require_encrypts_the_lease_and_checks_the_certificate() {
+    let dc = Dc::start(&[]);
+    dc.sign_in(&[]);
+    let pg = Pg::start_tls();
+    let f = Fleet { dc, pg };
+    let a = f.host("a");
+    let url = format!("{}?sslmode=require", f.pg.url());
+    let a_stamps = f.dc.tmp.path().join("a.stamps");
+    let mut trusting = f.cmd(&a, &url, &["exec", "--", standin_bot().to_str().unwrap()]);
+    trusting
+        .args(["--stamps", a_stamps.to_str().unwrap()])
+        .env("SSL_CERT_FILE", f.pg.ca())
+        .stderr(Stdio::piped());
+    let bot = trusting.spawn().unwrap();
+    assert!(
+        running(&a_stamps, Duration::from_secs(20)),
+        "the bot never ran"
+    );
+    let ssl = f.pg.sql(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.application_name = 'tgsess exec'",
+    );
+    assert_eq!(ssl, "t", "the lease's connection is encrypted");
+    term(&bot);
+    ended(bot, Duration::from_secs(10));
+    // A server whose certificate no trusted root signed: no lease, no bot (exit 3).
+    let other = f.dc.tmp.path().join("other-ca.pem");
+    let other_ca = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    std::fs::write(&other, other_ca.cert.pem()).unwrap();
+    let empty = f.dc.tmp.path().join("no-certs");
+    std::fs::create_dir(&empty).unwrap();
+    let marker = f.dc.tmp.path().join("started");
+    let out = f
+        .cmd(&a, &url, &["exec", "--", "touch", marker.to_str().unwrap()])
+        .env("SSL_CERT_FILE", &other)
+        .env("SSL_CERT_DIR", &empty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("certificate"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!marker.exists());
+}

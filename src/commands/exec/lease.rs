@@ -45,7 +45,10 @@ pub(super) async fn take(
     let key = lease::lock_key(key_id);
     let mut client = lease::connect(&url.value, &ProcessEnv, grace)
         .await
-        .map_err(|e| Error::NoVerdict(format!("{e}; the program was not started")))?;
+        .map_err(|e| match e {
+            Error::NoVerdict(m) => Error::NoVerdict(format!("{m}; the program was not started")),
+            other => other,
+        })?;
     lease::ensure_table(&mut client).await?;
     if !lease::take(&client, key, Duration::ZERO).await? {
         let holder = holder_words(&client, key).await;

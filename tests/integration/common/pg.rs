@@ -17,6 +17,8 @@ pub struct Pg {
     child: Option<Child>,
     pub port: u16,
     owner: Option<(u32, u32)>,
+    /// Serve TLS with a certificate made for 127.0.0.1 ([`Pg::start_tls`]).
+    tls: bool,
 }
 
 impl Drop for Pg {
@@ -79,6 +81,21 @@ fn free_port() -> u16 {
 
 impl Pg {
     pub fn start() -> Pg {
+        Self::start_with(false)
+    }
+
+    /// A cluster that also serves TLS, with a self-signed certificate for IP 127.0.0.1;
+    /// [`Pg::ca`] is the certificate a client must trust.
+    pub fn start_tls() -> Pg {
+        Self::start_with(true)
+    }
+
+    /// The server's certificate (PEM), as a client's trusted root.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("server.crt")
+    }
+
+    fn start_with(tls: bool) -> Pg {
         let dir = tempfile::tempdir().unwrap();
         let owner = owner();
         if let Some((uid, gid)) = owner {
@@ -89,10 +106,27 @@ impl Pg {
             child: None,
             port: free_port(),
             owner,
+            tls,
         };
         pg.initdb();
+        if tls {
+            pg.certificate();
+        }
         pg.run();
         pg
+    }
+
+    /// server.crt and server.key (0600, the server's user's), for 127.0.0.1.
+    fn certificate(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let key = self.dir.path().join("server.key");
+        std::fs::write(self.ca(), made.cert.pem()).unwrap();
+        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if let Some((uid, gid)) = self.owner {
+            std::os::unix::fs::chown(&key, Some(uid), Some(gid)).unwrap();
+        }
     }
 
     fn data(&self) -> PathBuf {
@@ -149,6 +183,7 @@ impl Pg {
             .arg("-k")
             .arg(self.dir.path())
             .args(["-c", "fsync=off", "-c", "max_connections=50"])
+            .args(self.tls_args())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -171,6 +206,21 @@ impl Pg {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    fn tls_args(&self) -> Vec<String> {
+        if !self.tls {
+            return Vec::new();
+        }
+        let dir = self.dir.path().display();
+        [
+            "ssl=on".to_string(),
+            format!("ssl_cert_file={dir}/server.crt"),
+            format!("ssl_key_file={dir}/server.key"),
+        ]
+        .into_iter()
+        .flat_map(|c| ["-c".to_string(), c])
+        .collect()
     }
 
     /// Stops the server (fast shutdown: every session ends).
