@@ -8,6 +8,9 @@
 //!      standin_bot --use PATH      opens the signed-in session at PATH and asks who it is
 //!      standin_bot --stamps FILE   a bot at work: appends the time (unix ns) to FILE every
 //!                                  10 ms until it is killed (the lease's tests compare two)
+//!      standin_bot --serve PATH    a bot at work on Telegram: on the grammers session at
+//!                                  PATH, through STANDIN_VIA (IP:PORT, a relay), asks who it
+//!                                  is every 100 ms and prints each answer, until killed
 //!
 //! Environment: STANDIN_SANDBOX (the sandbox's directory: its address is read from there),
 //! STANDIN_PHONE, STANDIN_API_ID, STANDIN_API_HASH.
@@ -36,6 +39,7 @@ async fn main() -> Fallible<()> {
         .unwrap_or(1);
     match args.as_slice() {
         [flag, path] if flag == "--stamps" => stamps(Path::new(path)),
+        [flag, path] if flag == "--serve" => serve(Path::new(path), api_id).await,
         [flag, path] if flag == "--use" => use_session(Path::new(path), api_id).await,
         [name] => new_session(name, api_id).await,
         _ => Err("usage: standin_bot NAME | standin_bot --use PATH".into()),
@@ -81,6 +85,33 @@ fn stamps(path: &Path) -> Fallible<()> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
         file.write_all(format!("{}\n", now.as_nanos()).as_bytes())?;
         std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// A bot that keeps its connection busy, as a bot on updates does, from wherever
+/// STANDIN_VIA relays it.
+async fn serve(path: &Path, api_id: i32) -> Fallible<()> {
+    let record = tgsess_store::write::record_of_grammers(path)
+        .await?
+        .ok_or("the session holds no key")?;
+    let via: std::net::SocketAddrV4 = var("STANDIN_VIA")?.parse()?;
+    let session = Arc::new(MemorySession::default());
+    session.set_home_dc_id(record.dc_id).await?;
+    session
+        .set_dc_option(&DcOption {
+            id: record.dc_id,
+            ipv4: via,
+            ipv6: SocketAddrV6::new(via.ip().to_ipv6_mapped(), via.port(), 0, 0),
+            auth_key: Some(record.auth_key.0),
+        })
+        .await?;
+    let conn = Connection::new(session, api_id, &Route::direct())?;
+    loop {
+        match conn.client.get_me().await {
+            Ok(me) => println!("ok {}", me.id().bare_id_unchecked()),
+            Err(e) => println!("error {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

@@ -4,11 +4,8 @@
 //! which appends the time every 10 ms, so the tests can say which bot ran when.
 
 use std::io::{BufRead, BufReader};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -247,80 +244,10 @@ fn kill_9_of_the_holder_kills_its_bot_and_the_other_host_takes_over() {
     ended(second, Duration::from_secs(10));
 }
 
-/// A TCP relay to PostgreSQL that can stop forwarding without closing anything, as a
-/// network partition does; `cut` then closes it.
-struct Relay {
-    port: u16,
-    paused: Arc<AtomicBool>,
-    sockets: Arc<std::sync::Mutex<Vec<TcpStream>>>,
-}
-
-impl Relay {
-    fn start(to: u16) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let paused = Arc::new(AtomicBool::new(false));
-        let sockets = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (p, s) = (Arc::clone(&paused), Arc::clone(&sockets));
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let server = TcpStream::connect(("127.0.0.1", to)).unwrap();
-                s.lock()
-                    .unwrap()
-                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
-                pipe(
-                    client.try_clone().unwrap(),
-                    server.try_clone().unwrap(),
-                    Arc::clone(&p),
-                );
-                pipe(server, client, Arc::clone(&p));
-            }
-        });
-        Relay {
-            port,
-            paused,
-            sockets,
-        }
-    }
-
-    fn pause(&self) {
-        self.paused.store(true, Ordering::SeqCst);
-    }
-
-    fn cut(&self) {
-        for s in self.sockets.lock().unwrap().iter() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-/// Copies `from` to `to` until either closes; while `paused`, reads nothing (what arrives
-/// waits in the kernel's buffers, as behind a partition).
-fn pipe(mut from: TcpStream, mut to: TcpStream, paused: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let mut buf = [0u8; 8192];
-        loop {
-            if paused.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(20));
-                continue;
-            }
-            match from.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if to.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-}
-
 #[test]
 fn a_partitioned_holder_stops_its_bot_within_the_grace_before_the_other_host_starts() {
     let f = Fleet::new();
-    let relay = Relay::start(f.pg.port);
+    let relay = Relay::start(([127, 0, 0, 1], f.pg.port).into(), None);
     let via_relay = format!("postgresql://tgsess@127.0.0.1:{}/postgres", relay.port);
     let (a, b) = (f.host("a"), f.host("b"));
     let (a_stamps, b_stamps) = (
@@ -463,4 +390,86 @@ fn sslmode_require_encrypts_the_lease_and_checks_the_certificate() {
         stderr_of(&out)
     );
     assert!(!marker.exists());
+}
+
+/// Two deploys of one bot on one key, from 127.0.0.2 and 127.0.0.3, each through a relay
+/// that gives its connections that source address; the lease at `url`, or none. Returns
+/// what each bot printed, and the verdict `check` gives afterwards.
+fn two_deploys(lease: Option<&str>) -> (String, String, serde_json::Value, Vec<(String, String)>) {
+    let f = Fleet::new();
+    let (a, b) = (f.host("a"), f.host("b"));
+    let url = lease.map(|_| f.pg.url());
+    let deploy = |host: &Host, from: [u8; 4], extra: &[&str]| {
+        let relay = Relay::start(f.dc.address(), Some(from.into()));
+        let script = format!(
+            "exec {} --serve \"$TGSESS_SESSION\"",
+            standin_bot().display()
+        );
+        let mut args = vec!["exec"];
+        args.extend(extra);
+        args.extend(["--", "sh", "-c", &script]);
+        let mut c = f.cmd(host, url.as_deref().unwrap_or(""), &args);
+        if url.is_none() {
+            c.env_remove("TGSESS_LEASE");
+        }
+        let child = c
+            .env("STANDIN_VIA", format!("127.0.0.1:{}", relay.port))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        (child, relay)
+    };
+    let (first, _r1) = deploy(&a, [127, 0, 0, 2], &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    // The second deploy, as a rolling update starts it: without the lease it runs at once
+    // (its pre-flight left out, so that the two bots themselves meet).
+    let extra: &[&str] = if lease.is_some() {
+        &["--wait", "60"]
+    } else {
+        &["--no-preflight"]
+    };
+    let (second, _r2) = deploy(&b, [127, 0, 0, 3], extra);
+    std::thread::sleep(Duration::from_millis(1500));
+    term(&first);
+    let first = first.wait_with_output().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    term(&second);
+    let second = second.wait_with_output().unwrap();
+    let out = f
+        .cmd(&a, "", &["check", "--json"])
+        .env_remove("TGSESS_LEASE")
+        .output()
+        .unwrap();
+    let verdict = serde_json::from_slice(&out.stdout).unwrap();
+    (stdout_of(&first), stdout_of(&second), verdict, f.dc.log())
+}
+
+#[test]
+fn two_deploys_on_one_key_destroy_it_without_the_lease_and_never_with_it() {
+    let (first, second, verdict, log) = two_deploys(None);
+    assert!(first.contains("ok 700021234"), "{first}");
+    assert!(
+        format!("{first}{second}").contains("AUTH_KEY_DUPLICATED"),
+        "{first}\n{second}"
+    );
+    // The key is gone: Telegram (the sandbox) answers 401 to it from now on.
+    assert_eq!(verdict["status"], "not_signed_in", "{verdict}");
+    assert_eq!(verdict["error"], "AUTH_KEY_UNREGISTERED", "{verdict}");
+    assert!(log.iter().any(|(_, r)| r == "AUTH_KEY_DUPLICATED"));
+
+    let (first, second, verdict, log) = two_deploys(Some("lease"));
+    assert!(first.contains("ok 700021234"), "{first}");
+    assert!(
+        second.contains("ok 700021234"),
+        "the second ran after the first: {second}"
+    );
+    assert!(
+        !format!("{first}{second}").contains("error"),
+        "{first}\n{second}"
+    );
+    assert_eq!(verdict["status"], "signed_in", "{verdict}");
+    assert!(
+        log.iter().all(|(_, r)| r != "AUTH_KEY_DUPLICATED"),
+        "{log:?}"
+    );
 }

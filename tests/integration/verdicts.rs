@@ -91,12 +91,6 @@ fn rpc(c: &mut Encrypted, body: &[u8]) -> Option<(i32, String)> {
     ))
 }
 
-fn sandbox_address(dc: &Dc) -> std::net::SocketAddr {
-    let text = std::fs::read_to_string(dc.dir.join("sandbox.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["address"].as_str().unwrap().parse().unwrap()
-}
-
 #[test]
 fn a_check_is_one_request_that_names_the_user_and_is_remembered() {
     let dc = Dc::start(&[]);
@@ -199,7 +193,7 @@ fn a_key_used_from_two_addresses_is_destroyed_and_stays_revoked() {
     let dc = Dc::start(&[]);
     dc.sign_in(&[]);
     let key = key_of(&dc.session());
-    let addr = sandbox_address(&dc);
+    let addr = dc.address();
     // The bot, on another loopback address, using the key.
     let bot_ip: IpAddr = "127.0.0.2".parse().unwrap();
     let mut bot = Encrypted::from(addr, Some(bot_ip), key);

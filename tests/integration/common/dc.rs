@@ -124,6 +124,11 @@ impl Dc {
         self.child.wait().ok()
     }
 
+    /// Where the sandbox listens (its sandbox.json).
+    pub fn address(&self) -> std::net::SocketAddr {
+        keys::read_endpoint(&self.dir).unwrap().address
+    }
+
     pub fn config(&self) -> PathBuf {
         self.dir.join("tgsess.toml")
     }

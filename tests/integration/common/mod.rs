@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod pg;
 pub mod pty;
 pub mod raw;
+pub mod relay;
 
 pub use command::*;
 pub use dc::*;
@@ -21,3 +22,4 @@ pub use outcome::*;
 pub use pg::{PG_PASSWORD, Pg};
 pub use pty::Pty;
 pub use raw::{Answer, Encrypted, Plain};
+pub use relay::Relay;
