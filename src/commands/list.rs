@@ -35,7 +35,6 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
-    let json = args.json;
     let dir = &settings.session_dir;
     if !dir.is_dir() && dir.exists() {
         return Err(crate::error::Error::usage(format!(
@@ -51,30 +50,47 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     }
     let found = files::scan(dir).await;
     let mut sessions: Vec<FoundReport> = found.iter().map(FoundReport::from).collect();
-    if let Some(url) = &settings.lease {
-        let holders = crate::lease::survey(&url.value, &crate::env::ProcessEnv).await?;
-        for (report, f) in sessions.iter_mut().zip(&found) {
-            let key = f
-                .inspection
-                .record()
-                .map(|r| format!("{:016x}", r.auth_key.id()));
-            report.lease = holders
-                .iter()
-                .find(|h| h.held && Some(&h.key_id) == key.as_ref())
-                .cloned();
-        }
-    }
+    with_leases(settings, &found, &mut sessions).await?;
     let report = ListReport {
         session_dir: dir.clone(),
         sessions,
     };
-    if json {
+    if args.json {
         output::json(&report);
-        return Ok(Exit::Ok);
+    } else {
+        print(settings, &report);
     }
+    Ok(Exit::Ok)
+}
+
+/// With a lease configured: who holds the lease on each session's key.
+async fn with_leases(
+    settings: &Settings,
+    found: &[files::Found],
+    sessions: &mut [FoundReport],
+) -> Result<()> {
+    let Some(url) = &settings.lease else {
+        return Ok(());
+    };
+    let holders = crate::lease::survey(&url.value, &crate::env::ProcessEnv).await?;
+    for (report, f) in sessions.iter_mut().zip(found) {
+        let key = f
+            .inspection
+            .record()
+            .map(|r| format!("{:016x}", r.auth_key.id()));
+        report.lease = holders
+            .iter()
+            .find(|h| h.held && Some(&h.key_id) == key.as_ref())
+            .cloned();
+    }
+    Ok(())
+}
+
+fn print(settings: &Settings, report: &ListReport) {
+    let dir = &report.session_dir;
     if report.sessions.is_empty() {
         output::out(format!("No session files in {}", dir.shown()));
-        return Ok(Exit::Ok);
+        return;
     }
     output::out(format!("Session files in {}:", dir.shown()));
     for s in &report.sessions {
@@ -102,5 +118,4 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
         ));
     }
     output::out("(* = the session this configuration uses)");
-    Ok(Exit::Ok)
 }

@@ -265,13 +265,19 @@ fn the_happy_path_runs_the_bot_on_a_confirmed_session_and_keeps_a_copy() {
     let mode = std::fs::metadata(copy).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     // The restore command status prints pastes, from any directory.
-    let line = text.lines().find(|l| l.contains("restore one with")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("restore one with"))
+        .unwrap();
     let restore = line.split('`').nth(1).unwrap();
     let out = Command::new("sh")
         .args(["-c", restore])
         .current_dir("/")
         .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin().parent().unwrap().display()))
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", bin().parent().unwrap().display()),
+        )
         .env("HOME", dc.tmp.path())
         .env("TGSESS_STATE_DIR", dc.tmp.path().join("state"))
         .stdin(Stdio::null())
