@@ -24,7 +24,8 @@ pub(crate) fn guarded(cmd: &mut std::process::Command, foreground: bool) {
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     // SAFETY: the closure runs in the child between fork and exec and calls only
-    // async-signal-safe functions (setpgid, prctl, getppid, raise, sigprocmask, tcsetpgrp).
+    // async-signal-safe functions (setpgid, prctl, getppid, raise, sigprocmask, tcsetpgrp,
+    // signal).
     unsafe {
         cmd.pre_exec(move || {
             if libc::setpgid(0, 0) != 0 {
@@ -38,6 +39,12 @@ pub(crate) fn guarded(cmd: &mut std::process::Command, foreground: bool) {
             }
             if foreground {
                 take_terminal(libc::getpid());
+                // A foreground job gets Ctrl-C and Ctrl-\ even if tgsess was started with
+                // them ignored (a shell ignores them for its background lists, and an ignored
+                // signal stays ignored across exec: signal(7)), as a shell's own foreground
+                // jobs do.
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
             }
             Ok(())
         });
