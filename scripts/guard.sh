@@ -34,8 +34,8 @@ run_case() {
   py=$(venv ${PY[$lib]}) || { echo "$lib: cannot install"; failed=$((failed + 1)); return; }
   before=$(codes)
   (cd "$cwd" && timeout 60 "$py" "$dir/guard_bot.py" "$lib" "$W/sb" "$name" > "$W/out" 2>&1)
-  [ -n "${GUARD_DEBUG:-}" ] && cat "$W/out"
   rc1=$?
+  [ -z "${GUARD_DEBUG:-}" ] || cat "$W/out"
   free=$(($(codes) - before))
   rm -f "$created" "$created-journal"
   before=$(codes)
