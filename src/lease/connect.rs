@@ -71,6 +71,15 @@ pub(crate) async fn connect(url: &Url, env: &dyn Env, grace: Duration) -> Result
     Ok(client)
 }
 
+/// Whether the lease connects over a Unix socket, where the server's TCP keepalives do
+/// nothing (runtime-config-connection.html): a vanished holder is noticed only when the
+/// server next writes to it.
+pub(crate) fn over_unix_socket(url: &Url, env: &dyn Env) -> bool {
+    let mut config = url.config.clone();
+    defaults(&mut config, env);
+    matches!(config.get_hosts().first(), Some(Host::Unix(_)))
+}
+
 /// The connection's driver runs on its own task; the client is what the lease uses. When
 /// the driver ends (the server went away), every later request fails at once.
 fn spawn<S, T>(

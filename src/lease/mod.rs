@@ -28,7 +28,7 @@ use tokio_postgres::Client;
 
 use crate::error::{Error, Result};
 
-pub(crate) use connect::{Url, connect, parse};
+pub(crate) use connect::{Url, connect, over_unix_socket, parse};
 
 /// The smallest grace: below it, the SIGKILL 5 s after SIGTERM could come after the server
 /// released the lock (3G must exceed G + 5 s).
@@ -226,7 +226,16 @@ pub(crate) async fn holders(client: &Client, key: Option<i64>) -> Result<Vec<Hol
 /// Every recorded holder in the lease database, for `leases`, `status` and `list`: read
 /// only (a missing table is no holder; nothing is created).
 pub(crate) async fn survey(url: &Url, env: &dyn crate::env::Env) -> Result<Vec<Holder>> {
-    let client = connect(url, env, Duration::from_secs(10)).await?;
+    // A report must not hang on a database that does not answer: 5 s for the connection.
+    let connecting = connect(url, env, Duration::from_secs(10));
+    let client = tokio::time::timeout(Duration::from_secs(5), connecting)
+        .await
+        .map_err(|_| {
+            Error::NoVerdict(format!(
+                "the lease database {} did not answer within 5 s",
+                crate::output::escape(&url.shown)
+            ))
+        })??;
     let row = client
         .query_one("SELECT to_regclass('tgsess_leases') IS NOT NULL", &[])
         .await

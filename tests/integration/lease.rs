@@ -333,6 +333,17 @@ fn a_password_in_the_lease_url_is_refused_without_being_shown() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // Over the cluster's Unix socket: it works, and says what keepalives cannot do there.
+    let out = f
+        .cmd(&a, &f.pg.socket_url(), &["exec", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("over a Unix socket"),
+        "{}",
+        stderr_of(&out)
+    );
     // Unreachable: the program does not start, exit 3.
     let marker = f.dc.tmp.path().join("started");
     let dead = "postgresql://tgsess@127.0.0.1:1/postgres";

@@ -43,6 +43,13 @@ pub(super) async fn take(
     };
     let key_id = record.auth_key.id();
     let key = lease::lock_key(key_id);
+    if lease::over_unix_socket(&url.value, &ProcessEnv) {
+        output::warn(
+            "the lease connects over a Unix socket, where TCP keepalives do nothing: the \
+             server notices a vanished tgsess only when it next writes to it; connect over \
+             TCP so that a silent holder's lease ends after 3 x --grace",
+        );
+    }
     let mut client = lease::connect(&url.value, &ProcessEnv, grace)
         .await
         .map_err(|e| match e {

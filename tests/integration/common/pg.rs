@@ -242,6 +242,15 @@ impl Pg {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// The lease as a key=value string over the cluster's Unix socket (trust: no password).
+    pub fn socket_url(&self) -> String {
+        format!(
+            "host={} port={} user=tgsess dbname=postgres",
+            self.dir.path().display(),
+            self.port
+        )
+    }
+
     /// The lease URL (no password: that comes from PGPASSWORD).
     pub fn url(&self) -> String {
         format!("postgresql://tgsess@127.0.0.1:{}/postgres", self.port)
