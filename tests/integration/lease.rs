@@ -484,3 +484,34 @@ fn two_deploys_on_one_key_destroy_it_without_the_lease_and_never_with_it() {
         "{log:?}"
     );
 }
+
+#[test]
+fn a_waiter_killed_while_waiting_starts_nothing_and_leaves_no_trace() {
+    let f = Fleet::new();
+    let url = f.pg.url();
+    let (a, b) = (f.host("a"), f.host("b"));
+    let (a_stamps, b_stamps) = (
+        f.dc.tmp.path().join("a.stamps"),
+        f.dc.tmp.path().join("b.stamps"),
+    );
+    let first = f.bot(&a, &url, &[], &a_stamps);
+    assert!(running(&a_stamps, Duration::from_secs(20)));
+    let mut waiter = f.bot(&b, &url, &["--wait", "60"], &b_stamps);
+    let mut line = String::new();
+    BufReader::new(waiter.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("waiting up to 60 s"), "{line}");
+    waiter.kill().unwrap();
+    waiter.wait().unwrap();
+    term(&first);
+    ended(first, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        stamps(&b_stamps).is_empty(),
+        "the killed waiter's bot never ran"
+    );
+    assert_eq!(f.pg.sql("SELECT count(*) FROM tgsess_leases"), "0");
+    let out = f.cmd(&b, &url, &["exec", "--", "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+}
