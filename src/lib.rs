@@ -51,6 +51,9 @@ pub fn run() -> ExitCode {
             return Exit::Ok.into();
         }
     };
+    if let Command::Reap { pgid } = cli.command {
+        return guard::child::reap(pgid);
+    }
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut cli::command(), "tgsess", &mut std::io::stdout());
         return Exit::Ok.into();

@@ -55,6 +55,12 @@ pub(crate) enum Command {
     Exec(exec::Args),
     /// Every lease in the lease database (`lease`): held or ended, by which host and pid
     Leases(leases::Args),
+    /// Internal: exec's reaper (kills PROGRAM's group if tgsess dies)
+    #[command(name = "__reap", hide = true)]
+    Reap {
+        /// PROGRAM's process group
+        pgid: i32,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -128,7 +134,9 @@ pub(crate) async fn dispatch(command: Command, settings: Settings, env: &dyn Env
         Command::Export(args) => export::run(s, &args).await,
         Command::List(args) if args.check => fleet::run(s, &args).await,
         Command::List(args) => list::run(s, &args).await,
-        Command::Completions { .. } => unreachable!("handled before settings are resolved"),
+        Command::Completions { .. } | Command::Reap { .. } => {
+            unreachable!("handled before settings are resolved")
+        }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(_) => unreachable!("handled before settings are resolved"),
     }

@@ -6,6 +6,9 @@
 //!   the fork happens on tgsess's main thread (the runtime is current-thread). If tgsess
 //!   died between fork and prctl, the parent is already gone: the child checks getppid()
 //!   against the pid it was forked from and kills itself, the race prctl(2) describes;
+//! - watched by a reaper ([`Reaper`]): PR_SET_PDEATHSIG reaches only PROGRAM itself, so if
+//!   tgsess dies, a process PROGRAM started (a shell script's bot) would live on, without the
+//!   lock or the lease; the reaper, a process of its own, kills PROGRAM's whole group then;
 //! - at a terminal where tgsess is in the foreground, as the terminal's foreground group
 //!   (tcsetpgrp(3)), so Ctrl-C and reads from the terminal reach PROGRAM as they did before
 //!   it had a group of its own. tgsess takes the terminal back when PROGRAM ends.
@@ -73,4 +76,53 @@ unsafe fn take_terminal(pgid: libc::pid_t) {
 pub(crate) fn reclaim_terminal() {
     // SAFETY: as in take_terminal, for this process.
     unsafe { take_terminal(libc::getpgrp()) }
+}
+
+/// The reaper's side of a run: a pipe whose only writer is tgsess. "done" written before it
+/// closes means PROGRAM ended under tgsess's eye; a pipe closed without it means tgsess
+/// died, and the reaper kills PROGRAM's process group.
+pub(crate) struct Reaper {
+    pipe: std::process::ChildStdin,
+    child: std::process::Child,
+}
+
+impl Reaper {
+    /// Starts `tgsess __reap PGID` (this very binary), in a process group of its own so that
+    /// neither the terminal's signals nor a kill of PROGRAM's group reach it. `None` when it
+    /// cannot start: PROGRAM still dies with tgsess through PR_SET_PDEATHSIG.
+    pub(crate) fn start(pgid: i32) -> Option<Reaper> {
+        let exe = std::env::current_exe().ok()?;
+        let mut child = std::process::Command::new(exe)
+            .arg("__reap")
+            .arg(pgid.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        let pipe = child.stdin.take()?;
+        Some(Reaper { pipe, child })
+    }
+
+    /// PROGRAM has ended: the reaper leaves without killing anything.
+    pub(crate) fn done(mut self) {
+        use std::io::Write;
+        let _ = self.pipe.write_all(b"done");
+        drop(self.pipe);
+        let _ = self.child.wait();
+    }
+}
+
+/// `tgsess __reap PGID`: waits for tgsess (its stdin's writer) to end; unless tgsess said
+/// "done" first, kills the process group PGID.
+pub(crate) fn reap(pgid: i32) -> std::process::ExitCode {
+    use std::io::Read;
+    let mut said = Vec::new();
+    let _ = std::io::stdin().take(16).read_to_end(&mut said);
+    if said != b"done" && pgid > 1 {
+        // SAFETY: kill(2) on the group tgsess started PROGRAM in.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+    std::process::ExitCode::SUCCESS
 }

@@ -343,6 +343,45 @@ fn a_dead_wrong_or_missing_session_never_starts_the_bot() {
 }
 
 #[test]
+fn the_bots_own_children_die_too_when_tgsess_is_killed() {
+    let (dc, other) = signed_in();
+    // A shell that starts the bot and waits: the bot is tgsess's grandchild, which
+    // PR_SET_PDEATHSIG does not reach; the reaper kills the whole group.
+    let mut exec = exec_from(&dc, &other, &["--", "sh", "-c", "sleep 60 & echo $!; wait"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(exec.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let grandchild: i32 = line.trim().parse().unwrap();
+    assert!(running(grandchild));
+    exec.kill().unwrap();
+    exec.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running(grandchild) {
+        assert!(Instant::now() < deadline, "the bot's child outlived tgsess");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A normal end leaves nothing behind either: the reaper of that run (named by the
+    // program's group, which is the program's pid) is gone when exec returns.
+    let o = finish(&mut exec_from(&dc, &other, &["--", "sh", "-c", "echo $$"]));
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let pgid = o.stdout.trim().to_string();
+    let mine = format!("__reap\0{pgid}\0");
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("cmdline")).ok())
+        .filter(|c| c.contains(&mine))
+        .collect();
+    assert!(left.is_empty(), "a reaper was left: {left:?}");
+}
+
+#[test]
 fn the_bot_dies_when_tgsess_is_killed() {
     let (dc, other) = signed_in();
     let mut exec = exec_from(&dc, &other, &["--", "sh", "-c", "echo $$; exec sleep 60"])

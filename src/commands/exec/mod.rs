@@ -113,7 +113,11 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let mut signals = forwarded(foreground);
     let mut program = spawn(args, &target, format, foreground, guard.as_ref())?;
     let pid = program.id().map(|p| p as i32).unwrap_or(0);
+    let reaper = child::Reaper::start(pid);
     let outcome = supervise(&mut program, pid, &mut signals, guard, lease.as_ref()).await;
+    if let Some(r) = reaper {
+        r.done();
+    }
     if foreground {
         child::reclaim_terminal();
     }
