@@ -206,7 +206,7 @@ fn a_gramjs_store_session_folder_is_a_session_too() {
 }
 
 #[test]
-fn warn_reports_and_allow_admits_without_stopping() {
+fn warn_reports_allow_admits_and_off_does_not_watch() {
     let (dc, other) = signed_in();
     let o = finish(&mut exec_from(
         &dc,
@@ -227,10 +227,21 @@ fn warn_reports_and_allow_admits_without_stopping() {
     ));
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     assert!(!o.stderr.contains("acct_7"), "{}", o.stderr);
+    let o = finish(&mut exec_from(
+        &dc,
+        &other,
+        &["--guard", "off", "--", &bot(), "third"],
+    ));
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(
+        !o.stderr.contains("third"),
+        "off does not watch: {}",
+        o.stderr
+    );
     assert_eq!(
         dc.count("auth.sendCode"),
-        3,
-        "warn and allow let both codes go"
+        4,
+        "warn, allow and off let each code go"
     );
 }
 
