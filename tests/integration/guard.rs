@@ -492,3 +492,39 @@ fn killing_exec_during_the_preflight_starts_nothing_and_changes_nothing() {
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     assert!(marker.exists());
 }
+
+#[test]
+fn a_preflight_that_times_out_starts_only_a_confirmed_key() {
+    let (mut dc, other) = signed_in();
+    let marker = other.join("started");
+    let script = format!("touch {}", quote(&marker));
+    // Telegram answers, but only after the pre-flight's deadline.
+    dc.restart_with(&["--latency", "4000"]);
+    let started = Instant::now();
+    let o = finish(&mut exec_from(
+        &dc,
+        &other,
+        &["--timeout", "1", "--", "sh", "-c", &script],
+    ));
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stderr.contains("starting anyway"), "{}", o.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(marker.exists());
+    std::fs::remove_file(&marker).unwrap();
+    // A key tgsess never saw confirmed (another state directory): not started.
+    let o = finish(
+        exec_from(&dc, &other, &["--timeout", "1", "--", "sh", "-c", &script])
+            .env("TGSESS_STATE_DIR", dc.tmp.path().join("fresh-state")),
+    );
+    assert_eq!(o.code, Some(6), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("never confirmed this key"),
+        "{}",
+        o.stderr
+    );
+    assert!(!marker.exists());
+}
