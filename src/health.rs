@@ -332,6 +332,12 @@ pub(crate) fn memory_of(v: &Verdict, earlier: Option<&KeyMemory>) -> KeyMemory {
     }
 }
 
+/// Notes a verdict about the key `key_id` in the state's data.
+pub(crate) fn note(d: &mut crate::state::Data, key_id: &str, v: &Verdict) {
+    let m = memory_of(v, d.keys.get(key_id));
+    d.keys.insert(key_id.to_string(), m);
+}
+
 /// Remembers verdicts (key id hex, verdict) in the state, when the state already exists:
 /// a read-only command never creates it. Held sessions were not asked and change nothing.
 pub(crate) fn remember(state: &State, verdicts: &[(String, &Verdict)]) {
@@ -344,8 +350,7 @@ pub(crate) fn remember(state: &State, verdicts: &[(String, &Verdict)]) {
     }
     let r = state.modify_existing(|d| {
         for (id, v) in asked {
-            let m = memory_of(v, d.keys.get(id));
-            d.keys.insert(id.clone(), m);
+            note(d, id, v);
         }
     });
     if let Err(e) = r {

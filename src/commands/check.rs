@@ -141,13 +141,7 @@ async fn online(settings: &Settings, target: &Target, args: &Args) -> Result<Ver
         pin_held(settings, &mut held);
         return Ok(held);
     }
-    let (api_id, _) = settings.api_credentials()?;
-    let asker = Asker::new(&settings.network(), api_id)?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.timeout.max(1));
-    let asked = asker.ask(&record, deadline).await?;
-    let mut cx = context(settings, target);
-    cx.deadline = format!("within {} s (--timeout)", args.timeout.max(1));
-    let verdict = health::judge(&asked, &cx);
+    let verdict = ask(settings, target, &record, args.timeout).await?;
     let mut verdict = health::destroyed_stays_revoked(verdict, state.data.keys.get(&key));
     if verdict.status == Status::NoVerdict {
         verdict.reason.push_str(&settings.via_proxy());
@@ -159,6 +153,24 @@ async fn online(settings: &Settings, target: &Target, args: &Args) -> Result<Ver
         verdict.reason.push_str(&format!(" (note: {note})"));
     }
     Ok(verdict)
+}
+
+/// One request about `record` within `timeout` seconds (at least 1), judged: what `check`
+/// and exec's pre-flight both send.
+pub(crate) async fn ask(
+    settings: &Settings,
+    target: &Target,
+    record: &Record,
+    timeout: u64,
+) -> Result<Verdict> {
+    let timeout = timeout.max(1);
+    let (api_id, _) = settings.api_credentials()?;
+    let asker = Asker::new(&settings.network(), api_id)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    let asked = asker.ask(record, deadline).await?;
+    let mut cx = context(settings, target);
+    cx.deadline = format!("within {timeout} s (--timeout)");
+    Ok(health::judge(&asked, &cx))
 }
 
 /// The words' context: the session, how to log it in, the pin.

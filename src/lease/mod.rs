@@ -120,16 +120,18 @@ pub(crate) async fn ensure_table(client: &mut Client) -> Result<()> {
     tx.commit().await.map_err(db)
 }
 
-/// Takes the lock now, or within `wait`; `Ok(false)`: another holds it.
-pub(crate) async fn take(client: &Client, key: i64, wait: Duration) -> Result<bool> {
+/// Takes the lock if it is free; `Ok(false)`: another holds it.
+pub(crate) async fn try_take(client: &Client, key: i64) -> Result<bool> {
     let row = client
         .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
         .await
         .map_err(db)?;
-    if row.get::<_, bool>(0) || wait.is_zero() {
-        return Ok(row.get(0));
-    }
-    // Waiting in the server: granted the instant the holder's session lets go.
+    Ok(row.get(0))
+}
+
+/// Waits for the lock at most `wait`, in the server: granted the instant the holder's
+/// session lets go. `Ok(false)`: the wait ran out.
+pub(crate) async fn wait_for(client: &Client, key: i64, wait: Duration) -> Result<bool> {
     let ms = wait.as_millis().min(i32::MAX as u128);
     client
         .batch_execute(&format!("SET lock_timeout = {ms}"))

@@ -12,6 +12,7 @@ use crate::lease::{self, Me};
 use crate::output;
 use crate::session::Target;
 use crate::settings::Settings;
+use tgsess_store::Record;
 
 /// A lease this process holds.
 pub(super) struct Held {
@@ -27,13 +28,14 @@ pub(super) struct Held {
 pub(super) async fn take(
     settings: &Settings,
     target: &Target,
+    record: Option<&Record>,
     wait: Duration,
     grace: Duration,
 ) -> Result<Option<Held>> {
     let Some(url) = &settings.lease else {
         return Ok(None);
     };
-    let Some(record) = target.record().await? else {
+    let Some(record) = record else {
         return Err(Error::Guard(format!(
             "not started: a lease is configured ({}), but the session holds no key to take \
              it on; log in first: `{}`",
@@ -57,7 +59,7 @@ pub(super) async fn take(
             other => other,
         })?;
     lease::ensure_table(&mut client).await?;
-    if !lease::take(&client, key, Duration::ZERO).await? {
+    if !lease::try_take(&client, key).await? {
         let holder = holder_words(&client, key).await;
         if wait.is_zero() {
             return Err(refused(settings, key_id, &holder, &url.value.shown));
@@ -66,7 +68,7 @@ pub(super) async fn take(
             "waiting up to {} s (--wait) for the lease on key {key_id:016x}, held by {holder}",
             wait.as_secs()
         ));
-        if !lease::take(&client, key, wait).await? {
+        if !lease::wait_for(&client, key, wait).await? {
             let holder = holder_words(&client, key).await;
             return Err(refused(settings, key_id, &holder, &url.value.shown));
         }

@@ -96,8 +96,14 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     words::recall(settings, &target.path);
     let wait = std::time::Duration::from_secs(args.wait);
     let grace = std::time::Duration::from_secs(args.grace);
-    let lease = lease::take(settings, &target, wait, grace).await?;
-    let confirmed = match preflight(settings, &target, args).await {
+    // The key, read once for the lease and the pre-flight (neither needs it without the other
+    // and with --no-preflight).
+    let record = match settings.lease.is_some() || !args.no_preflight {
+        true => target.record().await?,
+        false => None,
+    };
+    let lease = lease::take(settings, &target, record.as_ref(), wait, grace).await?;
+    let confirmed = match preflight(settings, &target, record.as_ref(), args).await {
         Err(e @ Error::Guard(_)) => {
             words::remember(settings, &target.path, &shown_program, &e.to_string());
             return Err(e);
@@ -140,11 +146,16 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
 }
 
 /// The pre-flight, unless `--no-preflight`; then the identity last confirmed, if any.
-async fn preflight(settings: &Settings, target: &Target, args: &Args) -> Result<Option<Identity>> {
+async fn preflight(
+    settings: &Settings,
+    target: &Target,
+    record: Option<&tgsess_store::Record>,
+    args: &Args,
+) -> Result<Option<Identity>> {
     if args.no_preflight {
         return Ok(None);
     }
-    preflight::run(settings, target, args.timeout).await
+    preflight::run(settings, target, record, args.timeout).await
 }
 
 /// A copy of the session before PROGRAM may change it; a failure is a warning (a full disk

@@ -3,13 +3,10 @@
 //! remembered for the key, after exec took the lock, so `check` and `list --check` can
 //! report the held session with that identity without opening a second connection.
 
-use std::time::Duration;
-
 use crate::commands::check;
 use crate::error::{Error, Exit, Result};
 use crate::health::{self, Status, Verdict};
 use crate::identity::Identity;
-use crate::net::ask::Asker;
 use crate::output::{self, Shown};
 use crate::session::Target;
 use crate::settings::Settings;
@@ -21,16 +18,16 @@ use crate::state::State;
 pub(super) async fn run(
     settings: &Settings,
     target: &Target,
+    record: Option<&tgsess_store::Record>,
     timeout: u64,
 ) -> Result<Option<Identity>> {
-    let Some(record) = target.record().await? else {
+    let Some(record) = record else {
         return Err(no_key(settings, target));
     };
     let state = State::load(settings.state_dir.clone())?;
-    let key = check::key_hex(&record);
+    let key = check::key_hex(record);
     let earlier = state.data.keys.get(&key).cloned();
-    let timeout = timeout.max(1);
-    let verdict = match ask(settings, target, &record, timeout).await {
+    let verdict = match check::ask(settings, target, record, timeout).await {
         Ok(v) => health::destroyed_stays_revoked(v, earlier.as_ref()),
         // No sandbox running, a proxy refusing: no verdict, as a timeout is.
         Err(e) if e.exit() == Exit::NoVerdict => Verdict::new(Status::NoVerdict, e.to_string()),
@@ -42,22 +39,6 @@ pub(super) async fn run(
         Status::NoVerdict => unreachable_but_known(settings, &verdict, earlier.as_ref()),
         _ => Err(refused(&verdict)),
     }
-}
-
-/// One request, as `check` sends it, judged as `check` judges it.
-async fn ask(
-    settings: &Settings,
-    target: &Target,
-    record: &tgsess_store::Record,
-    timeout: u64,
-) -> Result<Verdict> {
-    let (api_id, _) = settings.api_credentials()?;
-    let asker = Asker::new(&settings.network(), api_id)?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
-    let asked = asker.ask(record, deadline).await?;
-    let mut cx = check::context(settings, target);
-    cx.deadline = format!("within {timeout} s (--timeout)");
-    Ok(health::judge(&asked, &cx))
 }
 
 /// Telegram could not be reached: PROGRAM starts only on a key Telegram confirmed before
@@ -120,10 +101,7 @@ fn no_key(settings: &Settings, target: &Target) -> Error {
 
 /// Remembers the verdict for the key, creating the state if needed: exec is a writer.
 fn remember(state: &State, key: &str, v: &Verdict) {
-    let r = state.modify(|d| {
-        let m = health::memory_of(v, d.keys.get(key));
-        d.keys.insert(key.to_string(), m);
-    });
+    let r = state.modify(|d| health::note(d, key, v));
     if let Err(e) = r {
         output::warn(format!(
             "the pre-flight's verdict could not be remembered: {e}"
