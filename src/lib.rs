@@ -51,8 +51,8 @@ pub fn run() -> ExitCode {
             return Exit::Ok.into();
         }
     };
-    if let Command::Reap { pgid } = cli.command {
-        return guard::child::reap(pgid);
+    if let Command::Reap = cli.command {
+        return guard::child::reap();
     }
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut cli::command(), "tgsess", &mut std::io::stdout());

@@ -57,10 +57,7 @@ pub(crate) enum Command {
     Leases(leases::Args),
     /// Internal: exec's reaper (kills PROGRAM's group if tgsess dies)
     #[command(name = "__reap", hide = true)]
-    Reap {
-        /// PROGRAM's process group
-        pgid: i32,
-    },
+    Reap,
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -134,7 +131,7 @@ pub(crate) async fn dispatch(command: Command, settings: Settings, env: &dyn Env
         Command::Export(args) => export::run(s, &args).await,
         Command::List(args) if args.check => fleet::run(s, &args).await,
         Command::List(args) => list::run(s, &args).await,
-        Command::Completions { .. } | Command::Reap { .. } => {
+        Command::Completions { .. } | Command::Reap => {
             unreachable!("handled before settings are resolved")
         }
         #[cfg(feature = "sandbox")]

@@ -22,13 +22,18 @@ pub(crate) fn owns_terminal() -> bool {
 }
 
 /// Makes `cmd` start PROGRAM guarded (see the module's comment); `foreground`: hand it the
-/// terminal.
-pub(crate) fn guarded(cmd: &mut std::process::Command, foreground: bool) {
+/// terminal; `reaper`: the reaper's pipe, to which the child writes its own pid (its process
+/// group) before it runs PROGRAM, so no instant passes in which PROGRAM runs unknown to it.
+pub(crate) fn guarded(
+    cmd: &mut std::process::Command,
+    foreground: bool,
+    reaper: Option<std::os::fd::RawFd>,
+) {
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     // SAFETY: the closure runs in the child between fork and exec and calls only
-    // async-signal-safe functions (setpgid, prctl, getppid, raise, sigprocmask, tcsetpgrp,
-    // signal).
+    // async-signal-safe functions (setpgid, prctl, getppid, raise, write, sigprocmask,
+    // tcsetpgrp, signal), and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
             if libc::setpgid(0, 0) != 0 {
@@ -39,6 +44,9 @@ pub(crate) fn guarded(cmd: &mut std::process::Command, foreground: bool) {
             }
             if libc::getppid() != parent {
                 libc::raise(libc::SIGKILL);
+            }
+            if let Some(fd) = reaper {
+                tell_pid(fd, libc::getpid());
             }
             if foreground {
                 take_terminal(libc::getpid());
@@ -52,6 +60,25 @@ pub(crate) fn guarded(cmd: &mut std::process::Command, foreground: bool) {
             Ok(())
         });
     }
+}
+
+/// Writes `pid` and a newline to `fd`, formatted on the stack (no allocation: fit for a
+/// child between fork and exec).
+fn tell_pid(fd: std::os::fd::RawFd, pid: libc::pid_t) {
+    let mut buf = [0u8; 12];
+    let mut at = buf.len() - 1;
+    buf[at] = b'\n';
+    let mut n = pid.max(0) as u32;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // SAFETY: write(2) from a live stack buffer.
+    unsafe { libc::write(fd, buf[at..].as_ptr().cast(), buf.len() - at) };
 }
 
 /// Gives the terminal on fd 0 to group `pgid`. A background group calling tcsetpgrp would get
@@ -78,23 +105,24 @@ pub(crate) fn reclaim_terminal() {
     unsafe { take_terminal(libc::getpgrp()) }
 }
 
-/// The reaper's side of a run: a pipe whose only writer is tgsess. "done" written before it
-/// closes means PROGRAM ended under tgsess's eye; a pipe closed without it means tgsess
-/// died, and the reaper kills PROGRAM's process group.
+/// The reaper's side of a run: a pipe whose only writer is tgsess. PROGRAM's process group is
+/// written into it by the child before it runs PROGRAM ([`guarded`]), and "done" by tgsess
+/// when PROGRAM has ended under its eye;
+/// a pipe closed without "done" means tgsess died, and the reaper kills that group.
 pub(crate) struct Reaper {
     pipe: std::process::ChildStdin,
     child: std::process::Child,
 }
 
 impl Reaper {
-    /// Starts `tgsess __reap PGID` (this very binary), in a process group of its own so that
-    /// neither the terminal's signals nor a kill of PROGRAM's group reach it. `None` when it
-    /// cannot start: PROGRAM still dies with tgsess through PR_SET_PDEATHSIG.
-    pub(crate) fn start(pgid: i32) -> Option<Reaper> {
+    /// Starts `tgsess __reap` (this very binary) before PROGRAM, so that it is already
+    /// waiting when PROGRAM starts, in a process group of its own so that neither the
+    /// terminal's signals nor a kill of PROGRAM's group reach it. `None` when it cannot
+    /// start: PROGRAM still dies with tgsess through PR_SET_PDEATHSIG.
+    pub(crate) fn start() -> Option<Reaper> {
         let exe = std::env::current_exe().ok()?;
         let mut child = std::process::Command::new(exe)
             .arg("__reap")
-            .arg(pgid.to_string())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -103,6 +131,12 @@ impl Reaper {
             .ok()?;
         let pipe = child.stdin.take()?;
         Some(Reaper { pipe, child })
+    }
+
+    /// The pipe's descriptor, for [`guarded`]: PROGRAM's child side writes its pid there.
+    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.pipe.as_raw_fd()
     }
 
     /// PROGRAM has ended: the reaper leaves without killing anything.
@@ -114,13 +148,15 @@ impl Reaper {
     }
 }
 
-/// `tgsess __reap PGID`: waits for tgsess (its stdin's writer) to end; unless tgsess said
-/// "done" first, kills the process group PGID.
-pub(crate) fn reap(pgid: i32) -> std::process::ExitCode {
+/// `tgsess __reap`: reads PROGRAM's process group, then waits for tgsess (its stdin's only
+/// writer) to end; unless tgsess said "done" first, kills that group.
+pub(crate) fn reap() -> std::process::ExitCode {
     use std::io::Read;
-    let mut said = Vec::new();
-    let _ = std::io::stdin().take(16).read_to_end(&mut said);
-    if said != b"done" && pgid > 1 {
+    let mut said = String::new();
+    let _ = std::io::stdin().take(64).read_to_string(&mut said);
+    let mut words = said.split_whitespace();
+    let pgid = words.next().and_then(|w| w.parse::<i32>().ok());
+    if let (Some(pgid), None) = (pgid.filter(|g| *g > 1), words.next()) {
         // SAFETY: kill(2) on the group tgsess started PROGRAM in.
         unsafe { libc::kill(-pgid, libc::SIGKILL) };
     }

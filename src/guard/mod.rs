@@ -77,6 +77,8 @@ struct Shared {
     hits: mpsc::UnboundedSender<Hit>,
     /// When the guard started: a session born after it was created by PROGRAM's tree.
     since: std::time::SystemTime,
+    /// The inotify eye is handling events it read (see [`Guard::settle`]).
+    busy: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -94,10 +96,11 @@ impl Shared {
         None
     }
 
-    /// Freezes the tree (in `Stop` mode) and reports `hit`, once per session.
+    /// Freezes the tree (in `Stop` mode, unless the eye that saw it already did) and reports
+    /// `hit`, once per session.
     fn hit(&self, root: i32, mut hit: Hit) {
-        if self.mode == Mode::Stop {
-            procs::signal_all(root, &procs::tree(root), libc::SIGSTOP);
+        if self.mode == Mode::Stop && !hit.frozen {
+            procs::freeze(root);
             hit.frozen = true;
         }
         let first = self
@@ -115,6 +118,8 @@ impl Shared {
 pub(crate) struct Guard {
     pub(crate) hits: mpsc::UnboundedReceiver<Hit>,
     shared: Arc<Shared>,
+    /// The inotify descriptor the eye reads.
+    inotify: std::os::fd::RawFd,
 }
 
 impl Guard {
@@ -132,6 +137,27 @@ impl Guard {
     pub(crate) fn not_started(&self) {
         self.shared.root.store(IDLE, Ordering::Release);
     }
+
+    /// Waits (at most 200 ms) until the inotify eye has handled every event the kernel
+    /// queued, so that what PROGRAM did just before it ended is in [`Guard::hits`]: nothing
+    /// left to read (FIONREAD, inotify(7)) and the eye not busy, twice 1 ms apart (the eye
+    /// marks itself busy just after a read returns).
+    pub(crate) async fn settle(&self) {
+        let idle = || {
+            let mut queued: libc::c_int = 0;
+            // SAFETY: FIONREAD on our own inotify descriptor writes one int.
+            let r = unsafe { libc::ioctl(self.inotify, libc::FIONREAD, &mut queued) };
+            (r != 0 || queued == 0) && !self.shared.busy.load(Ordering::Acquire)
+        };
+        let mut quiet = 0;
+        for _ in 0..200 {
+            quiet = if idle() { quiet + 1 } else { 0 };
+            if quiet == 2 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
 }
 
 /// Starts watching `dirs` (canonical, existing), before PROGRAM starts, so nothing it does
@@ -145,13 +171,18 @@ pub(crate) fn start(rules: Rules, dirs: &[PathBuf], mode: Mode) -> std::io::Resu
         seen: Mutex::new(Default::default()),
         hits: tx,
         since: coarse_now(),
+        busy: Default::default(),
     });
-    watch::start(Arc::clone(&shared), dirs)?;
+    let inotify = watch::start(Arc::clone(&shared), dirs)?;
     let scanner = Arc::clone(&shared);
     std::thread::Builder::new()
         .name("guard-scan".into())
         .spawn(move || scan(&scanner))?;
-    Ok(Guard { hits: rx, shared })
+    Ok(Guard {
+        hits: rx,
+        shared,
+        inotify,
+    })
 }
 
 /// The /proc eye: the tree's open files, every [`SCAN_EVERY`], until exec stops listening.

@@ -10,14 +10,62 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// (ppid, pgrp) of process `pid`, from /proc/PID/stat.
-fn parent_and_group(pid: i32) -> Option<(i32, i32)> {
+/// The fields of /proc/PID/stat after the command name: state, ppid, pgrp, …
+fn stat_fields(pid: i32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(1);
-    let ppid = fields.next()?.parse().ok()?;
-    let pgrp = fields.next()?.parse().ok()?;
-    Some((ppid, pgrp))
+    Some(rest.split_whitespace().take(3).map(String::from).collect())
+}
+
+/// (ppid, pgrp) of process `pid`, from /proc/PID/stat.
+fn parent_and_group(pid: i32) -> Option<(i32, i32)> {
+    let fields = stat_fields(pid)?;
+    Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
+}
+
+/// Whether `pid` is stopped (state T or t), or gone.
+fn stopped_or_gone(pid: i32) -> bool {
+    stat_fields(pid)
+        .and_then(|f| f.first().cloned())
+        .is_none_or(|state| state == "T" || state == "t" || state == "Z")
+}
+
+/// Freezes the tree of `root`: its group at once (one kill), then every member found in
+/// /proc, and waits (at most 100 ms) until each has stopped. A process stops on its way
+/// back to user space, so a system call it was in (an open(2) whose descriptor was not yet
+/// installed) has completed by then. Returns the tree.
+pub(crate) fn freeze(root: i32) -> BTreeSet<i32> {
+    signal_all(root, &BTreeSet::new(), libc::SIGSTOP);
+    stop_newest_children(root);
+    let tree = tree(root);
+    signal_all(root, &tree, libc::SIGSTOP);
+    for _ in 0..100 {
+        if tree.iter().all(|pid| stopped_or_gone(*pid)) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    tree
+}
+
+/// Stops, newest first, every process whose parent is `root`: a process PROGRAM has just
+/// started (one that left its group, too) has one of the highest pids, so it is met at
+/// the start of the walk rather than after every other process's /proc entry.
+fn stop_newest_children(root: i32) {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let mut pids: Vec<i32> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable_by(|a, b| b.cmp(a));
+    for pid in pids {
+        if parent_and_group(pid).is_some_and(|(ppid, _)| ppid == root) {
+            // SAFETY: kill(2) on a child of PROGRAM.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+        }
+    }
 }
 
 /// Every process now running: pid to (ppid, pgrp).
@@ -66,13 +114,24 @@ pub(crate) fn open_files(pid: i32) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Whether any process outside `tree` holds `path` open.
+/// The first of `pids` that holds `path` open.
+pub(crate) fn holder<'a>(pids: impl IntoIterator<Item = &'a i32>, path: &Path) -> Option<i32> {
+    pids.into_iter()
+        .copied()
+        .find(|pid| open_files(*pid).iter().any(|p| p == path))
+}
+
+/// Whether any process outside `tree` (and other than tgsess) holds `path` open.
 pub(crate) fn held_outside(path: &Path, tree: &BTreeSet<i32>) -> bool {
     let me = std::process::id() as i32;
-    all()
-        .keys()
-        .filter(|pid| !tree.contains(pid) && **pid != me)
-        .any(|pid| open_files(*pid).iter().any(|p| p == path))
+    let procs = all();
+    holder(
+        procs
+            .keys()
+            .filter(|pid| !tree.contains(pid) && **pid != me),
+        path,
+    )
+    .is_some()
 }
 
 /// Sends `signal` to the group `root` and to each member of `tree` outside it.

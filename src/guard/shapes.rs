@@ -11,8 +11,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-/// SQLite's side files of a database file.
-const SIDE: [&str; 3] = ["-journal", "-wal", "-shm"];
+use tgsess_shared::fs::SQLITE_SIDE_SUFFIXES as SIDE;
 
 /// The keys GramJS's StoreSession writes first (setDC, then the key), as file-name endings.
 const GRAMJS_KEYS: [&str; 4] = ["%3AdcId", "%3AserverAddress", "%3Aport", "%3AauthKey"];
@@ -65,13 +64,10 @@ impl Rules {
 
     /// The managed session itself or one of its side files.
     fn is_managed(&self, path: &Path) -> bool {
-        if path == self.managed {
-            return true;
-        }
-        let (Some(m), Some(p)) = (self.managed.to_str(), path.to_str()) else {
-            return false;
-        };
-        SIDE.iter().any(|s| p.strip_suffix(s) == Some(m))
+        path == self.managed
+            || tgsess_store::files::side_files(&self.managed)
+                .iter()
+                .any(|s| s == path)
     }
 
     /// The session a path of a library's shape stands for, unless the rules admit it:

@@ -2,7 +2,7 @@
 //! the watched directories, read on a thread that blocks on the inotify descriptor, so a
 //! hit is acted on within microseconds of the kernel queueing it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +30,9 @@ struct Eye {
 }
 
 /// Adds the watches, then reads events on a thread of its own for as long as tgsess runs.
-pub(super) fn start(shared: Arc<Shared>, dirs: &[PathBuf]) -> std::io::Result<()> {
+/// Returns the inotify descriptor (for [`super::Guard::settle`]).
+pub(super) fn start(shared: Arc<Shared>, dirs: &[PathBuf]) -> std::io::Result<std::os::fd::RawFd> {
+    use std::os::fd::AsRawFd;
     let inotify = Inotify::init()?;
     let mut eye = Eye {
         inotify,
@@ -40,10 +42,11 @@ pub(super) fn start(shared: Arc<Shared>, dirs: &[PathBuf]) -> std::io::Result<()
         let wd = eye.inotify.watches().add(dir, mask())?;
         eye.watched.insert(wd, Watched::Dir(dir.clone()));
     }
+    let fd = eye.inotify.as_raw_fd();
     std::thread::Builder::new()
         .name("guard-watch".into())
         .spawn(move || eye.run(&shared))?;
-    Ok(())
+    Ok(fd)
 }
 
 impl Eye {
@@ -57,11 +60,17 @@ impl Eye {
                         .collect(),
                     Err(_) => return,
                 };
+            shared
+                .busy
+                .store(true, std::sync::atomic::Ordering::Release);
             for (wd, mask, name) in events {
                 if let Some(name) = name {
                     self.event(shared, &wd, mask, &name);
                 }
             }
+            shared
+                .busy
+                .store(false, std::sync::atomic::Ordering::Release);
         }
     }
 
@@ -126,7 +135,7 @@ fn created(shared: &Shared, root: i32, path: &Path) {
     let Some(session) = shared.rules.foreign_session(path) else {
         return;
     };
-    let hit = Hit {
+    let mut hit = Hit {
         path: session,
         how: How::Created,
         pid: None,
@@ -136,46 +145,43 @@ fn created(shared: &Shared, root: i32, path: &Path) {
         shared.hit(root, hit);
         return;
     }
-    // Frozen first: the group at once (one kill), then the rest of the tree; the check
-    // below reads /proc, which takes milliseconds.
-    procs::signal_all(root, &Default::default(), libc::SIGSTOP);
-    let tree = procs::tree(root);
-    procs::signal_all(root, &tree, libc::SIGSTOP);
-    if procs::held_outside(path, &tree) && !tree_holds(&tree, path) {
+    // Frozen first: the check below reads /proc, which takes milliseconds.
+    let tree = procs::freeze(root);
+    if procs::held_outside(path, &tree) && procs::holder(&tree, path).is_none() {
         procs::signal_all(root, &tree, libc::SIGCONT);
         return;
     }
+    hit.frozen = true;
     shared.hit(root, hit);
 }
 
-/// An existing file opened in a watched directory: a hit when the tree holds it.
+/// An existing file opened in a watched directory: a hit when the tree holds it. The open
+/// is reported before its descriptor is installed, so in `Stop` mode the tree is frozen
+/// first (which lets the open complete) and thawed again when none of it holds the file;
+/// in `Warn` mode it is looked for a few times.
 fn opened(shared: &Shared, root: i32, path: &Path) {
     let Some(session) = shared.rules.foreign_session(path) else {
         return;
     };
-    // The open is reported before the descriptor is installed: look a few times.
+    let hit = |pid, frozen| Hit {
+        path: session.clone(),
+        how: How::Opened,
+        pid: Some(pid),
+        frozen,
+    };
+    if shared.mode == super::Mode::Stop {
+        let tree = procs::freeze(root);
+        match procs::holder(&tree, path) {
+            Some(pid) => shared.hit(root, hit(pid, true)),
+            None => procs::signal_all(root, &tree, libc::SIGCONT),
+        }
+        return;
+    }
     for _ in 0..5 {
-        let tree = procs::tree(root);
-        if let Some(pid) = tree
-            .iter()
-            .find(|pid| procs::open_files(**pid).iter().any(|f| f == path))
-        {
-            shared.hit(
-                root,
-                Hit {
-                    path: session,
-                    how: How::Opened,
-                    pid: Some(*pid),
-                    frozen: false,
-                },
-            );
+        if let Some(pid) = procs::holder(&procs::tree(root), path) {
+            shared.hit(root, hit(pid, false));
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-}
-
-fn tree_holds(tree: &BTreeSet<i32>, path: &Path) -> bool {
-    tree.iter()
-        .any(|pid| procs::open_files(*pid).iter().any(|f| f == path))
 }

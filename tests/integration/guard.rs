@@ -377,17 +377,21 @@ fn the_bots_own_children_die_too_when_tgsess_is_killed() {
         assert!(Instant::now() < deadline, "the bot's child outlived tgsess");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // A normal end leaves nothing behind either: the reaper of that run (named by the
-    // program's group, which is the program's pid) is gone when exec returns.
-    let o = finish(&mut exec_from(&dc, &other, &["--", "sh", "-c", "echo $$"]));
+    // A normal end leaves nothing behind either: no reaper of this test's runs (they carry
+    // its state directory in their environment) is left once exec returns.
+    let o = finish(&mut exec_from(&dc, &other, &["--", "true"]));
     assert_eq!(o.code, Some(0), "{}", o.stderr);
-    let pgid = o.stdout.trim().to_string();
-    let mine = format!("__reap\0{pgid}\0");
+    let mine = dc.tmp.path().to_string_lossy().into_owned();
     let left: Vec<String> = std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("cmdline")).ok())
-        .filter(|c| c.contains(&mine))
+        .filter(|e| {
+            let read = |f: &str| std::fs::read(e.path().join(f)).unwrap_or_default();
+            let (cmdline, environ) = (read("cmdline"), read("environ"));
+            String::from_utf8_lossy(&cmdline).contains("__reap")
+                && String::from_utf8_lossy(&environ).contains(&mine)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert!(left.is_empty(), "a reaper was left: {left:?}");
 }

@@ -59,6 +59,10 @@ pub fn temp_beside(path: &Path) -> io::Result<(PathBuf, File)> {
     Err(io::Error::other("no free temporary name"))
 }
 
+/// The suffixes of SQLite's side files: the rollback journal, the write-ahead log and its
+/// shared-memory index (sqlite.org/tempfiles.html).
+pub const SQLITE_SIDE_SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
+
 /// What [`temp_beside`] names a temporary file for `path`: `.NAME.PID-TAG.tmp`, and the
 /// SQLite side files a write into it may leave (`-journal`, `-wal`, `-shm`). Returns the
 /// writer's pid when `name` is one.
@@ -68,8 +72,8 @@ fn temp_of(path: &Path, name: &str) -> Option<u32> {
         .strip_prefix('.')?
         .strip_prefix(base)?
         .strip_prefix('.')?;
-    let rest = ["", "-journal", "-wal", "-shm"]
-        .iter()
+    let rest = std::iter::once("")
+        .chain(SQLITE_SIDE_SUFFIXES)
         .find_map(|side| rest.strip_suffix(&format!(".tmp{side}")))?;
     let (pid, tag) = rest.split_once('-')?;
     (tag.len() == 12 && tag.chars().all(|c| c.is_ascii_hexdigit())).then_some(())?;

@@ -106,13 +106,9 @@ pub fn damage_words(path: &Path, i: &Inspection) -> Option<String> {
 
 /// The SQLite side files that belong to a database.
 pub fn side_files(path: &Path) -> Vec<PathBuf> {
-    ["-journal", "-wal", "-shm"]
+    tgsess_shared::fs::SQLITE_SIDE_SUFFIXES
         .iter()
-        .map(|s| {
-            let mut p = path.as_os_str().to_owned();
-            p.push(s);
-            PathBuf::from(p)
-        })
+        .map(|s| tgsess_shared::fs::with_suffix(path, s))
         .collect()
 }
 

@@ -117,9 +117,24 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     // Handlers first: a signal in the instant after the program starts is passed on too,
     // rather than ending tgsess and leaving the program running unlocked.
     let mut signals = forwarded(foreground);
-    let mut program = spawn(args, &target, format, foreground, guard.as_ref())?;
+    let reaper = child::Reaper::start();
+    let started = Started {
+        format,
+        foreground,
+        guard: guard.as_ref(),
+        reaper: reaper.as_ref(),
+    };
+    let mut program = match spawn(args, &target, &started) {
+        Ok(p) => p,
+        Err(e) => {
+            // Nothing runs: the reaper must not kill a group that may be reused.
+            if let Some(r) = reaper {
+                r.done();
+            }
+            return Err(e);
+        }
+    };
     let pid = program.id().map(|p| p as i32).unwrap_or(0);
-    let reaper = child::Reaper::start(pid);
     let outcome = supervise(&mut program, pid, &mut signals, guard, lease.as_ref()).await;
     if let Some(r) = reaper {
         r.done();
@@ -251,13 +266,17 @@ fn script_of(program: &[OsString]) -> Option<PathBuf> {
     None
 }
 
-fn spawn(
-    args: &Args,
-    target: &Target,
+/// What PROGRAM is started with, besides its command line.
+struct Started<'a> {
     format: Option<tgsess_store::SessionFormat>,
+    /// Hand it the terminal.
     foreground: bool,
-    guard: Option<&Guard>,
-) -> Result<tokio::process::Child> {
+    guard: Option<&'a Guard>,
+    reaper: Option<&'a child::Reaper>,
+}
+
+fn spawn(args: &Args, target: &Target, with: &Started) -> Result<tokio::process::Child> {
+    let (format, foreground, guard) = (with.format, with.foreground, with.guard);
     let (first, rest) = args
         .program
         .split_first()
@@ -272,7 +291,7 @@ fn spawn(
         .stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
-    child::guarded(&mut cmd, foreground);
+    child::guarded(&mut cmd, foreground, with.reaper.map(child::Reaper::fd));
     if let Some(g) = guard {
         g.starting();
     }
@@ -323,8 +342,15 @@ async fn supervise(
                 None => std::future::pending().await,
             }
         };
+        // In this order: a hit or a lost lease that is already known when the program ends
+        // is still acted on and said.
         tokio::select! {
-            status = program.wait() => return Ended::Status(exit_code(status)),
+            biased;
+            Some(hit) = hit => {
+                if let Some(end) = on_hit(program, pid, hit).await {
+                    return end;
+                }
+            }
             why = &mut lost => {
                 stop(program, pid).await;
                 return Ended::LeaseLost(why);
@@ -333,20 +359,47 @@ async fn supervise(
                 // SAFETY: signalling PROGRAM's own process group.
                 unsafe { libc::kill(-pid, sig); }
             }
-            Some(hit) = hit => {
-                if hit.frozen {
-                    guard::procs::signal_all(pid, &guard::procs::tree(pid), libc::SIGKILL);
-                    let _ = program.wait().await;
-                    return Ended::Stopped(hit);
-                }
-                output::warn(format!(
-                    "the program {} {}, which is not the managed session (--guard warn)",
-                    match hit.how { guard::How::Created => "created", guard::How::Opened => "opened" },
-                    hit.path.shown()
-                ));
+            status = program.wait() => return after_exit(program, pid, guard, status).await,
+        }
+    }
+}
+
+/// A hit: in `Stop` mode the tree was frozen, so it is killed and exec ends; in `Warn` mode
+/// it is said, once.
+async fn on_hit(program: &mut tokio::process::Child, pid: i32, hit: Hit) -> Option<Ended> {
+    if hit.frozen {
+        guard::procs::signal_all(pid, &guard::procs::tree(pid), libc::SIGKILL);
+        let _ = program.wait().await;
+        return Some(Ended::Stopped(hit));
+    }
+    output::warn(format!(
+        "the program {} {}, which is not the managed session (--guard warn)",
+        match hit.how {
+            guard::How::Created => "created",
+            guard::How::Opened => "opened",
+        },
+        hit.path.shown()
+    ));
+    None
+}
+
+/// PROGRAM ended on its own: what the guard saw before it ended (events still being read
+/// when it exited) is acted on as if it had come first.
+async fn after_exit(
+    program: &mut tokio::process::Child,
+    pid: i32,
+    guard: Option<Guard>,
+    status: std::io::Result<std::process::ExitStatus>,
+) -> Ended {
+    if let Some(mut g) = guard {
+        g.settle().await;
+        while let Ok(hit) = g.hits.try_recv() {
+            if let Some(end) = on_hit(program, pid, hit).await {
+                return end;
             }
         }
     }
+    Ended::Status(exit_code(status))
 }
 
 /// How long PROGRAM has after SIGTERM before SIGKILL, when the lease is lost.
