@@ -113,40 +113,12 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     keep_copy(settings, &target);
     let managed = tgsess_store::files::resolve(&target.path).unwrap_or(target.path.clone());
     let guard = start_guard(args, &managed)?;
-    let foreground = child::owns_terminal();
-    // Handlers first: a signal in the instant after the program starts is passed on too,
-    // rather than ending tgsess and leaving the program running unlocked.
-    let mut signals = forwarded(foreground);
-    let reaper = child::Reaper::start();
-    let started = Started {
-        format,
-        foreground,
-        guard: guard.as_ref(),
-        reaper: reaper.as_ref(),
-    };
-    let mut program = match spawn(args, &target, &started) {
-        Ok(p) => p,
-        Err(e) => {
-            // Nothing runs: the reaper must not kill a group that may be reused.
-            if let Some(r) = reaper {
-                r.done();
-            }
-            return Err(e);
-        }
-    };
-    let pid = program.id().map(|p| p as i32).unwrap_or(0);
-    let outcome = supervise(&mut program, pid, &mut signals, guard, lease.as_ref()).await;
-    if let Some(r) = reaper {
-        r.done();
-    }
-    if foreground {
-        child::reclaim_terminal();
-    }
+    let outcome = run_program(args, &target, format, guard, lease.as_ref()).await;
     if let Some(l) = lease {
         l.release().await;
     }
     drop(lock);
-    match outcome {
+    match outcome? {
         Ended::Status(code) => std::process::exit(code),
         Ended::LeaseLost(why) => Err(Error::LeaseLost(format!(
             "stopped the program: {why}. Another host may take the lease now; this one \
@@ -158,6 +130,43 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
             Err(Error::Guard(msg))
         }
     }
+}
+
+/// Starts PROGRAM and watches it to its end: signals passed on to its group, the reaper,
+/// the guard's hits, the lease; then takes the terminal back.
+async fn run_program(
+    args: &Args,
+    target: &Target,
+    format: Option<tgsess_store::SessionFormat>,
+    guard: Option<Guard>,
+    lease: Option<&lease::Held>,
+) -> Result<Ended> {
+    let foreground = child::owns_terminal();
+    // Handlers first: a signal in the instant after the program starts is passed on too,
+    // rather than ending tgsess and leaving the program running unlocked.
+    let mut signals = forwarded(foreground);
+    let reaper = child::Reaper::start();
+    let started = Started {
+        format,
+        foreground,
+        guard: guard.as_ref(),
+        reaper: reaper.as_ref(),
+    };
+    let outcome = match spawn(args, target, &started) {
+        Ok(mut program) => {
+            let pid = program.id().map(|p| p as i32).unwrap_or(0);
+            Ok(supervise(&mut program, pid, &mut signals, guard, lease).await)
+        }
+        Err(e) => Err(e),
+    };
+    // "done" also when nothing ran: the reaper must not kill a group that may be reused.
+    if let Some(r) = reaper {
+        r.done();
+    }
+    if foreground {
+        child::reclaim_terminal();
+    }
+    outcome
 }
 
 /// The pre-flight, unless `--no-preflight`; then the identity last confirmed, if any.
