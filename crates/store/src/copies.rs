@@ -93,12 +93,7 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 
 fn copy_file(from: &Path, to: &Path) -> Result<()> {
     let mut out = tgsess_shared::fs::create_exclusive(to).map_err(|e| failed(to, e))?;
-    std::io::copy(
-        &mut tgsess_shared::fs::open_regular(from).map_err(|e| failed(from, e))?,
-        &mut out,
-    )
-    .and_then(|_| out.sync_all())
-    .map_err(|e| failed(from, e))
+    crate::write::copy_into(from, &mut out).map_err(|e| failed(from, e))
 }
 
 fn failed(path: &Path, e: std::io::Error) -> Error {

@@ -567,7 +567,8 @@ pub fn backup(path: &Path) -> Result<PathBuf> {
     )))
 }
 
-fn copy_into(src: &Path, out: &mut std::fs::File) -> std::io::Result<()> {
+/// Copies the regular file `src` into `out`, synced.
+pub(crate) fn copy_into(src: &Path, out: &mut std::fs::File) -> std::io::Result<()> {
     std::io::copy(&mut atomic::open_regular(src)?, out)?;
     out.sync_all()
 }
