@@ -1,6 +1,5 @@
 //! `tgsess exec`: a bot runs while tgsess holds its session's lock.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,10 +16,7 @@ fn signed_in_bot(script: &str, stdin: Stdio) -> (Dc, Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(bot.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let first = first_line(bot.stdout.take());
     (dc, bot, first)
 }
 

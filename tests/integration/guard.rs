@@ -64,6 +64,18 @@ fn finish(cmd: &mut Command) -> Ran {
     }
 }
 
+/// Whether process `pid` has ended within `limit`.
+fn gone_within(pid: i32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while running(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 /// Whether process `pid` still runs (a zombie does not).
 fn running(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -362,21 +374,15 @@ fn the_bots_own_children_die_too_when_tgsess_is_killed() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(exec.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let line = first_line(exec.stdout.take());
     let grandchild: i32 = line.trim().parse().unwrap();
     assert!(running(grandchild));
     exec.kill().unwrap();
     exec.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while running(grandchild) {
-        assert!(Instant::now() < deadline, "the bot's child outlived tgsess");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        gone_within(grandchild, Duration::from_secs(5)),
+        "the bot's child outlived tgsess"
+    );
     // A normal end leaves nothing behind either: no reaper of this test's runs (they carry
     // its state directory in their environment) is left once exec returns.
     let o = finish(&mut exec_from(&dc, &other, &["--", "true"]));
@@ -403,20 +409,14 @@ fn the_bot_dies_when_tgsess_is_killed() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(exec.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let line = first_line(exec.stdout.take());
     let bot: i32 = line.trim().parse().unwrap();
     exec.kill().unwrap();
     exec.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while running(bot) {
-        assert!(Instant::now() < deadline, "the bot outlived tgsess");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        gone_within(bot, Duration::from_secs(5)),
+        "the bot outlived tgsess"
+    );
 }
 
 #[test]
@@ -426,12 +426,7 @@ fn a_held_session_reports_the_identity_the_preflight_confirmed() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(exec.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    assert_eq!(first_line(exec.stdout.take()).trim(), "up");
     let from = dc.log().len();
     let out = dc.run(&["check", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

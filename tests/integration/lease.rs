@@ -3,7 +3,6 @@
 //! PostgreSQL cluster ([`Pg`]) and one sandbox. The bot is the stand-in's `--stamps` mode,
 //! which appends the time every 10 ms, so the tests can say which bot ran when.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -188,10 +187,7 @@ fn a_waiting_host_starts_the_moment_the_holder_stops() {
     let first = f.bot(&a, &url, &[], &a_stamps);
     assert!(running(&a_stamps, Duration::from_secs(20)));
     let mut second = f.bot(&b, &url, &["--wait", "60"], &b_stamps);
-    let mut line = String::new();
-    BufReader::new(second.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = first_line(second.stderr.take());
     assert!(
         line.contains("waiting up to 60 s") && line.contains("held by pid"),
         "{line}"
@@ -497,10 +493,7 @@ fn a_waiter_killed_while_waiting_starts_nothing_and_leaves_no_trace() {
     let first = f.bot(&a, &url, &[], &a_stamps);
     assert!(running(&a_stamps, Duration::from_secs(20)));
     let mut waiter = f.bot(&b, &url, &["--wait", "60"], &b_stamps);
-    let mut line = String::new();
-    BufReader::new(waiter.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = first_line(waiter.stderr.take());
     assert!(line.contains("waiting up to 60 s"), "{line}");
     waiter.kill().unwrap();
     waiter.wait().unwrap();

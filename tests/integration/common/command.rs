@@ -66,6 +66,17 @@ impl Workdir {
     }
 }
 
+/// The first line a child printed on `stream` (its piped stdout or stderr, taken).
+pub fn first_line(stream: Option<impl std::io::Read>) -> String {
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(stream.expect("the stream is piped")),
+        &mut line,
+    )
+    .unwrap();
+    line
+}
+
 pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
