@@ -15,15 +15,7 @@ BOT=$W/bot
 mkdir -p "$BOT"
 cp scripts/guard_bot.py scripts/peers.py scripts/margin_bot.py "$BOT/"
 start_sandbox
-cat > "$BOT/tgsess.toml" <<TOML
-api_id = 1
-api_hash = "sandbox"
-phone = "9996621234"
-session_file = "karaposu"
-sandbox_dir = "$W/sb"
-TOML
-echo 22222 | "$R" --config "$BOT/tgsess.toml" login --code-stdin > /dev/null 2>&1 ||
-  { echo "cannot sign in the managed session"; exit 1; }
+signed_in_bot "$BOT" "$R"
 clock=$W/clock
 margins=()
 for i in $(seq "$RUNS"); do

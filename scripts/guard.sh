@@ -17,15 +17,7 @@ mkdir -p "$BOT" "$ELSEWHERE"
 cp scripts/guard_bot.py scripts/peers.py "$BOT/"
 cp scripts/guard_bot.py scripts/peers.py "$ELSEWHERE/"
 start_sandbox
-cat > "$BOT/tgsess.toml" <<TOML
-api_id = 1
-api_hash = "sandbox"
-phone = "9996621234"
-session_file = "karaposu"
-sandbox_dir = "$W/sb"
-TOML
-echo 22222 | "$T" --config "$BOT/tgsess.toml" login --code-stdin > /dev/null 2>&1 ||
-  { echo "cannot sign in the managed session"; exit 1; }
+signed_in_bot "$BOT"
 codes() { grep -c '"method":"auth.sendCode"' "$W/sb/requests.jsonl"; }
 failed=0
 # case LIBRARY LABEL CWD SCRIPT_DIR NAME CREATED

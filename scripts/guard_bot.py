@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from peers import loopback_only, read_pem  # noqa: E402
+from peers import loopback_only, pyrogram_to_sandbox  # noqa: E402
 
 PHONE = "9996621234"
 
@@ -44,18 +44,7 @@ async def kurigram(sb: pathlib.Path, port: int, name: str):
     from pyrogram.connection import connection as conn
     from pyrogram.crypto import rsa
 
-    n, e = read_pem(sb / "server_key.pem")
-    fingerprint = int((sb / "server_key.fingerprint").read_text())
-    rsa.server_public_keys[fingerprint] = rsa.PublicKey(n, e)
-    init = conn.Connection.__init__
-
-    def local(self, *args, **kw):
-        names = init.__code__.co_varnames[1 : init.__code__.co_argcount]
-        bound = dict(zip(names, args), **kw)
-        bound.update(server_address="127.0.0.1", port=port)
-        init(self, **bound)
-
-    conn.Connection.__init__ = local
+    pyrogram_to_sandbox(rsa, conn, sb, port)
     client = pyrogram.Client(name, api_id=1, api_hash="sandbox")
     await client.connect()  # storage.open() makes NAME.session first, then the key
     await client.send_code(PHONE)

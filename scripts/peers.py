@@ -106,6 +106,28 @@ async def telethon(sb, port, phone, code, password, steps):
         await client.disconnect()
 
 
+def pyrogram_to_sandbox(rsa, conn, sb, port):
+    """A Pyrogram fork (its `crypto.rsa` and `connection.connection` modules) trusts the
+    sandbox's RSA key and connects to the sandbox on 127.0.0.1:`port`."""
+    n, e = read_pem(sb / "server_key.pem")
+    fingerprint = int((sb / "server_key.fingerprint").read_text())
+    rsa.server_public_keys[fingerprint] = rsa.PublicKey(n, e)
+    if hasattr(conn, "DataCenter"):
+        # pyrofork, hydrogram: addresses come from the built-in DC table.
+        conn.DataCenter = lambda *a, **k: ("127.0.0.1", port)
+        return
+    # kurigram: the Connection is given the stored address and port.
+    init = conn.Connection.__init__
+
+    def local(self, *args, **kw):
+        names = init.__code__.co_varnames[1 : init.__code__.co_argcount]
+        bound = dict(zip(names, args), **kw)
+        bound.update(server_address="127.0.0.1", port=port)
+        init(self, **bound)
+
+    conn.Connection.__init__ = local
+
+
 def pyrogram_family(module):
     """The three Pyrogram forks share the API; only the address plumbing differs."""
 
@@ -118,23 +140,7 @@ def pyrogram_family(module):
         conn = importlib.import_module(f"{module}.connection.connection")
         errors = importlib.import_module(f"{module}.errors")
         steps.label += f" (layer {raw.all.layer})"
-        n, e = read_pem(sb / "server_key.pem")
-        fingerprint = int((sb / "server_key.fingerprint").read_text())
-        rsa.server_public_keys[fingerprint] = rsa.PublicKey(n, e)
-        if hasattr(conn, "DataCenter"):
-            # pyrofork, hydrogram: addresses come from the built-in DC table.
-            conn.DataCenter = lambda *a, **k: ("127.0.0.1", port)
-        else:
-            # kurigram: the Connection is given the stored address and port.
-            init = conn.Connection.__init__
-
-            def local(self, *args, **kw):
-                names = init.__code__.co_varnames[1 : init.__code__.co_argcount]
-                bound = dict(zip(names, args), **kw)
-                bound.update(server_address="127.0.0.1", port=port)
-                init(self, **bound)
-
-            conn.Connection.__init__ = local
+        pyrogram_to_sandbox(rsa, conn, sb, port)
         work = tempfile.mkdtemp()
         client = pkg.Client("peer", api_id=1, api_hash="sandbox", in_memory=True, workdir=work)
         await client.connect()

@@ -5,6 +5,9 @@
 #   start_sandbox [ARGS...] starts `tgsess sandbox --dir ${SBDIR:-$W/sb} ARGS`, pid in $SB,
 #                           and waits for its announcement
 #   stop_sandbox            stops it
+#   signed_in_bot DIR [TGSESS]
+#                           DIR/tgsess.toml for the session 'karaposu' of the running
+#                           sandbox, signed in with TGSESS (default $T); exits on failure
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/venv.sh
 cargo build --quiet
@@ -24,4 +27,16 @@ start_sandbox() {
 stop_sandbox() {
   [ -n "$SB" ] && kill "$SB" 2>/dev/null && wait "$SB" 2>/dev/null
   SB=
+}
+signed_in_bot() {
+  local dir=$1 tgsess=${2:-$T}
+  cat > "$dir/tgsess.toml" <<TOML
+api_id = 1
+api_hash = "sandbox"
+phone = "9996621234"
+session_file = "karaposu"
+sandbox_dir = "$W/sb"
+TOML
+  echo 22222 | "$tgsess" --config "$dir/tgsess.toml" login --code-stdin > /dev/null 2>&1 ||
+    { echo "cannot sign in the managed session"; exit 1; }
 }
