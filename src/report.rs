@@ -148,7 +148,7 @@ impl SessionReport {
         self.home_dc = i.home_dc;
         self.dc_address = i.dc_address.map(|a| a.to_string());
         self.has_auth_key = i.has_auth_key();
-        self.auth_key_id = i.auth_key.as_ref().map(|k| format!("{:016x}", k.id()));
+        self.auth_key_id = i.auth_key.as_ref().map(tgsess_store::write::key_id_hex);
         self.signed_in = i.signed_in();
         self.user_id = i.user_id;
         self.bot = i.bot;

@@ -39,7 +39,7 @@ pub(crate) struct Args {
 
 /// The key's id in hex, as the state remembers it.
 pub(crate) fn key_hex(r: &Record) -> String {
-    format!("{:016x}", r.auth_key.id())
+    tgsess_store::write::key_id_hex(&r.auth_key)
 }
 
 /// From the file alone, with what Telegram last confirmed for its key.
@@ -55,7 +55,7 @@ fn offline(settings: &Settings, target: &Target) -> Result<(Verdict, Option<Conf
         return Ok((Verdict::new(Status::NotSignedIn, why), None));
     };
     let memory = State::load(settings.state_dir.clone()).ok().and_then(|s| {
-        let id = i.auth_key.as_ref().map(|k| format!("{:016x}", k.id()))?;
+        let id = i.auth_key.as_ref().map(tgsess_store::write::key_id_hex)?;
         s.data.keys.get(&id).cloned()
     });
     let last = health::last_confirmed(memory.as_ref());

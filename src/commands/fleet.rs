@@ -72,7 +72,7 @@ pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
         let key = slots[index]
             .as_ref()
             .and_then(|f| f.inspection.auth_key.as_ref())
-            .map(|k| format!("{:016x}", k.id()));
+            .map(tgsess_store::write::key_id_hex);
         let earlier = key.and_then(|k| state.data.keys.get(&k));
         verdicts[index] = Some((health::destroyed_stays_revoked(v, earlier), took));
     }
@@ -160,7 +160,7 @@ fn held(settings: &Settings, state: &State, f: &Found, while_held: bool) -> Opti
         .inspection
         .auth_key
         .as_ref()
-        .map(|k| format!("{:016x}", k.id()));
+        .map(tgsess_store::write::key_id_hex);
     let memory = key.and_then(|k| state.data.keys.get(&k));
     let again = settings.command("list --check --while-held");
     Some(health::held_verdict(&holder, memory, &f.path, &again))
@@ -294,7 +294,7 @@ fn remember(state: &State, found: &[Found], verdicts: &[Option<(Verdict, u64)>])
                 .inspection
                 .auth_key
                 .as_ref()
-                .map(|k| format!("{:016x}", k.id()))?;
+                .map(tgsess_store::write::key_id_hex)?;
             Some((key, &v.as_ref()?.0))
         })
         .collect();

@@ -77,10 +77,9 @@ async fn with_leases(
         let key = f
             .inspection
             .record()
-            .map(|r| format!("{:016x}", r.auth_key.id()));
-        report.lease = holders
-            .iter()
-            .find(|h| h.held && Some(&h.key_id) == key.as_ref())
+            .map(|r| tgsess_store::write::key_id_hex(&r.auth_key));
+        report.lease = key
+            .and_then(|k| crate::lease::holding(&holders, &k))
             .cloned();
     }
     Ok(())

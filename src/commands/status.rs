@@ -80,8 +80,7 @@ async fn lease_report(settings: &Settings, key_id: Option<&str>) -> Option<Lease
     let found = crate::lease::survey(&url.value, &crate::env::ProcessEnv).await;
     let (holder, error) = match found {
         Ok(h) => (
-            h.into_iter()
-                .find(|h| h.held && Some(h.key_id.as_str()) == key_id),
+            key_id.and_then(|k| crate::lease::holding(&h, k)).cloned(),
             None,
         ),
         Err(e) => (None, Some(e.to_string())),

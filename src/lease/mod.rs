@@ -225,6 +225,11 @@ pub(crate) async fn holders(client: &Client, key: Option<i64>) -> Result<Vec<Hol
         .collect())
 }
 
+/// Who holds the lease on the key `key_id` (16 hex digits) now, among `holders`.
+pub(crate) fn holding<'a>(holders: &'a [Holder], key_id: &str) -> Option<&'a Holder> {
+    holders.iter().find(|h| h.held && h.key_id == key_id)
+}
+
 /// Every recorded holder in the lease database, for `leases`, `status` and `list`: read
 /// only (a missing table is no holder; nothing is created).
 pub(crate) async fn survey(url: &Url, env: &dyn crate::env::Env) -> Result<Vec<Holder>> {

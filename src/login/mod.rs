@@ -322,7 +322,7 @@ impl Run<'_> {
     fn home_key_id(&self) -> Option<String> {
         let dc = self.session.home_dc_id().ok()?;
         let key = self.session.dc_option(dc).ok()??.auth_key?;
-        Some(format!("{:016x}", AuthKey(key).id()))
+        Some(write::key_id_hex(&AuthKey(key)))
     }
 
     /// What the in-memory session holds now, with what the file had (api_id, test mode).
@@ -407,7 +407,7 @@ impl Run<'_> {
                 k.as_ref().map(|k| state::encode_token(&k.0)),
             ));
         }
-        let key_id = format!("{:016x}", r.auth_key.id());
+        let key_id = write::key_id_hex(&r.auth_key);
         let password_needed = match password_needed {
             Some(true) => Some(key_id),
             Some(false) => None,
@@ -789,7 +789,7 @@ impl Run<'_> {
 
     /// What Telegram confirmed about this key, kept for commands that do not ask.
     fn remember_identity(&self, record: &Record, who: &Who) {
-        let key = format!("{:016x}", record.auth_key.id());
+        let key = write::key_id_hex(&record.auth_key);
         let now = crate::state::now_ms();
         let _ = self.state.modify(|d| {
             d.keys.insert(
