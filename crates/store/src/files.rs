@@ -183,12 +183,18 @@ impl SessionLock {
     }
 }
 
-/// Writes "pid\ncommand" into the lock file just taken, so a refused process can say who
-/// holds it.
+/// Writes "pid\nsince\ncommand" into the lock file just taken, so a refused process can
+/// say who holds it and since when. `since` is unix milliseconds from the precise clock: the
+/// file's mtime comes from the kernel's coarse clock, up to a tick earlier, which would date
+/// the hold before a confirmation written just before it.
 fn note_holder(mut file: &File) {
     use std::io::{Seek, Write};
     let cmd: Vec<String> = std::env::args().collect();
-    let text = format!("{}\n{}\n", std::process::id(), cmd.join(" "));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let text = format!("{}\n{now}\n{}\n", std::process::id(), cmd.join(" "));
     let _ = file.set_len(0);
     let _ = file.seek(std::io::SeekFrom::Start(0));
     let _ = file.write_all(text.as_bytes());
@@ -230,8 +236,16 @@ pub fn holder_of(path: &Path) -> Option<Holder> {
             let text = tgsess_shared::fs::read_regular_text(path, 64 * 1024).unwrap_or_default();
             let mut lines = text.lines();
             let pid = lines.next().and_then(|p| p.parse().ok());
-            let command = tgsess_shared::text::escape(lines.next().unwrap_or("?"));
-            let since = file.metadata().and_then(|m| m.modified()).ok();
+            let mut rest = lines.next().unwrap_or("?");
+            let noted = rest.parse::<u64>().ok();
+            if noted.is_some() {
+                rest = lines.next().unwrap_or("?");
+            }
+            let command = tgsess_shared::text::escape(rest);
+            // A note without the time (an older tgsess holds it): the file's mtime.
+            let since = noted
+                .map(|ms| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+                .or_else(|| file.metadata().and_then(|m| m.modified()).ok());
             Some(Holder {
                 pid,
                 command,
