@@ -22,8 +22,10 @@ use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::settings::Settings;
 
-/// The commands, as clap parses them.
+/// The commands, as clap parses them. `defer`: a subcommand's own arguments are built only
+/// when it is the one given (or for help and completions), not at every start.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Which session file is used and why, what it records, and other sessions nearby
     Status(status::Args),
