@@ -127,10 +127,14 @@ impl Db {
             .flags(OpenFlags::SQLITE_OPEN_READ_ONLY)
             .build()
             .await?;
-        Ok(Db {
-            conn: db.connect()?,
-            _copy: copy,
-        })
+        let conn = db.connect()?;
+        // Every read of this connection sees one snapshot: a bot writing the file between two
+        // of the queries cannot mix two states into one reading. It also takes the file's
+        // shared lock once instead of once per query (each autocommit statement locks,
+        // checks for a hot journal and unlocks again: sqlite.org/lockingv3.html, section 5).
+        // The transaction ends when the connection closes.
+        conn.execute("BEGIN", ()).await?;
+        Ok(Db { conn, _copy: copy })
     }
 
     async fn rows(&self, sql: &str) -> libsql::Result<Vec<Row>> {
