@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-process benchmark of `tgsess check`, documented in the README.
 
-    cargo build --release && python3 scripts/bench.py [target/release/tgsess] [runs]
+    cargo build --release && python3 scripts/bench.py [target/<host tuple>/release/tgsess] [runs]
 
 Starts a `tgsess sandbox` on 127.0.0.1 in a temporary directory, logs in against it with
 --code-stdin, then times `/bin/true` (the floor: a process start), `tgsess check --offline`
@@ -20,8 +20,16 @@ import tempfile
 import time
 
 
+def release_dir() -> pathlib.Path:
+    """Where `cargo build --release` puts tgsess: .cargo/config.toml builds for the host's
+    target tuple, so the outputs are under target/<tuple>/."""
+    info = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    host = next(line.split(": ", 1)[1] for line in info.splitlines() if line.startswith("host: "))
+    return pathlib.Path(__file__).resolve().parent.parent / "target" / host / "release"
+
+
 def main() -> int:
-    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/tgsess")
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else release_dir() / "tgsess")
     runs = min(int(sys.argv[2]) if len(sys.argv) > 2 else 200, 2000)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="tgsess-bench-"))
     env = {

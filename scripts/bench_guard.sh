@@ -10,7 +10,7 @@ set -uo pipefail
 (cd "$(dirname "$0")/.." && cargo build --quiet --release) || exit 1
 . "$(dirname "$0")/sandbox_env.sh"
 RUNS=${1:-10}
-R=$PWD/target/release/tgsess
+R=$OUTDIR/release/tgsess
 BOT=$W/bot
 mkdir -p "$BOT"
 cp scripts/guard_bot.py scripts/peers.py scripts/margin_bot.py "$BOT/"

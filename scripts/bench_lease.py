@@ -25,9 +25,11 @@ import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TGSESS = ROOT / "target/release/tgsess"
-BOT = ROOT / "target/release/examples/standin_bot"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench import release_dir  # noqa: E402
+
+TGSESS = release_dir() / "tgsess"
+BOT = release_dir() / "examples/standin_bot"
 
 
 def free_port():

@@ -31,5 +31,6 @@ if [ "${1:-all}" != check ]; then
 fi
 if [ "${1:-all}" != make ]; then
   cargo build --release --quiet
-  "$NEW" scripts/fixtures.py check --tgsess target/release/tgsess --out "$OUT"
+  "$NEW" scripts/fixtures.py check --tgsess "target/$(rustc -vV | sed -n 's/^host: //p')/release/tgsess" \
+    --out "$OUT"
 fi

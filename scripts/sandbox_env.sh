@@ -1,5 +1,5 @@
 # Sourced by the scripts that drive a `tgsess sandbox` on 127.0.0.1 (nothing reaches
-# Telegram): builds tgsess as $T, makes a scratch directory $W with its own HOME and state
+# Telegram): builds tgsess as $T (outputs in $OUTDIR), makes a scratch directory $W with its own HOME and state
 # directory (removed on exit, with the sandbox), and defines:
 #   venv NAME PACKAGES...   a virtualenv under ${VENVS:-/tmp/tgsess-venvs}; prints its python
 #   start_sandbox [ARGS...] starts `tgsess sandbox --dir ${SBDIR:-$W/sb} ARGS`, pid in $SB,
@@ -11,7 +11,9 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/venv.sh
 cargo build --quiet
-T=$PWD/target/debug/tgsess
+# .cargo/config.toml builds for the host's target tuple, so the outputs are under it.
+OUTDIR=$PWD/target/$(rustc -vV | sed -n 's/^host: //p')
+T=$OUTDIR/debug/tgsess
 W=$(mktemp -d)
 SB=
 trap '[ -n "$SB" ] && kill $SB 2>/dev/null; rm -rf "$W"' EXIT
