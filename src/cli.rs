@@ -198,6 +198,26 @@ mod tests {
     }
 
     #[test]
+    fn each_subcommand_keeps_its_line_of_help_once_its_arguments_are_built() {
+        let text = |s: Option<&clap::builder::StyledStr>| s.map(|a| a.to_string());
+        let before: Vec<_> = command()
+            .get_subcommands()
+            .map(|s| {
+                let name = s.get_name().to_string();
+                (name, text(s.get_about()), text(s.get_long_about()))
+            })
+            .collect();
+        assert!(before.iter().any(|(n, a, _)| n == "check" && a.is_some()));
+        let mut built = command();
+        built.build();
+        for (name, about, long_about) in before {
+            let sc = built.find_subcommand(&name).expect("still there");
+            assert_eq!(text(sc.get_about()), about, "{name}");
+            assert_eq!(text(sc.get_long_about()), long_about, "{name}");
+        }
+    }
+
+    #[test]
     fn help_documents_exit_codes() {
         let help = command().render_long_help().to_string();
         assert!(help.contains("130  interrupted"), "{help}");

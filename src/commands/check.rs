@@ -16,7 +16,7 @@ use crate::settings::Settings;
 use crate::state::State;
 use tgsess_store::{Record, SignedIn};
 
-/// `tgsess check`.
+// `tgsess check`.
 #[derive(Debug, Default, clap::Args)]
 pub(crate) struct Args {
     /// Decide from the file alone, without contacting Telegram

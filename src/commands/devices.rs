@@ -13,7 +13,7 @@ use crate::output::Shown;
 use crate::session::Target;
 use crate::settings::Settings;
 
-/// `tgsess devices`.
+// `tgsess devices`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(subcommand)]
@@ -26,7 +26,7 @@ pub(crate) struct Args {
     pub(crate) timeout: u64,
 }
 
-/// `tgsess devices revoke`.
+// `tgsess devices revoke`.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum DevicesAction {
     /// End another session of the account (account.resetAuthorization); asks on a terminal

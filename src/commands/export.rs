@@ -10,7 +10,7 @@ use crate::session::Target;
 use crate::settings::Settings;
 use tgsess_store::{Record, SessionFormat, strings, write};
 
-/// `tgsess export`.
+// `tgsess export`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The format to write

@@ -13,7 +13,7 @@ use crate::settings::Settings;
 use tgsess_store::files;
 use tgsess_store::{Record, SessionFormat, write};
 
-/// `tgsess import`.
+// `tgsess import`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// A session file, a session string, or - to read it from stdin (a string given as an

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use crate::output::shell_quote;
 use tgsess_store::{Record, files, known_dc_address, sqlite};
 
-/// `tgsess inspect`.
+// `tgsess inspect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// A session file, or - to read a string from stdin

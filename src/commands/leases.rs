@@ -6,7 +6,7 @@ use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::settings::Settings;
 
-/// `tgsess leases`.
+// `tgsess leases`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// One JSON object per lease on stdout

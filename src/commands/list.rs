@@ -7,7 +7,7 @@ use crate::report::{FoundReport, ListReport};
 use crate::settings::Settings;
 use tgsess_store::files;
 
-/// `tgsess list`.
+// `tgsess list`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// One JSON object on stdout (with --check: one per session, then a summary)

@@ -9,7 +9,7 @@ use crate::prompt;
 use crate::settings::Settings;
 use tgsess_shared::secret::Secret;
 
-/// `tgsess login`.
+// `tgsess login`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Request a code even though Telegram's remembered wait is still running; replace a

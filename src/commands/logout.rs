@@ -15,7 +15,7 @@ use crate::settings::Settings;
 use crate::state::{self, State};
 use tgsess_store::Record;
 
-/// `tgsess logout`.
+// `tgsess logout`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Delete the session even when Telegram cannot be reached (its key may stay valid)

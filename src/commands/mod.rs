@@ -23,7 +23,9 @@ use crate::error::{Exit, Result};
 use crate::settings::Settings;
 
 /// The commands, as clap parses them. `defer`: a subcommand's own arguments are built only
-/// when it is the one given (or for help and completions), not at every start.
+/// when it is the one given (or for help and completions), not at every start. They are
+/// then built after the line of help written here, so a doc comment on a command's `Args`
+/// would replace it: those carry plain comments.
 #[derive(Debug, clap::Subcommand)]
 #[command(defer = true)]
 pub(crate) enum Command {

@@ -12,7 +12,7 @@ use crate::settings::Settings;
 use tgsess_store::SignedIn;
 use tgsess_store::files::{self, SessionLock};
 
-/// `tgsess reset`.
+// `tgsess reset`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Do not ask for confirmation (required when not on a terminal)

@@ -32,7 +32,7 @@ impl From<CodeTypeArg> for tgsess_sandbox::CodeType {
     }
 }
 
-/// `tgsess sandbox`: where it lives and which scenario it plays.
+// `tgsess sandbox`: where it lives and which scenario it plays.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Directory for its config, keys and request log

@@ -11,7 +11,7 @@ use crate::settings::Settings;
 use tgsess_store::files::{self, FileMeta, Presence};
 use tgsess_store::{Inspection, SignedIn};
 
-/// `tgsess status`.
+// `tgsess status`.
 #[derive(Debug, Default, clap::Args)]
 pub(crate) struct Args {
     /// One JSON object on stdout

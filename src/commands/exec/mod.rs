@@ -31,7 +31,7 @@ use crate::output::{self, Shown};
 use crate::session::Target;
 use crate::settings::Settings;
 
-/// `tgsess exec`.
+// `tgsess exec`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Start PROGRAM without asking Telegram about the session first
