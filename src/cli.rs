@@ -1,14 +1,11 @@
 //! Command-line types (clap) and nothing else. [`crate::settings`] turns them, the
 //! environment and the config file into the plain [`crate::settings::Settings`].
-//!
-//! Secrets (api_hash, codes, passwords, bot tokens) have no flags on purpose: arguments show
-//! up in `ps` and shell history. They come from the config file, the environment or a prompt.
+//! The global options are in [`crate::commands::global`].
 
-use std::path::PathBuf;
-
-use clap::{Args, Parser};
+use clap::Parser;
 
 use crate::commands::Command;
+use crate::commands::global::GlobalArgs;
 use crate::error::Exit;
 use crate::settings::keys;
 
@@ -18,24 +15,15 @@ else telegram_session.session, in session_dir or the config file's directory.
 `tgsess status` says which file is used and why.";
 
 /// The command line as clap sees it, with what the key table and the exit codes say added:
-/// each setting's flag gets its `[env: …]` note, and the help ends with the variables,
-/// the naming rule and the exit codes. Nothing of it is typed twice.
+/// the help ends with the variables, the naming rule and the exit codes. (Each setting's
+/// flag names its variable in its own line of help; a test holds them to the key table.)
 pub(crate) fn command() -> clap::Command {
     use clap::CommandFactory;
-    let mut cmd = Cli::command().after_help(format!(
+    Cli::command().after_help(format!(
         "{}\n\n{NAMING_HELP}\n\n{}",
         keys::env_help(),
         Exit::help()
-    ));
-    for key in keys::KEYS {
-        let Some(flag) = key.flag else { continue };
-        let id = flag.trim_start_matches("--").replace('-', "_");
-        cmd = cmd.mut_arg(id, |a| {
-            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
-            a.help(format!("{help} [env: {}]", key.env))
-        });
-    }
-    cmd
+    ))
 }
 
 /// Parses the command line. The help decorations of [`command`] (the variables' table, the
@@ -48,16 +36,21 @@ pub(crate) fn command() -> clap::Command {
 /// clap's tree, a few hundred kilobytes in thousands of allocations, was 8% of the
 /// instructions of `check --offline` (callgrind), for memory the exit returns anyway.
 pub(crate) fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os().collect())
+}
+
+fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    let help = std::env::args_os()
+    let help = args
+        .iter()
         .skip(1)
         .any(|a| a == "-h" || a == "--help" || a == "help");
     let mut cmd = if help { command() } else { Cli::command() };
-    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    let matches = cmd.try_get_matches_from_mut(args)?;
     let cli = Cli::from_arg_matches(&matches);
     std::mem::forget(matches);
     std::mem::forget(cmd);
-    cli
+    cli?.merge_global()
 }
 
 #[derive(Debug, Parser)]
@@ -74,104 +67,29 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// Options every command understands.
-#[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Global options")]
-pub(crate) struct GlobalArgs {
-    /// Config file (default: $TGSESS_CONFIG, else tgsess.toml in the current directory or
-    /// the nearest parent that has one, else $XDG_CONFIG_HOME/tgsess/config.toml)
-    #[arg(long, global = true, value_name = "PATH")]
-    pub(crate) config: Option<PathBuf>,
-    /// Use this session file, overriding all naming (relative: to the current directory)
-    #[arg(long, global = true, value_name = "PATH")]
-    pub(crate) session: Option<PathBuf>,
-    /// Name the session after this username
-    #[arg(long, global = true, value_name = "NAME")]
-    pub(crate) username: Option<String>,
-    /// Session name used when username is not set
-    #[arg(long, global = true, value_name = "NAME")]
-    pub(crate) session_file: Option<String>,
-    /// Directory of session files (relative: to the current directory; session_dir in the
-    /// config file: to the config's directory)
-    #[arg(long, global = true, value_name = "DIR")]
-    pub(crate) session_dir: Option<PathBuf>,
-    /// Telegram api_id
-    #[arg(long, global = true, value_name = "ID")]
-    pub(crate) api_id: Option<String>,
-    /// Phone number of the account
-    #[arg(long, global = true, value_name = "PHONE")]
-    pub(crate) phone: Option<String>,
-    /// Talk to the `tgsess sandbox` in DIR instead of Telegram
-    #[arg(long, global = true, value_name = "DIR")]
-    pub(crate) sandbox_dir: Option<PathBuf>,
-    /// Connect through this SOCKS5 proxy: socks5://[user@]host:port; a password only from the
-    /// config or TGSESS_PROXY, never here
-    #[arg(long, global = true, value_name = "URL")]
-    pub(crate) proxy: Option<String>,
-    /// Use Telegram's test DCs instead of production
-    #[arg(long, global = true)]
-    pub(crate) test_dc: bool,
-    /// The account the session must hold: @username or a numeric user id
-    #[arg(long, global = true, value_name = "USER")]
-    pub(crate) expect_user: Option<String>,
-    /// A PostgreSQL URL on which `exec` holds a lease on the session's key, so one key runs
-    /// in one place; no password here (PGPASSWORD or ~/.pgpass)
-    #[arg(long, global = true, value_name = "URL")]
-    pub(crate) lease: Option<String>,
-    /// Connect directly, even when a proxy is configured
-    #[arg(long, global = true, conflicts_with = "proxy")]
-    pub(crate) no_proxy: bool,
-    /// The session file's format: the bot's own library's file, used in place
-    ///
-    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
-    pub(crate) session_format: Option<FormatArg>,
-}
-
-impl From<&GlobalArgs> for crate::settings::Flags {
-    fn from(g: &GlobalArgs) -> Self {
-        crate::settings::Flags {
-            config: g.config.clone(),
-            session: g.session.clone(),
-            username: g.username.clone(),
-            session_file: g.session_file.clone(),
-            session_dir: g.session_dir.clone(),
-            api_id: g.api_id.clone(),
-            phone: g.phone.clone(),
-            sandbox_dir: g.sandbox_dir.clone(),
-            proxy: g.proxy.clone(),
-            test_dc: g.test_dc,
-            no_proxy: g.no_proxy,
-            session_format: g.session_format.map(Into::into),
-            expect_user: g.expect_user.clone(),
-            lease: g.lease.clone(),
+impl Cli {
+    /// The global options given before the subcommand's name, with those given after it
+    /// (which win) merged in. clap's `global = true` would copy all of them into every
+    /// subcommand at every start, a tenth of `check --offline`'s page faults; each wrapped
+    /// subcommand has them as its own arguments instead ([`With`]).
+    fn merge_global(mut self) -> Result<Cli, clap::Error> {
+        if let Some(later) = self.command.take_global() {
+            self.global = std::mem::take(&mut self.global).then(later);
         }
-    }
-}
-
-/// A session file's format (`--session-format`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum FormatArg {
-    /// grammers' SqliteSession, tgsess's own format (the default for a new file)
-    Grammers,
-    /// Telethon's SQLite session
-    Telethon,
-    /// Pyrogram's SQLite session (also kurigram, pyrofork, hydrogram)
-    Pyrogram,
-}
-
-impl From<FormatArg> for tgsess_store::SessionFormat {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Grammers => tgsess_store::SessionFormat::Grammers,
-            FormatArg::Telethon => tgsess_store::SessionFormat::Telethon,
-            FormatArg::Pyrogram => tgsess_store::SessionFormat::Pyrogram,
+        if self.global.proxy.is_some() && self.global.no_proxy {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::ArgumentConflict,
+                "the argument '--no-proxy' cannot be used with '--proxy <URL>'\n",
+            ));
         }
+        Ok(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn clap_definition_is_valid() {
@@ -214,6 +132,68 @@ mod tests {
             let sc = built.find_subcommand(&name).expect("still there");
             assert_eq!(text(sc.get_about()), about, "{name}");
             assert_eq!(text(sc.get_long_about()), long_about, "{name}");
+        }
+    }
+
+    fn parsed(args: &str) -> Result<Cli, clap::Error> {
+        parse_from(args.split(' ').map(Into::into).collect())
+    }
+
+    #[test]
+    fn global_options_are_taken_before_and_after_the_subcommand_the_later_winning() {
+        let before = parsed("tgsess --config a.toml --test-dc check --offline").unwrap();
+        let after = parsed("tgsess check --offline --config a.toml --test-dc").unwrap();
+        for cli in [before, after] {
+            assert_eq!(cli.global.config, Some(PathBuf::from("a.toml")));
+            assert!(cli.global.test_dc);
+            assert!(matches!(cli.command, Command::Check(ref c) if c.offline));
+        }
+        let both = parsed("tgsess --config a.toml --phone 1 check --config b.toml").unwrap();
+        assert_eq!(both.global.config, Some(PathBuf::from("b.toml")));
+        assert_eq!(both.global.phone.as_deref(), Some("1"));
+        let nested = "tgsess --config a.toml devices --phone 1 revoke H --config c.toml";
+        let nested = parsed(nested).unwrap();
+        assert_eq!(nested.global.config, Some(PathBuf::from("c.toml")));
+        assert_eq!(nested.global.phone.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn no_proxy_conflicts_with_proxy_on_either_side_of_the_subcommand() {
+        for args in [
+            "tgsess --proxy socks5://h:1 --no-proxy status",
+            "tgsess status --proxy socks5://h:1 --no-proxy",
+            "tgsess --proxy socks5://h:1 status --no-proxy",
+            "tgsess --no-proxy status --proxy socks5://h:1",
+        ] {
+            let e = parsed(args).expect_err(args);
+            assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict, "{args}");
+        }
+    }
+
+    #[test]
+    fn each_flag_names_its_variable_in_its_help_wherever_it_is_listed() {
+        let mut cmd = command();
+        cmd.build();
+        let mut commands = vec![&cmd];
+        commands.extend(cmd.get_subcommands().filter(|s| s.get_name() != "help"));
+        let devices = cmd.find_subcommand("devices").expect("devices");
+        commands.extend(devices.get_subcommands().filter(|s| s.get_name() != "help"));
+        for key in keys::KEYS {
+            let Some(flag) = key.flag else { continue };
+            let long = flag.trim_start_matches("--");
+            for c in &commands {
+                if matches!(c.get_name(), "__reap" | "completions") {
+                    continue;
+                }
+                let arg = c.get_arguments().find(|a| a.get_long() == Some(long));
+                let help = arg.and_then(|a| a.get_help()).map(|h| h.to_string());
+                let note = format!("[env: {}]", key.env);
+                assert!(
+                    help.as_deref().is_some_and(|h| h.ends_with(&note)),
+                    "{flag} in {}: {help:?}",
+                    c.get_name()
+                );
+            }
         }
     }
 

@@ -71,7 +71,7 @@ pub fn run() -> ExitCode {
     let outcome = match cli.command {
         // The sandbox does not read the config: a broken tgsess.toml must not stop it.
         #[cfg(feature = "sandbox")]
-        Command::Sandbox(args) => runtime.block_on(commands::sandbox::run(args)),
+        Command::Sandbox(with) => runtime.block_on(commands::sandbox::run(with.args)),
         // Boxed: on this frame the future of all the commands cost 12 stack page faults at
         // every start, whatever the command (perf, `check --offline`); boxed, 6.
         command => runtime.block_on(Box::pin(run_command(cli.global, command))),
@@ -87,7 +87,10 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn run_command(global: cli::GlobalArgs, command: Command) -> Result<Exit, Error> {
+async fn run_command(
+    global: commands::global::GlobalArgs,
+    command: Command,
+) -> Result<Exit, Error> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
     let settings = settings::resolve(&(&global).into(), &env::ProcessEnv, &cwd)?;

@@ -37,6 +37,8 @@ pub(crate) enum DevicesAction {
         /// Do not ask (required when not on a terminal)
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        global: super::global::GlobalArgs,
     },
 }
 
@@ -125,7 +127,7 @@ async fn ask<R: tl::RemoteCall>(
 
 pub(crate) async fn run(settings: &Settings, args: &Args) -> Result<Exit> {
     let timeout = Duration::from_secs(args.timeout.max(1));
-    if let Some(DevicesAction::Revoke { hash, yes }) = &args.action {
+    if let Some(DevicesAction::Revoke { hash, yes, .. }) = &args.action {
         return revoke(settings, hash, *yes, timeout).await;
     }
     let devices = list(settings, timeout).await?;

@@ -6,6 +6,7 @@ pub(crate) mod devices;
 pub(crate) mod exec;
 pub(crate) mod export;
 pub(crate) mod fleet;
+pub(crate) mod global;
 pub(crate) mod import;
 pub(crate) mod inspect;
 pub(crate) mod leases;
@@ -21,6 +22,7 @@ pub(crate) mod status;
 use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::settings::Settings;
+use global::{GlobalArgs, With};
 
 /// The commands, as clap parses them. `defer`: a subcommand's own arguments are built only
 /// when it is the one given (or for help and completions), not at every start. They are
@@ -30,35 +32,35 @@ use crate::settings::Settings;
 #[command(defer = true)]
 pub(crate) enum Command {
     /// Which session file is used and why, what it records, and other sessions nearby
-    Status(status::Args),
+    Status(With<status::Args>),
     /// Log in, requesting at most one code (interactive; see --code-stdin for automation)
-    Login(login::Args),
+    Login(With<login::Args>),
     /// Log out at Telegram (keeping a future auth token), then delete the session
-    Logout(logout::Args),
+    Logout(With<logout::Args>),
     /// Exit 0 when the session is signed in, 1 when not; never prompts, never requests a code
-    Check(check::Args),
+    Check(With<check::Args>),
     /// Delete the session file (and its SQLite side files) to test a fresh login
-    Reset(reset::Args),
+    Reset(With<reset::Args>),
     /// Session files in the session directory, with format, user id and size
-    List(list::Args),
+    List(With<list::Args>),
     /// Run a local Telegram datacenter (real MTProto on 127.0.0.1) for tests and rehearsals
     #[cfg(feature = "sandbox")]
-    Sandbox(sandbox::Args),
+    Sandbox(With<sandbox::Args>),
     /// Import a Telethon or Pyrogram session (file or string) into the tgsess session, so
     /// the existing key is reused and no login code is requested
-    Import(import::Args),
+    Import(With<import::Args>),
     /// Write the tgsess session in Telethon's or Pyrogram's format
-    Export(export::Args),
+    Export(With<export::Args>),
     /// The account's devices (Telegram's active sessions); `devices revoke HASH` ends one
-    Devices(devices::Args),
+    Devices(With<devices::Args>),
     /// What a session file or string (from stdin: -) holds, without importing or writing
     /// anything; the key is never shown, only its id
-    Inspect(inspect::Args),
+    Inspect(With<inspect::Args>),
     /// Run a bot, guarded: the session's lock (and lease), a pre-flight check, a copy, and a
     /// stop before it can request a code on another session; it gets TGSESS_SESSION
-    Exec(exec::Args),
+    Exec(With<exec::Args>),
     /// Every lease in the lease database (`lease`): held or ended, by which host and pid
-    Leases(leases::Args),
+    Leases(With<leases::Args>),
     /// Internal: exec's reaper (kills PROGRAM's group if tgsess dies)
     #[command(name = "__reap", hide = true)]
     Reap,
@@ -67,6 +69,39 @@ pub(crate) enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+}
+
+impl Command {
+    /// The global options given after the command's name (after `devices revoke`'s too, which
+    /// win), taken out; none for the two commands that take none.
+    pub(crate) fn take_global(&mut self) -> Option<GlobalArgs> {
+        let given = match self {
+            Command::Status(a) => &mut a.global,
+            Command::Login(a) => &mut a.global,
+            Command::Logout(a) => &mut a.global,
+            Command::Check(a) => &mut a.global,
+            Command::Reset(a) => &mut a.global,
+            Command::List(a) => &mut a.global,
+            #[cfg(feature = "sandbox")]
+            Command::Sandbox(a) => &mut a.global,
+            Command::Import(a) => &mut a.global,
+            Command::Export(a) => &mut a.global,
+            Command::Inspect(a) => &mut a.global,
+            Command::Exec(a) => &mut a.global,
+            Command::Leases(a) => &mut a.global,
+            Command::Devices(a) => {
+                let given = std::mem::take(&mut a.global);
+                return Some(match &mut a.args.action {
+                    Some(devices::DevicesAction::Revoke { global, .. }) => {
+                        given.then(std::mem::take(global))
+                    }
+                    None => given,
+                });
+            }
+            Command::Reap | Command::Completions { .. } => return None,
+        };
+        Some(std::mem::take(given))
+    }
 }
 
 /// What is odd about the session's name (quotes or spaces kept in it, a hidden file), said
