@@ -5,12 +5,11 @@ use base64::Engine as _;
 
 /// SHA1 of the parts, in order.
 pub fn sha1(parts: &[&[u8]]) -> [u8; 20] {
-    use sha1::Digest;
-    let mut h = sha1::Sha1::new();
+    let mut h = sha1_smol::Sha1::new();
     for p in parts {
         h.update(p);
     }
-    h.finalize().into()
+    h.digest().bytes()
 }
 
 /// auth_key_id: the low 64 bits of SHA1(key), as MTProto defines it (bytes 12..20).
