@@ -27,10 +27,9 @@ pub(crate) fn command() -> clap::Command {
 }
 
 /// Parses the command line. The help decorations of [`command`] (the variables' table, the
-/// naming rules, the exit codes, an `[env: …]` note on each flag) are built only when help
-/// is asked for: they cost every other run about a tenth of its page faults (perf, `check
-/// --offline`), and parsing does not read them. Only the subcommand given has its own
-/// arguments built (`defer` on [`Command`]).
+/// naming rules, the exit codes) are built only when help is asked for: parsing does not
+/// read them. Only the subcommand given has its own arguments built (`defer` on
+/// [`Command`]).
 ///
 /// The parser and its matches are not dropped but left to the process's end: freeing
 /// clap's tree, a few hundred kilobytes in thousands of allocations, was 8% of the
@@ -69,9 +68,8 @@ pub(crate) struct Cli {
 
 impl Cli {
     /// The global options given before the subcommand's name, with those given after it
-    /// (which win) merged in. clap's `global = true` would copy all of them into every
-    /// subcommand at every start, a tenth of `check --offline`'s page faults; each wrapped
-    /// subcommand has them as its own arguments instead ([`With`]).
+    /// (which win) merged in: each command has them as its own arguments
+    /// ([`crate::commands::global`] says why), so clap parses the two places apart.
     fn merge_global(mut self) -> Result<Cli, clap::Error> {
         if let Some(later) = self.command.take_global() {
             self.global = std::mem::take(&mut self.global).then(later);
