@@ -68,14 +68,18 @@ pub fn run() -> ExitCode {
             return Exit::NoVerdict.into();
         }
     };
-    let outcome = match cli.command {
+    // Boxed behind `dyn`: held on this frame, the futures cost its stack 34 KB, probed page
+    // by page at every start whatever the command (perf, `check --offline`).
+    let future: commands::Boxed = match cli.command {
         // The sandbox does not read the config: a broken tgsess.toml must not stop it.
         #[cfg(feature = "sandbox")]
-        Command::Sandbox(with) => runtime.block_on(commands::sandbox::run(with.args)),
-        // Boxed: on this frame the future of all the commands cost 12 stack page faults at
-        // every start, whatever the command (perf, `check --offline`); boxed, 6.
-        command => runtime.block_on(Box::pin(run_command(cli.global, command))),
+        Command::Sandbox(with) => Box::pin(commands::sandbox::run(with.args)),
+        command => match resolve(&cli.global) {
+            Ok(settings) => Box::pin(commands::dispatch(command, settings, &env::ProcessEnv)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        },
     };
+    let outcome = runtime.block_on(future);
     match outcome {
         Ok(exit) => exit.into(),
         Err(e) => {
@@ -87,12 +91,10 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn run_command(
-    global: commands::global::GlobalArgs,
-    command: Command,
-) -> Result<Exit, Error> {
+/// The settings of this run: the config file, environment and flags, from the current
+/// directory.
+fn resolve(global: &commands::global::GlobalArgs) -> Result<settings::Settings, Error> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
-    let settings = settings::resolve(&(&global).into(), &env::ProcessEnv, &cwd)?;
-    commands::dispatch(command, settings, &env::ProcessEnv).await
+    settings::resolve(&global.into(), &env::ProcessEnv, &cwd)
 }
