@@ -45,8 +45,10 @@ fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
         .skip(1)
         .any(|a| a == "-h" || a == "--help" || a == "help");
     let mut cmd = if help { command() } else { Cli::command() };
-    let matches = cmd.try_get_matches_from_mut(args)?;
-    let cli = Cli::from_arg_matches(&matches);
+    let mut matches = cmd.try_get_matches_from_mut(args)?;
+    // `_mut`: the values are moved out. clap's `from_arg_matches` clones all the matches first
+    // (its default body), 79 allocations at every start.
+    let cli = Cli::from_arg_matches_mut(&mut matches);
     std::mem::forget(matches);
     std::mem::forget(cmd);
     cli?.merge_global()
