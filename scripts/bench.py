@@ -112,6 +112,11 @@ def main() -> int:
             )
         print(f"check --offline takes {ratio:.2f} times /bin/true (medians)")
         print(f"peak RSS of any child process: {peak_kib / 1024:.1f} MiB")
+        import startup_order  # imports this module: imported here, once both are loaded
+
+        found, listed = startup_order.present(binary)
+        print(f"start-up order (docs/startup-order.md): the binary has {found} of its "
+              f"{listed} symbols")
         return 0
 
 
