@@ -31,15 +31,17 @@ FUNCTION = re.compile(r"^c?fn=\(\d+\) (\S+?)(?:'\d+)?$")
 
 
 def functions(binary: str, config: str, env: dict, args: list) -> list:
-    """The symbols callgrind saw run in `tgsess --config CONFIG ARGS`, in its order."""
+    """The symbols callgrind saw run in `tgsess --config CONFIG ARGS`, in the order its output
+    lists them: not the order they ran, and not the same from one run to the next, so a list
+    written again may differ in order where it does not in content."""
     with tempfile.NamedTemporaryFile(prefix="tgsess-callgrind-") as out:
         subprocess.run(
             ["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={out.name}",
              binary, "--config", config, *args],
             env=env, capture_output=True, timeout=120, check=False,
         )
-        names = [m.group(1) for line in open(out.name, encoding="utf-8", errors="replace")
-                 if (m := FUNCTION.match(line.rstrip("\n")))]
+        lines = pathlib.Path(out.name).read_text(encoding="utf-8", errors="replace").splitlines()
+    names = [m.group(1) for line in lines if (m := FUNCTION.match(line))]
     # Unnamed code (`0x…`) and callgrind's own entries (`(below main)`) are not symbols.
     return [n for n in names if not n.startswith("0x") and "(" not in n]
 
